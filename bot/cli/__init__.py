@@ -1,0 +1,56 @@
+"""The ``spokes`` command line: the registry for administrators and scripts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from bot.cli import accounts, agencies, db, people, reports
+from bot.cli.runtime import set_language, state, tell
+from bot.texts import error_text, t
+from registry.errors import RegistryError
+
+app = typer.Typer(
+    name="spokes",
+    help="Registry of government spokespeople and press contacts (Người phát ngôn).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(agencies.app, name="agencies")
+app.add_typer(people.app, name="people")
+app.add_typer(accounts.app, name="accounts")
+reports.register(app)
+
+
+@app.callback()
+def _options(
+    lang: str = typer.Option(
+        None, "--lang", help="Language of messages: vi or en (default: SPOKES_DEFAULT_LANGUAGE)."
+    ),
+) -> None:
+    set_language(lang)
+
+
+def _one_line(error: BaseException) -> str:
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {detail[0] if detail else ''}"[:300]
+
+
+def main() -> None:
+    """Console-script entry: one line and a non-zero exit code on any error, never a traceback."""
+    try:
+        app()
+    except RegistryError as error:
+        tell(error_text(state.language, error), error=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:
+        if os.environ.get("SPOKES_DEBUG"):
+            raise
+        tell(t(state.language, "error.unexpected", detail=_one_line(error)), error=True)
+        sys.exit(3)

@@ -1,0 +1,203 @@
+"""``spokes people``: network members."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli import render
+from bot.cli.runtime import print_json, run, say, tell
+from registry import directory, people
+from registry.actors import Actor
+from registry.uow import Database
+from registry.views import PersonResult, PersonView
+
+app = typer.Typer(
+    help="People: add, list, find, show, update, retire, history.", no_args_is_help=True
+)
+CLI = Actor.system("cli")
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
+
+
+def _print_result(result: PersonResult, key: str, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "person": result.person.to_dict(),
+                "notices": [{"code": n.code, **n.params} for n in result.notices],
+            }
+        )
+        return
+    view = result.person
+    tell(say(key, id=view.id, name=view.full_name, agency=view.agency_name))
+    render.notices(result.notices)
+
+
+@app.command("add")
+def add(
+    agency: Annotated[str, typer.Option(help="Agency code or name, written loosely.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    role: Annotated[
+        str, typer.Option(help="head, spokesperson, authorized_spokesperson or press_contact.")
+    ],
+    position: Annotated[str | None, typer.Option(help="Position (chức vụ).")] = None,
+    mobile: Annotated[str | None, typer.Option(help="Mobile, in any usual written form.")] = None,
+    office_phone: Annotated[
+        str | None, typer.Option(help="Office phone, extension allowed.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Work email.")] = None,
+    note: Annotated[str | None, typer.Option(help="Note.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a person (verified, source cli)."""
+
+    async def work(database: Database) -> PersonResult:
+        return await people.register_person(
+            database.uow(),
+            CLI,
+            agency=agency,
+            full_name=name,
+            role=role,
+            position=position,
+            mobile=mobile,
+            office_phone=office_phone,
+            email=email,
+            note=note,
+            source="cli",
+        )
+
+    _print_result(run(work), "cli.person_added", as_json)
+
+
+@app.command("list")
+def list_(
+    agency: Annotated[str | None, typer.Option(help="Only this agency.")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, verified or retired.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only agencies of this kind.")] = None,
+    stale: Annotated[bool, typer.Option("--stale", help="People of merged agencies.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include retired people.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List people in catalog order."""
+
+    async def work(database: Database) -> list[PersonView]:
+        return await directory.list_people(
+            database.uow(),
+            CLI,
+            agency=agency,
+            status=status,
+            kind=kind,
+            stale=stale,
+            include_retired=all_,
+        )
+
+    rows = run(work)
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+    else:
+        title = say("cli.stale_title" if stale else "cli.people_title", count=len(rows))
+        render.people(rows, title=title)
+
+
+@app.command("find")
+def find(
+    query: Annotated[str, typer.Argument(help="A name (any accents), a phone or an email.")],
+    limit: Annotated[int, typer.Option(min=1, max=directory.MAX_PAGE)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    all_: Annotated[bool, typer.Option("--all", help="Include retired people.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Find people by name, phone or email."""
+
+    async def work(database: Database) -> directory.FindResult:
+        return await directory.find_people(
+            database.uow(), CLI, query, limit=limit, offset=offset, include_retired=all_
+        )
+
+    result = run(work)
+    if as_json:
+        print_json(
+            {
+                "query_kind": result.query_kind,
+                "offset": result.offset,
+                "has_more": result.has_more,
+                "items": [row.to_dict() for row in result.items],
+            }
+        )
+        return
+    render.people(result.items, title=say("cli.found_title", count=len(result.items), query=query))
+    if result.has_more:
+        tell(say("cli.more_results", offset=result.offset + len(result.items)))
+
+
+@app.command("show")
+def show(person_id: int, as_json: JsonOption = False) -> None:
+    """Show one person."""
+
+    async def work(database: Database) -> PersonView:
+        return await people.show_person(database.uow(), CLI, person_id)
+
+    view = run(work)
+    if as_json:
+        print_json(view.to_dict())
+    else:
+        render.person(view)
+
+
+@app.command("update")
+def update(
+    person_id: int,
+    field: Annotated[str, typer.Argument(help=", ".join(people.EDITABLE_FIELDS))],
+    value: Annotated[str, typer.Argument(help='The new value ("" clears an optional field).')],
+    version: Annotated[
+        int | None, typer.Option(help="Refuse if the record changed since this version.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change one field of a person."""
+
+    async def work(database: Database) -> PersonResult:
+        return await people.update_field(
+            database.uow(), CLI, person_id, field, value, expected_version=version
+        )
+
+    _print_result(run(work), "cli.person_updated", as_json)
+
+
+@app.command("retire")
+def retire(
+    person_id: int,
+    version: Annotated[int | None, typer.Option(help="Refuse if the record changed.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retire a person; the record and its history are kept."""
+
+    async def work(database: Database) -> PersonView:
+        return await people.retire_person(database.uow(), CLI, person_id, expected_version=version)
+
+    _print_result(PersonResult(run(work)), "cli.person_retired", as_json)
+
+
+@app.command("verify")
+def verify(person_id: int, as_json: JsonOption = False) -> None:
+    """Mark a person's record as verified."""
+
+    async def work(database: Database) -> PersonView:
+        return await people.verify_person(database.uow(), CLI, person_id)
+
+    _print_result(PersonResult(run(work)), "cli.person_verified", as_json)
+
+
+@app.command("history")
+def history(person_id: int, as_json: JsonOption = False) -> None:
+    """Every change of a person, oldest first."""
+
+    async def work(database: Database) -> list:
+        return await people.person_history(database.uow(), CLI, person_id)
+
+    rows = run(work)
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+    else:
+        render.history(rows)

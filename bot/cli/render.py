@@ -1,0 +1,144 @@
+"""Rich tables for the CLI, with headers and values in the chosen language."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from bot.cli.runtime import out, say, tell
+from registry.directory import Statistics
+from registry.validation import format_phone
+from registry.views import AccountView, AgencyView, ChangeView, Notice, PersonView
+
+
+def _text(group: str, value: str | None) -> str:
+    return say(f"{group}.{value}") if value else ""
+
+
+def agencies(rows: list[AgencyView]) -> None:
+    table = Table(title=say("cli.agencies_title", count=len(rows)))
+    for header in ("code", "name", "kind", "short_name", "valid_to", "successor"):
+        table.add_column(say(f"column.{header}"))
+    for row in rows:
+        table.add_row(
+            row.code,
+            row.name,
+            _text("kind", row.kind),
+            row.short_name or "",
+            row.valid_to.strftime("%d/%m/%Y") if row.valid_to else "",
+            row.successor_name or "",
+        )
+    out.print(table)
+
+
+def people(rows: list[PersonView], *, title: str) -> None:
+    table = Table(title=title)
+    for header in (
+        "id",
+        "full_name",
+        "agency",
+        "position",
+        "role",
+        "mobile",
+        "office_phone",
+        "email",
+        "status",
+    ):
+        table.add_column(say(f"column.{header}"))
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.full_name,
+            row.agency_name,
+            row.position or "",
+            _text("role", row.role),
+            format_phone(row.mobile),
+            format_phone(row.office_phone, row.office_ext),
+            row.email or "",
+            _text("status", row.status),
+        )
+    out.print(table)
+
+
+def person(view: PersonView) -> None:
+    table = Table(show_header=False, title=f"#{view.id} {view.full_name}")
+    table.add_column()
+    table.add_column()
+    rows = (
+        ("agency", f"{view.agency_name} ({view.agency_code})"),
+        ("full_name", view.full_name),
+        ("position", view.position or ""),
+        ("role", _text("role", view.role)),
+        ("mobile", format_phone(view.mobile)),
+        ("office_phone", format_phone(view.office_phone, view.office_ext)),
+        ("email", view.email or ""),
+        ("note", view.note or ""),
+        ("status", _text("status", view.status)),
+        ("source", _text("source", view.source)),
+        ("version", str(view.version)),
+        ("updated_at", view.updated_at.strftime("%d/%m/%Y %H:%M")),
+    )
+    for key, value in rows:
+        table.add_row(say(f"column.{key}"), value)
+    out.print(table)
+
+
+def history(rows: list[ChangeView]) -> None:
+    table = Table(title=say("cli.history_title", count=len(rows)))
+    for header in ("at", "actor", "action", "field", "old_value", "new_value"):
+        table.add_column(say(f"column.{header}"))
+    for row in rows:
+        table.add_row(
+            row.at.strftime("%d/%m/%Y %H:%M:%S"),
+            row.actor,
+            _text("action", row.action),
+            _text("field", row.field),
+            row.old_value or "",
+            row.new_value or "",
+        )
+    out.print(table)
+
+
+def accounts(rows: list[AccountView]) -> None:
+    table = Table(title=say("cli.accounts_title", count=len(rows)))
+    for header in ("identity", "account_role", "agency", "person", "display_name"):
+        table.add_column(say(f"column.{header}"))
+    for row in rows:
+        table.add_row(
+            row.identity,
+            _text("account_role", row.role),
+            row.agency_code or "",
+            str(row.person_id or ""),
+            row.display_name or "",
+        )
+    out.print(table)
+
+
+def statistics(stats: Statistics) -> None:
+    agencies_table = Table(title=say("cli.stats_agencies"))
+    for header in ("kind", "answered", "total"):
+        agencies_table.add_column(say(f"column.{header}"))
+    for count in stats.agencies:
+        agencies_table.add_row(_text("kind", count.kind), str(count.answered), str(count.total))
+    agencies_table.add_row(
+        say("column.all"),
+        str(sum(c.answered for c in stats.agencies)),
+        str(sum(c.total for c in stats.agencies)),
+    )
+    out.print(agencies_table)
+    people_table = Table(title=say("cli.stats_people", count=stats.people))
+    people_table.add_column("")
+    people_table.add_column(say("column.count"))
+    for role, n in stats.by_role.items():
+        people_table.add_row(_text("role", role), str(n))
+    for status, n in stats.by_status.items():
+        people_table.add_row(_text("status", status), str(n))
+    out.print(people_table)
+
+
+def notices(items: list[Notice]) -> None:
+    for notice in items:
+        tell(say(f"notice.{notice.code}", **_fields(notice.params)))
+
+
+def _fields(params: dict[str, object]) -> dict[str, object]:
+    return {k: (say(f"field.{v}") if k == "field" else v) for k, v in params.items()}

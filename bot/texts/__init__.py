@@ -1,0 +1,80 @@
+"""Every text a person reads, one catalog per language (Vietnamese first, then English).
+
+Catalogs are TOML files beside this module; keys are dotted (``error.phone.letters``) and
+placeholders use ``str.format`` syntax. A key missing in English falls back to Vietnamese,
+and a test keeps both catalogs with the same keys and placeholders.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from registry.errors import RegistryError
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    text = files("bot.texts").joinpath(f"{language}.toml").read_text(encoding="utf-8")
+    return _flatten(tomllib.loads(text))
+
+
+def language_of(language: str | None) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def t(language: str | None, key: str, **params: Any) -> str:
+    """The text ``key`` in ``language`` with its placeholders filled in."""
+    template = catalog(language_of(language)).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+    if template is None:
+        raise KeyError(f"no text for {key!r}")
+    return template.format_map(_Params(params))
+
+
+def has(key: str) -> bool:
+    return key in catalog(DEFAULT_LANGUAGE)
+
+
+def _param_text(language: str, name: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(item) for item in value)
+    # Field, role and kind names are shown in the person's language.
+    for group in ("field", "role", "kind", "status"):
+        if name == group and has(f"{group}.{value}"):
+            return t(language, f"{group}.{value}")
+    return str(value)
+
+
+def error_text(language: str | None, error: RegistryError) -> str:
+    """The message for a registry error, saying what to fix, in the person's language."""
+    lang = language_of(language)
+    key = f"error.{error.code}"
+    params = {name: _param_text(lang, name, value) for name, value in error.params.items()}
+    if not has(key):
+        return t(lang, "error.unknown", code=error.code)
+    message = t(lang, key, **params)
+    # An error about one field names it, so a person filling in a form knows where to look.
+    if "field" in error.params and "{field}" not in catalog(lang).get(key, ""):
+        message = t(lang, "error.in_field", field=params["field"], message=message)
+    return message

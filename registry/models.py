@@ -1,0 +1,227 @@
+"""The registry's tables: agencies, people (network members), chat accounts and the change log.
+
+Enumerations are stored as short strings with a named CHECK constraint (``native_enum=False``),
+so SQLite and PostgreSQL hold the same values under the same constraint names and a new value
+is a one-line migration on both.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Search keys hold only [a-z0-9 ]; a bytewise collation on PostgreSQL lets the B-tree index
+# serve prefix ranges (SQLite compares bytewise already).
+SearchKey = String(120).with_variant(String(120, collation="C"), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AgencyKind(enum.StrEnum):
+    ministry = "ministry"
+    ministerial_agency = "ministerial_agency"
+    government_agency = "government_agency"
+    province = "province"
+    city = "city"
+    department = "department"
+    commune = "commune"
+    other = "other"
+
+
+class Role(enum.StrEnum):
+    """The three roles of Nghị định 09/2017 Điều 3, plus the press-contact officer."""
+
+    head = "head"
+    spokesperson = "spokesperson"
+    authorized_spokesperson = "authorized_spokesperson"
+    press_contact = "press_contact"
+
+
+class Status(enum.StrEnum):
+    pending = "pending"
+    verified = "verified"
+    retired = "retired"
+
+
+class Source(enum.StrEnum):
+    chat = "chat"
+    import_ = "import"
+    cli = "cli"
+
+
+class AccountRole(enum.StrEnum):
+    admin = "admin"
+    staff = "staff"
+    focal = "focal"
+    member = "member"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Agency(TimestampMixin, Base):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    short_name: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind, "agency_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # Catalog order (the order of the official list), used by listings and the printed roster.
+    sort_order: Mapped[int] = mapped_column(Integer, default=10_000)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+    parent: Mapped[Agency | None] = relationship(
+        remote_side="Agency.id", foreign_keys=[parent_id], lazy="raise"
+    )
+    successor: Mapped[Agency | None] = relationship(
+        remote_side="Agency.id", foreign_keys=[successor_id], lazy="raise"
+    )
+
+    def is_current(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_to is None or self.valid_to > on
+        )
+
+
+class Person(TimestampMixin, Base):
+    """A network member. Never deleted: "remove" means status ``retired``."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        # A mobile belongs to one active person; office lines and emails may be shared.
+        Index(
+            "uq_person_active_mobile",
+            "mobile",
+            unique=True,
+            sqlite_where=text("status != 'retired' AND mobile IS NOT NULL"),
+            postgresql_where=text("status != 'retired' AND mobile IS NOT NULL"),
+        ),
+        Index(
+            "uq_person_active_name",
+            "agency_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("status != 'retired'"),
+            postgresql_where=text("status != 'retired'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(SearchKey)
+    position: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "person_role"))
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    office_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    office_ext: Mapped[str | None] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[Status] = mapped_column(_enum(Status, "person_status"), default=Status.pending)
+    source: Mapped[Source] = mapped_column(_enum(Source, "person_source"), default=Source.cli)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agency: Mapped[Agency] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class NameWord(Base):
+    """Every word-suffix of a person's folded name ("nguyen van an", "van an", "an").
+
+    A search for "van an" is then a prefix range on an index, on SQLite and PostgreSQL alike,
+    instead of a scan with ``LIKE '%van an%'``.
+    """
+
+    __tablename__ = "name_word"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(SearchKey, primary_key=True, index=True)
+
+
+class Account(TimestampMixin, Base):
+    """A chat identity (``telegram:123456``, ``console:7``) and what it may do."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[AccountRole] = mapped_column(
+        _enum(AccountRole, "account_role"), default=AccountRole.member
+    )
+    # The agency a focal point answers for.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # The network member this chat identity is.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    language: Mapped[str | None] = mapped_column(String(5))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class ChangeLog(Base):
+    """Who changed what and when; written in the same transaction as the change."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)

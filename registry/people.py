@@ -1,0 +1,440 @@
+"""Use cases about network members: register, update one field, retire, verify, show, history.
+
+Each use case takes primitives (as typed by a person, in any channel) and a unit of work,
+validates, checks the actor's permission, writes the change and its ChangeLog entries in one
+transaction, and returns plain views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry import changelog
+from registry.actors import Actor, deny, manages_agency, require_person_access
+from registry.catalog import resolve_agency
+from registry.errors import Conflict, Duplicate, NotFound, ValidationError
+from registry.models import (
+    Account,
+    AccountRole,
+    Agency,
+    ChangeLog,
+    NameWord,
+    Person,
+    Role,
+    Source,
+    Status,
+)
+from registry.uow import UnitOfWork
+from registry.validation import (
+    fold,
+    normalize_email,
+    normalize_name,
+    normalize_text,
+    parse_mobile,
+    parse_office_phone,
+    parse_role,
+)
+from registry.views import ChangeView, Notice, PersonResult, PersonView
+
+EDITABLE_FIELDS = (
+    "full_name",
+    "position",
+    "role",
+    "mobile",
+    "office_phone",
+    "email",
+    "note",
+    "agency",
+)
+ROLE_ORDER = tuple(Role)
+_CONTACTS = ("mobile", "office_phone", "email")
+
+
+@dataclass(frozen=True)
+class ParsedField:
+    """The columns one input sets, and what to tell the person about it."""
+
+    columns: dict[str, Any]
+    notices: list[Notice]
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def parse_field(field: str, value: str | None) -> ParsedField:
+    """Validate one field as a person typed it; errors name the field they concern."""
+    try:
+        return _parse_field(field, value)
+    except ValidationError as error:
+        error.params.setdefault("field", field)
+        raise
+
+
+def _parse_field(field: str, value: str | None) -> ParsedField:
+    if field == "full_name":
+        name = normalize_name(value or "")
+        return ParsedField({"full_name": name, "name_key": fold(name)}, [])
+    if field == "position":
+        return ParsedField(
+            {"position": normalize_text(value or "", field="position", required=False)}, []
+        )
+    if field == "note":
+        note = normalize_text(value or "", field="note", max_length=1000, required=False)
+        return ParsedField({"note": note}, [])
+    if field == "role":
+        return ParsedField({"role": Role(parse_role(value or ""))}, [])
+    if field == "email":
+        return ParsedField({"email": None if _blank(value) else normalize_email(value or "")}, [])
+    if field == "mobile":
+        if _blank(value):
+            return ParsedField({"mobile": None}, [])
+        phone = parse_mobile(value or "")
+        return ParsedField({"mobile": phone.e164}, _conversion_notices(field, phone))
+    if field == "office_phone":
+        if _blank(value):
+            return ParsedField({"office_phone": None, "office_ext": None}, [])
+        phone = parse_office_phone(value or "")
+        columns = {"office_phone": phone.e164, "office_ext": phone.extension}
+        return ParsedField(columns, _conversion_notices(field, phone))
+    raise ValidationError("person.unknown_field", field=field, fields=", ".join(EDITABLE_FIELDS))
+
+
+def _conversion_notices(field: str, phone: Any) -> list[Notice]:
+    if phone.converted_from is None:
+        return []
+    return [
+        Notice(
+            "phone.converted",
+            {"field": field, "old": phone.converted_from, "new": phone.national()},
+        )
+    ]
+
+
+def name_words(name_key: str) -> list[str]:
+    """ "nguyen van an" -> ["nguyen van an", "van an", "an"] (see ``NameWord``)."""
+    words = name_key.split()
+    return sorted({" ".join(words[i:]) for i in range(len(words))})
+
+
+async def _index_name(session: AsyncSession, person: Person) -> None:
+    await session.execute(delete(NameWord).where(NameWord.person_id == person.id))
+    session.add_all(NameWord(person_id=person.id, key=key) for key in name_words(person.name_key))
+
+
+async def _current_agency(session: AsyncSession, reference: str) -> Agency:
+    agency = await resolve_agency(session, reference)
+    if not agency.is_current(date.today()):
+        successor = await session.get(Agency, agency.successor_id) if agency.successor_id else None
+        raise ValidationError(
+            "agency.merged",
+            agency=agency.name,
+            successor=successor.name if successor else "",
+            field="agency",
+        )
+    return agency
+
+
+async def _check_duplicates(
+    session: AsyncSession,
+    *,
+    agency_id: int,
+    name_key: str | None,
+    mobile: str | None,
+    skip: int | None,
+) -> None:
+    active = Person.status != Status.retired
+    if name_key is not None:
+        same_name = await session.scalar(
+            select(Person).where(
+                active,
+                Person.agency_id == agency_id,
+                Person.name_key == name_key,
+                Person.id != (skip or 0),
+            )
+        )
+        if same_name is not None:
+            raise Duplicate(
+                "person.duplicate_name", person_id=same_name.id, name=same_name.full_name
+            )
+    if mobile is not None:
+        holder = await session.scalar(
+            select(Person).where(active, Person.mobile == mobile, Person.id != (skip or 0))
+        )
+        if holder is not None:
+            raise Duplicate(
+                "person.duplicate_mobile",
+                person_id=holder.id,
+                name=holder.full_name,
+                field="mobile",
+            )
+
+
+async def register_person(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    agency: str,
+    full_name: str,
+    role: str,
+    position: str | None = None,
+    mobile: str | None = None,
+    office_phone: str | None = None,
+    email: str | None = None,
+    note: str | None = None,
+    source: str = Source.cli.value,
+) -> PersonResult:
+    """Add a member. A member registers themselves (pending, linked to their account); a focal
+    point registers people of its agency and staff anyone (verified)."""
+    parsed = [
+        parse_field(field, value)
+        for field, value in (
+            ("full_name", full_name),
+            ("role", role),
+            ("position", position),
+            ("mobile", mobile),
+            ("office_phone", office_phone),
+            ("email", email),
+            ("note", note),
+        )
+    ]
+    columns: dict[str, Any] = {}
+    notices: list[Notice] = []
+    for item in parsed:
+        columns.update(item.columns)
+        notices.extend(item.notices)
+    if not (columns["mobile"] or columns["office_phone"] or columns["email"]):
+        raise ValidationError("person.no_contact", field="mobile")
+    async with uow:
+        session = uow.session
+        target = await _current_agency(session, agency)
+        registers_self = not manages_agency(actor, target.id)
+        if registers_self:
+            if actor.role is not AccountRole.member or actor.account_id is None:
+                raise deny("people.register")
+            if actor.person_id is not None:
+                raise Conflict("account.already_registered", person_id=actor.person_id)
+        await _check_duplicates(
+            session,
+            agency_id=target.id,
+            name_key=columns["name_key"],
+            mobile=columns["mobile"],
+            skip=None,
+        )
+        person = Person(
+            agency_id=target.id,
+            status=Status.pending if registers_self else Status.verified,
+            source=Source(source),
+            **columns,
+        )
+        session.add(person)
+        await uow.flush()
+        await _index_name(session, person)
+        changelog.record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action="create",
+            field="agency",
+            new=target.code,
+        )
+        for field in ("full_name", "position", "role", "mobile", "office_phone", "email", "note"):
+            value = _display_value(person, field)
+            if value is not None:
+                changelog.record(
+                    session,
+                    actor,
+                    entity="person",
+                    entity_id=person.id,
+                    action="create",
+                    field=field,
+                    new=value,
+                )
+        changelog.record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action="create",
+            field="status",
+            new=person.status,
+        )
+        if registers_self:
+            account = await session.get(Account, actor.account_id)
+            if account is None:
+                raise NotFound("account.not_found", identity=actor.label)
+            account.person_id = person.id
+            changelog.record(
+                session,
+                actor,
+                entity="account",
+                entity_id=account.id,
+                action="link",
+                field="person",
+                new=person.id,
+            )
+        await uow.commit()
+        return PersonResult(PersonView.of(person, target), notices)
+
+
+def _display_value(person: Person, field: str) -> Any:
+    if field == "office_phone" and person.office_phone and person.office_ext:
+        return f"{person.office_phone};ext={person.office_ext}"
+    return getattr(person, field)
+
+
+async def _load(
+    session: AsyncSession, actor: Actor, person_id: int, action: str
+) -> tuple[Person, Agency]:
+    row = (
+        await session.execute(
+            select(Person, Agency)
+            .join(Agency, Person.agency_id == Agency.id)
+            .where(Person.id == person_id)
+        )
+    ).first()
+    if row is None:
+        # Someone who may not browse the directory learns nothing about which ids exist.
+        if not actor.is_staff and actor.role is not AccountRole.focal:
+            raise deny(action)
+        raise NotFound("person.not_found", person_id=person_id)
+    person, agency = row
+    require_person_access(actor, person.id, agency.id, action)
+    return person, agency
+
+
+def _check_version(person: Person, expected_version: int | None) -> None:
+    if expected_version is not None and person.version != expected_version:
+        raise Conflict(
+            "person.changed", person_id=person.id, expected=expected_version, current=person.version
+        )
+
+
+async def update_field(
+    uow: UnitOfWork,
+    actor: Actor,
+    person_id: int,
+    field: str,
+    value: str | None,
+    *,
+    expected_version: int | None = None,
+) -> PersonResult:
+    """Change one field. A stale ``expected_version`` is refused and nothing is written."""
+    async with uow:
+        session = uow.session
+        person, agency = await _load(session, actor, person_id, "people.update")
+        if person.status is Status.retired:
+            raise ValidationError("person.retired", person_id=person.id)
+        _check_version(person, expected_version)
+        notices: list[Notice] = []
+        if field == "agency":
+            new_agency = await _current_agency(session, value or "")
+            if not manages_agency(actor, new_agency.id) or not manages_agency(actor, agency.id):
+                raise deny("people.move")
+            columns: dict[str, Any] = {"agency_id": new_agency.id}
+        else:
+            parsed = parse_field(field, value)
+            columns, notices = parsed.columns, parsed.notices
+            new_agency = agency
+        old = {name: getattr(person, name) for name in columns}
+        if old == columns:
+            return PersonResult(
+                PersonView.of(person, agency), [Notice("person.unchanged", {"field": field})]
+            )
+        if not any(columns.get(name, getattr(person, name)) for name in _CONTACTS):
+            raise ValidationError("person.no_contact", field=field)
+        await _check_duplicates(
+            session,
+            agency_id=columns.get("agency_id", person.agency_id),
+            name_key=columns.get("name_key", person.name_key),
+            mobile=columns.get("mobile", person.mobile),
+            skip=person.id,
+        )
+        old_display = agency.code if field == "agency" else _display_value(person, field)
+        for name, value_ in columns.items():
+            setattr(person, name, value_)
+        new_display = new_agency.code if field == "agency" else _display_value(person, field)
+        changelog.record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action="update",
+            field=field,
+            old=old_display,
+            new=new_display,
+        )
+        if "name_key" in columns:
+            await _index_name(session, person)
+        await uow.commit()
+        return PersonResult(PersonView.of(person, new_agency), notices)
+
+
+async def _set_status(
+    uow: UnitOfWork,
+    actor: Actor,
+    person_id: int,
+    status: Status,
+    action: str,
+    expected_version: int | None,
+) -> PersonView:
+    async with uow:
+        session = uow.session
+        person, agency = await _load(session, actor, person_id, f"people.{action}")
+        if action == "verify" and not manages_agency(actor, agency.id):
+            raise deny("people.verify")
+        _check_version(person, expected_version)
+        if person.status is status:
+            return PersonView.of(person, agency)
+        if person.status is Status.retired:
+            # Coming back after a withdrawal is a new registration, with a new consent.
+            raise ValidationError("person.retired", person_id=person.id)
+        changelog.record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action=action,
+            field="status",
+            old=person.status,
+            new=status,
+        )
+        person.status = status
+        await uow.commit()
+        return PersonView.of(person, agency)
+
+
+async def retire_person(
+    uow: UnitOfWork, actor: Actor, person_id: int, *, expected_version: int | None = None
+) -> PersonView:
+    """Retire a record (also how a member withdraws); the record and its history are kept."""
+    return await _set_status(uow, actor, person_id, Status.retired, "retire", expected_version)
+
+
+async def verify_person(
+    uow: UnitOfWork, actor: Actor, person_id: int, *, expected_version: int | None = None
+) -> PersonView:
+    return await _set_status(uow, actor, person_id, Status.verified, "verify", expected_version)
+
+
+async def show_person(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonView:
+    async with uow:
+        person, agency = await _load(uow.session, actor, person_id, "people.show")
+        return PersonView.of(person, agency)
+
+
+async def person_history(uow: UnitOfWork, actor: Actor, person_id: int) -> list[ChangeView]:
+    async with uow:
+        await _load(uow.session, actor, person_id, "people.history")
+        entries = await uow.session.scalars(
+            select(ChangeLog)
+            .where(ChangeLog.entity == "person", ChangeLog.entity_id == person_id)
+            .order_by(ChangeLog.id)
+        )
+        return [ChangeView.of(entry) for entry in entries]

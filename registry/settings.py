@@ -1,0 +1,35 @@
+"""Configuration read from the environment (prefix ``SPOKES_``) or an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SPOKES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///spokes.db",
+        description="SQLAlchemy URL; a SQLite file in the working directory by default.",
+    )
+    organisation: str = Field(
+        default="CỤC BÁO CHÍ",
+        description="Organisation printed on exports (press management moved ministries in 2025).",
+    )
+    default_language: Literal["vi", "en"] = Field(
+        default="vi", description="Language of messages when a person has not chosen one."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite writer waits for a lock."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,92 @@
+"""The database handle and the unit of work every use case runs in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.db import create_engine
+from registry.errors import Conflict, Duplicate
+
+
+class Database:
+    """One engine and its session factory; create one per process."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+# Unique indexes whose violation means "this person is already registered". SQLite names the
+# columns in its message, PostgreSQL the index, so both spellings are listed.
+_DUPLICATE_MARKERS = {
+    "uq_person_active_mobile": "person.duplicate_mobile",
+    "person.mobile": "person.duplicate_mobile",
+    "uq_person_active_name": "person.duplicate_name",
+    "person.agency_id, person.name_key": "person.duplicate_name",
+}
+
+
+class UnitOfWork:
+    """``async with uow:`` opens a session; nothing is kept unless the use case commits.
+
+    A use case that is interrupted by an error leaves the database as it was: the change and its
+    ChangeLog entries are rolled back together.
+    """
+
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Commit, turning a lost race into the registry's own errors."""
+        async with self._translated_errors():
+            await self.session.commit()
+
+    async def flush(self) -> None:
+        """Flush pending changes, with the same error translation as :meth:`commit`."""
+        async with self._translated_errors():
+            await self.session.flush()
+
+    @asynccontextmanager
+    async def _translated_errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except StaleDataError as error:
+            await self.session.rollback()
+            raise Conflict("person.changed") from error
+        except IntegrityError as error:
+            await self.session.rollback()
+            message = str(error.orig)
+            for marker, code in _DUPLICATE_MARKERS.items():
+                if marker in message:
+                    raise Duplicate(code) from error
+            raise

@@ -1,0 +1,88 @@
+"""Email addresses, checked by ``email-validator`` and stored in one normal form.
+
+email-validator only says what is wrong in English prose, so its message is mapped onto a code
+a channel can translate (first rule that matches wins; the English text always goes along as
+``reason``):
+
+=========================================================  ======================
+message contains (any case)                                code
+=========================================================  ======================
+"too long"                                                 ``email.too_long``
+"before the @-sign", "cannot start with a"                 ``email.bad_local_part``
+"after the @-sign", "cannot end with a", "domain name"     ``email.bad_domain``
+"two periods in a row", "period and a hyphen next to"      the part holding them
+anything else (unsafe characters, quoting, ...)            ``email.invalid``
+=========================================================  ======================
+
+``email.empty``, ``email.missing_at`` and ``email.several`` are decided here before the library
+is called, since a cell from a spreadsheet is often empty, a name, or two addresses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+from registry.errors import ValidationError
+
+# Far beyond the 254 characters an address may have; keeps the library off megabyte input.
+_MAX_INPUT = 1000
+_MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[;,\s]+")
+
+_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("too long",), "email.too_long"),
+    (("before the @-sign", "cannot start with a"), "email.bad_local_part"),
+    (("after the @-sign", "cannot end with a", "domain name"), "email.bad_domain"),
+)
+# Messages that do not say which side of the @ is wrong; the input tells.
+_EITHER_SIDE: dict[str, tuple[str, ...]] = {
+    "two periods in a row": ("..",),
+    "period and a hyphen next to": (".-", "-."),
+}
+
+
+def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
+    """Return the normalised, lowercased address, or raise ``ValidationError``.
+
+    ``check_deliverability`` asks DNS whether the domain takes mail (off by default: imports
+    and tests must not depend on the network).
+    """
+    # A trailing ";" or "," is left over from a list the cell was cut out of.
+    value = _MAILTO.sub("", text.strip()).strip(" \t\r\n;,")
+    if not value:
+        raise ValidationError("email.empty")
+    if len(value) > _MAX_INPUT:
+        raise ValidationError("email.too_long", reason="The email address is too long.")
+    candidates = [token for token in _SEPARATORS.split(value) if "@" in token]
+    if len(candidates) > 1:
+        raise ValidationError("email.several", count=len(candidates))
+    if "@" not in value:
+        raise ValidationError("email.missing_at")
+    try:
+        # strict: also enforce the 64-character limit of the local part (RFC 5321), which
+        # the library skips by default; no mail server takes a longer one.
+        result = validate_email(
+            value, check_deliverability=check_deliverability, allow_smtputf8=True, strict=True
+        )
+    except EmailNotValidError as error:
+        message = str(error)
+        raise ValidationError(_code_for(message, value), reason=message) from None
+    # The library lowercases the domain only. Vietnamese government mail servers (and nearly
+    # every server in use) treat the local part case-insensitively too, and one form per
+    # person is what duplicate detection and search need, so the whole address is lowercased.
+    return result.normalized.lower()
+
+
+def _code_for(message: str, value: str) -> str:
+    message = message.lower()
+    for needles, code in _RULES:
+        if any(needle in message for needle in needles):
+            return code
+    local = value.rpartition("@")[0]
+    for needle, patterns in _EITHER_SIDE.items():
+        if needle in message:
+            in_local = any(pattern in local for pattern in patterns)
+            return "email.bad_local_part" if in_local else "email.bad_domain"
+    return "email.invalid"

@@ -1,0 +1,114 @@
+"""Names, free text and search keys.
+
+Everything is stored in NFC (what Vietnamese keyboards and most files produce) and searched
+through :func:`fold`, which removes what people leave out when they type quickly: accents,
+the stroke of ``đ`` and case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from registry.errors import ValidationError
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+# NFKD does not decompose đ (it is a letter of its own, not d + a mark), so fold it by hand.
+# U+00D0/U+00F0 (Icelandic eth) look identical and turn up in text converted from the old
+# TCVN3/VNI encodings, so they fold to "d" as well.
+_D_WITH_STROKE = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+
+# Apostrophe and hyphen in their ASCII and typographic forms ("O'Neil", "Nguyễn-Trần").
+_NAME_PUNCTUATION = frozenset("'’‘-‐‑.")
+
+
+def fold(text: str) -> str:
+    """Return the search key of ``text``: no accents, ``đ`` as ``d``, lowercase a-z/0-9 words.
+
+    ``fold("Đặng Thị Hồng") == "dang thi hong"``; ``fold("Bộ TT&TT") == "bo tt tt"``.
+    The result only contains ``[a-z0-9 ]``, so ``fold`` is idempotent.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_D_WITH_STROKE).casefold())
+    # casefold() can create new composed characters and ``đ`` (e.g. from "Ð" in NFKD input),
+    # hence the second translate; marks are dropped by category, not by combining class,
+    # because spacing marks (Mc) have combining class 0.
+    stripped = "".join(char for char in decomposed.translate(_D_WITH_STROKE) if not _is_mark(char))
+    return _NOT_ALNUM.sub(" ", stripped).strip()
+
+
+def normalize_name(text: str, *, max_length: int = 100) -> str:
+    """Return a person's full name in NFC with single spaces, or raise ``ValidationError``.
+
+    Codes: ``name.empty``, ``name.invalid_character`` (``char``), ``name.digits``,
+    ``name.too_long`` (``max``), ``name.too_short`` (``min``).
+    """
+    name = _collapse(text)
+    if not name:
+        raise ValidationError("name.empty")
+    for char in name:
+        if unicodedata.category(char)[0] == "N":
+            raise ValidationError("name.digits")
+    for char in name:
+        if not _is_name_char(char):
+            raise ValidationError("name.invalid_character", char=_show_char(char))
+    if len(name) > max_length:
+        raise ValidationError("name.too_long", max=max_length)
+    # "A." or "Ư" cannot identify anyone; two letters ("Lê Y" has four) is the least we take.
+    if sum(1 for char in name if char.isalpha()) < 2:
+        raise ValidationError("name.too_short", min=2)
+    return name
+
+
+def normalize_text(
+    text: str, *, field: str, max_length: int = 200, required: bool = True
+) -> str | None:
+    """Return free text (a position, a note) in NFC with single spaces.
+
+    Returns ``None`` for empty text when not ``required``. Codes (all with ``field``):
+    ``text.empty``, ``text.invalid_character`` (``char``), ``text.too_long`` (``max``).
+    """
+    value = _collapse(text)
+    if not value:
+        if required:
+            raise ValidationError("text.empty", field=field)
+        return None
+    for char in value:
+        if _is_invisible(char):
+            raise ValidationError("text.invalid_character", field=field, char=_codepoint(char))
+    if len(value) > max_length:
+        raise ValidationError("text.too_long", field=field, max=max_length)
+    return value
+
+
+def _collapse(text: str) -> str:
+    # str.split() splits on every Unicode space (NBSP, U+2003, line separators...), but not on
+    # zero-width characters, which are format characters and get rejected afterwards. NFC runs
+    # again after joining so that the result is a fixpoint even for odd mark/space sequences.
+    return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text).split()))
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] == "M"
+
+
+def _is_invisible(char: str) -> bool:
+    # Control (Cc), format such as zero-width space or bidi overrides (Cf), surrogates (Cs).
+    # Private use and unassigned code points are let through: a newer emoji than Python's
+    # Unicode tables is unassigned here, and free text may carry it.
+    return unicodedata.category(char) in {"Cc", "Cf", "Cs"}
+
+
+def _is_name_char(char: str) -> bool:
+    return char == " " or char in _NAME_PUNCTUATION or char.isalpha() or _is_mark(char)
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def _show_char(char: str) -> str:
+    # A visible character is shown as itself ("@", "😀"); an invisible one as its code point,
+    # since a person cannot see, and so cannot find, a zero-width space in their own text.
+    category = unicodedata.category(char)
+    return _codepoint(char) if category[0] in {"C", "Z"} else char

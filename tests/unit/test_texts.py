@@ -1,0 +1,110 @@
+"""The text catalogs: the same keys and placeholders in both languages, and every key used exists."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.texts import LANGUAGES, catalog, error_text, t
+from registry.accounts import parse_account_role
+from registry.errors import ValidationError
+from registry.models import AccountRole, AgencyKind, Role, Source, Status
+from registry.people import EDITABLE_FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _sources(folder: str) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_both_catalogs_have_the_same_keys_and_placeholders() -> None:
+    vi, en = catalog("vi"), catalog("en")
+    assert set(vi) == set(en)
+    for key in vi:
+        assert _placeholders(vi[key]) == _placeholders(en[key]), key
+
+
+def test_vietnamese_is_written_with_diacritics() -> None:
+    vi = catalog("vi")
+    accented = [key for key, text in vi.items() if re.search(r"[à-ỹđĐ]", text)]
+    assert len(accented) > 0.8 * len(vi)
+    assert vi["role.spokesperson"] == "Người phát ngôn"
+
+
+def test_every_error_code_raised_by_the_registry_has_a_message() -> None:
+    code = _sources("registry")
+    raised = set(
+        re.findall(
+            r"(?:ValidationError|NotFound|Ambiguous|PermissionDenied|Conflict|Duplicate)"
+            r"\(\s*\"([a-z_]+\.[a-z_.]+)\"",
+            code,
+        )
+    )
+    raised |= set(
+        re.findall(r"\"(?:uq_[a-z_]+|person\.[a-z_, .]+)\": \"([a-z_]+\.[a-z_]+)\"", code)
+    )
+    assert len(raised) > 40
+    for language in LANGUAGES:
+        missing = sorted(c for c in raised if f"error.{c}" not in catalog(language))
+        assert missing == [], language
+
+
+def test_every_notice_and_literal_key_used_by_the_code_exists() -> None:
+    notices = set(re.findall(r"Notice\(\s*\"([a-z_.]+)\"", _sources("registry")))
+    assert notices >= {"phone.converted", "person.unchanged"}
+    groups = "cli|error|notice|column|field|role|status|kind|source|action|account_role"
+    literal = set(re.findall(rf"\"((?:{groups})\.[a-z_]+(?:\.[a-z_]+)*)\"", _sources("bot")))
+    assert "cli.person_added" in literal
+    keys = {f"notice.{n}" for n in notices} | literal
+    for language in LANGUAGES:
+        assert sorted(k for k in keys if k not in catalog(language)) == []
+
+
+@pytest.mark.parametrize(
+    ("group", "values"),
+    [
+        ("role", [r.value for r in Role]),
+        ("status", [s.value for s in Status]),
+        ("kind", [k.value for k in AgencyKind]),
+        ("source", [s.value for s in Source]),
+        ("account_role", [r.value for r in AccountRole]),
+        ("field", list(EDITABLE_FIELDS)),
+        ("column", ["id", "full_name", "agency", "mobile", "email", "status"]),
+        ("action", ["create", "update", "retire", "verify", "merge", "link", "grant", "revoke"]),
+    ],
+)
+def test_every_value_shown_to_people_has_a_name(group: str, values: list[str]) -> None:
+    for language in LANGUAGES:
+        for value in values:
+            assert f"{group}.{value}" in catalog(language), (language, group, value)
+
+
+def test_error_text_fills_parameters_and_names_the_field() -> None:
+    error = ValidationError("phone.letters", text="xxx", field="mobile")
+    assert error_text("vi", error) == (
+        "Điện thoại di động: Số điện thoại chỉ gồm chữ số (có thể có dấu chấm, khoảng trắng, "
+        "ngoặc, +84); đã nhập: xxx."
+    )
+    assert error_text("en", error).startswith("Mobile phone: A phone number has only digits")
+
+
+def test_error_text_of_a_listing_joins_it() -> None:
+    try:
+        parse_account_role("boss")
+    except ValidationError as error:
+        assert "admin, staff, focal, member" in error_text("en", error)
+    else:
+        pytest.fail("'boss' is not a role")
+
+
+def test_unknown_language_falls_back_to_vietnamese() -> None:
+    assert t("fr", "role.head") == "Người đứng đầu"
+    assert t("en", "role.head") == "Head of agency"

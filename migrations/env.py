@@ -10,12 +10,21 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from registry.models import Base
+from registry.models import Base, UTCDateTime
 from registry.settings import get_settings
 
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | bool:
+    """Write the project's column types as plain SQLAlchemy types, so revisions stay
+    independent of the application code that changes after them."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _configure(connection: Connection) -> None:
@@ -24,6 +33,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
 
 

@@ -139,7 +139,7 @@ async def list_accounts(
 ) -> list[AccountView]:
     require_admin(actor, "accounts.list")
     wanted = parse_account_role(role) if role else None
-    async with uow:
+    async with uow.reading():
         statement = select(Account, Agency).outerjoin(Agency, Account.agency_id == Agency.id)
         if wanted is not None:
             statement = statement.where(Account.role == wanted)

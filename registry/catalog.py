@@ -303,7 +303,7 @@ async def list_agencies(
     """
     on = on or date.today()
     wanted_kind = parse_kind(kind) if kind else None
-    async with uow:
+    async with uow.reading():
         agencies = list((await uow.session.scalars(select(Agency))).all())
         chosen = [
             a
@@ -379,6 +379,6 @@ async def add_agency(
 
 
 async def find_agency(uow: UnitOfWork, reference: str) -> AgencyView:
-    async with uow:
+    async with uow.reading():
         agency = await resolve_agency(uow.session, reference)
         return (await agency_views(uow.session, [agency]))[0]

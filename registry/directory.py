@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 
 from registry.actors import Actor, deny, manages_agency, may_search, require_staff
 from registry.catalog import KIND_ORDER, agency_views, kind_rank, parse_kind, resolve_agency
@@ -75,22 +75,15 @@ async def find_people(
             select(Person, Agency)
             .join(NameWord, NameWord.person_id == Person.id)
             .where(NameWord.key >= key, NameWord.key < key + _AFTER_ANY_KEY_CHAR)
-            .order_by(NameWord.key, Person.id)
+            .order_by(NameWord.key, NameWord.person_id)
         )
     statement = statement.join(Agency, Person.agency_id == Agency.id).where(
         status_ok, _visible(actor)
     )
     if kind != "name":
         statement = statement.order_by(Person.name_key, Person.id)
-    async with uow:
-        # A name can match twice ("an" in "Nguyễn Thị An Anh"): read a little more and dedupe.
-        rows = (await uow.session.execute(statement.limit(2 * (offset + limit) + 1))).all()
-        people: list[PersonView] = []
-        seen: set[int] = set()
-        for person, agency in rows:
-            if person.id not in seen:
-                seen.add(person.id)
-                people.append(PersonView.of(person, agency))
+    async with uow.reading():
+        people = await _distinct_people(uow, statement, offset + limit + 1)
         if not people and kind == "name" and len(key) >= 3:
             # A fragment from the middle of a word ("uyen" in "Nguyễn"): a scan, used only
             # when the indexed search found nothing.
@@ -106,6 +99,28 @@ async def find_people(
             return FindResult(kind, page[:limit], offset, len(page) > limit)
         page = people[offset : offset + limit + 1]
         return FindResult(kind, page[:limit], offset, len(page) > limit)
+
+
+async def _distinct_people(
+    uow: UnitOfWork, statement: Select[tuple[Person, Agency]], wanted: int
+) -> list[PersonView]:
+    """The first ``wanted`` different people of an ordered result.
+
+    A name can match more than once ("an" in "Nguyễn Thị An Anh"), so rows are read in growing
+    windows until enough different people are found or the result is exhausted.
+    """
+    window = 2 * wanted
+    while True:
+        rows = (await uow.session.execute(statement.limit(window))).all()
+        people: list[PersonView] = []
+        seen: set[int] = set()
+        for person, agency in rows:
+            if person.id not in seen:
+                seen.add(person.id)
+                people.append(PersonView.of(person, agency))
+        if len(people) >= wanted or len(rows) < window:
+            return people
+        window *= 2
 
 
 def _role_rank(role: str) -> int:
@@ -128,7 +143,7 @@ async def list_people(
     """
     wanted_status = _parse_status(status) if status else None
     wanted_kind = parse_kind(kind) if kind else None
-    async with uow:
+    async with uow.reading():
         session = uow.session
         statement = select(Person, Agency).join(Agency, Person.agency_id == Agency.id)
         if agency:
@@ -177,7 +192,7 @@ async def missing_agencies(
     require_staff(actor, "reports.missing")
     on = on or date.today()
     wanted_kind = parse_kind(kind) if kind else None
-    async with uow:
+    async with uow.reading():
         session = uow.session
         answered = select(Person.agency_id).where(Person.status != Status.retired)
         agencies = [
@@ -220,7 +235,7 @@ async def statistics(uow: UnitOfWork, actor: Actor, *, on: date | None = None) -
     """Agencies answered / total by kind (current agencies), people by role and by status."""
     require_staff(actor, "reports.stats")
     on = on or date.today()
-    async with uow:
+    async with uow.reading():
         session = uow.session
         answered_ids = set(
             await session.scalars(

@@ -20,9 +20,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -40,6 +42,26 @@ SearchKey = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware (UTC).
+
+    PostgreSQL keeps the zone; SQLite stores text without it, so the zone is put back on read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class AgencyKind(enum.StrEnum):
@@ -98,10 +120,8 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Agency(TimestampMixin, Base):
@@ -184,10 +204,12 @@ class NameWord(Base):
 
     __tablename__ = "name_word"
 
+    # Key first: a prefix range on the primary key comes out already ordered by (key, person),
+    # so a page of results reads a page of index entries, whatever the size of the directory.
+    key: Mapped[str] = mapped_column(SearchKey, primary_key=True)
     person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    key: Mapped[str] = mapped_column(SearchKey, primary_key=True, index=True)
 
 
 class Account(TimestampMixin, Base):
@@ -217,7 +239,7 @@ class ChangeLog(Base):
     __table_args__ = (Index("ix_change_log_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(80))
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[int] = mapped_column(Integer)

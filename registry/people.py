@@ -424,13 +424,13 @@ async def verify_person(
 
 
 async def show_person(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonView:
-    async with uow:
+    async with uow.reading():
         person, agency = await _load(uow.session, actor, person_id, "people.show")
         return PersonView.of(person, agency)
 
 
 async def person_history(uow: UnitOfWork, actor: Actor, person_id: int) -> list[ChangeView]:
-    async with uow:
+    async with uow.reading():
         await _load(uow.session, actor, person_id, "people.history")
         entries = await uow.session.scalars(
             select(ChangeLog)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry.db import create_engine
+from registry.db import READ_ONLY, create_engine
 from registry.errors import Conflict, Duplicate
 
 
@@ -50,9 +50,21 @@ class UnitOfWork:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._read_only = False
+
+    def reading(self) -> UnitOfWork:
+        """``async with uow.reading():`` for a use case that only reads.
+
+        On SQLite it then starts a plain deferred transaction instead of taking the write lock,
+        so searches never wait for, or hold up, writers.
+        """
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        if self._read_only:
+            await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     async def __aexit__(
@@ -64,6 +76,7 @@ class UnitOfWork:
         try:
             await self.session.rollback()
         finally:
+            self._read_only = False
             await self.session.close()
 
     async def commit(self) -> None:

@@ -22,7 +22,7 @@ def _done(view: AccountView, key: str, as_json: bool) -> None:
         print_json(view.to_dict())
     else:
         role = say(f"account_role.{view.role}")
-        tell(say(key, identity=view.identity, role=role, agency=view.agency_code or ""))
+        tell(say(key, identity=view.identity, role=role, agency=view.agency_code or "").rstrip())
 
 
 @app.command("grant")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,7 +19,8 @@ from registry.uow import Database
 
 T = TypeVar("T")
 
-out = Console()
+# Piped into a file or another program, a table must not be cut at 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 240)
 # Messages are one logical line each: never hard-wrapped at the terminal width.
 err = Console(stderr=True, soft_wrap=True)
 
@@ -71,19 +72,16 @@ def run(work: Callable[[Database], Awaitable[T]], *, upgrade_first: bool = True)
     return asyncio.run(main())
 
 
-async def _sqlite_threads_stopped(timeout: float = 2.0) -> None:
+async def _sqlite_threads_stopped() -> None:
     """Wait, with the event loop still open, for aiosqlite's worker threads to end.
 
     When a SQLite file cannot be opened, aiosqlite stops its worker thread without waiting for
-    it; if ``asyncio.run`` closes the loop first, the thread prints a traceback ("Event loop is
-    closed") after our one-line error message.
+    it; if ``asyncio.run`` closed the loop first, the thread would print a traceback ("Event
+    loop is closed") after our one-line error message.
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(
-        thread.is_alive() and thread.name.endswith("(_connection_worker_thread)")
-        for thread in threading.enumerate()
-    ):
-        await asyncio.sleep(0.001)
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 2.0)
 
 
 def print_json(value: Any) -> None:

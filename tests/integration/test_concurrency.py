@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from registry import people
+from registry import catalog, directory, people
 from registry.errors import Conflict, Duplicate
 from registry.models import ChangeLog
 from registry.uow import Database
@@ -87,3 +87,19 @@ async def test_racing_registrations_of_one_mobile(loaded: Database, attempts: in
     refused = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(created) == 1, outcomes
     assert all(isinstance(r, Duplicate) and r.code == "person.duplicate_mobile" for r in refused)
+
+
+async def test_searches_do_not_wait_for_a_writer(loaded: Database, database_url: str) -> None:
+    """A long write (an import, say) in one process must not block searches in another."""
+    impatient = Database(database_url, busy_timeout_ms=200)
+    try:
+        async with loaded.engine.connect() as writer:
+            await writer.begin()
+            await writer.execute(text("UPDATE agency SET sort_order = sort_order + 1"))
+            found = await directory.find_people(impatient.uow(), SYSTEM, "nguyen")
+            assert found.items == []
+            listed = await catalog.list_agencies(impatient.uow())
+            assert len(listed) == 56
+            await writer.rollback()
+    finally:
+        await impatient.dispose()

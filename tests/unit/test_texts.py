@@ -91,7 +91,7 @@ def test_error_text_fills_parameters_and_names_the_field() -> None:
     error = ValidationError("phone.letters", text="xxx", field="mobile")
     assert error_text("vi", error) == (
         "Điện thoại di động: Số điện thoại chỉ gồm chữ số (có thể có dấu chấm, khoảng trắng, "
-        "ngoặc, +84); đã nhập: xxx."
+        "ngoặc, +84); “xxx” không phải chữ số."
     )
     assert error_text("en", error).startswith("Mobile phone: A phone number has only digits")
 

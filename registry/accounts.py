@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from registry import changelog
 from registry.actors import Actor, require_admin
 from registry.catalog import resolve_agency
 from registry.errors import NotFound, ValidationError
-from registry.models import Account, AccountRole, Agency
+from registry.models import Account, AccountRole, Agency, utcnow
 from registry.uow import UnitOfWork
 from registry.views import AccountView
 
@@ -52,29 +53,80 @@ async def _find(session: AsyncSession, channel: str, external_id: str) -> Accoun
     )
 
 
-async def ensure_account(
-    uow: UnitOfWork, channel: str, external_id: str, *, display_name: str | None = None
-) -> Actor:
-    """The actor behind a chat identity; someone who writes for the first time is a member."""
+@dataclass(frozen=True)
+class Profile:
+    """A chat identity as the bot needs it on every message."""
+
+    actor: Actor
+    language: str | None
+    consented: bool
+
+
+async def open_profile(uow: UnitOfWork, channel: str, external_id: str) -> Profile:
+    """The profile behind a chat identity; someone who writes for the first time is a member.
+
+    Only the channel and the id are kept until the person accepts the personal-data notice.
+    """
+    # Every message starts here: read without taking SQLite's write lock, and write only for
+    # someone new.
+    async with uow.reading():
+        account = await _find(uow.session, channel, external_id)
+        if account is not None:
+            return _profile(account)
     async with uow:
-        session = uow.session
-        account = await _find(session, channel, external_id)
+        account = await _find(uow.session, channel, external_id)
         if account is None:
-            account = Account(
-                channel=channel,
-                external_id=external_id,
-                role=AccountRole.member,
-                display_name=(display_name or "")[:100] or None,
-            )
-            session.add(account)
+            account = Account(channel=channel, external_id=external_id, role=AccountRole.member)
+            uow.session.add(account)
             await uow.commit()
-        return actor_of(account)
+        return _profile(account)
+
+
+def _profile(account: Account) -> Profile:
+    return Profile(actor_of(account), account.language, account.consented_at is not None)
+
+
+async def ensure_account(uow: UnitOfWork, channel: str, external_id: str) -> Actor:
+    return (await open_profile(uow, channel, external_id)).actor
+
+
+async def _update_account(
+    uow: UnitOfWork, channel: str, external_id: str, **values: object
+) -> None:
+    async with uow:
+        account = await _find(uow.session, channel, external_id)
+        if account is None:
+            raise NotFound("account.not_found", identity=f"{channel}:{external_id}")
+        for name, value in values.items():
+            setattr(account, name, value)
+        await uow.commit()
+
+
+async def set_language(uow: UnitOfWork, channel: str, external_id: str, language: str) -> None:
+    await _update_account(uow, channel, external_id, language=language)
+
+
+async def record_consent(
+    uow: UnitOfWork, channel: str, external_id: str, *, display_name: str | None
+) -> None:
+    """The person accepted the personal-data notice: from now on their details may be kept."""
+    name = (display_name or "").strip()[:100] or None
+    await _update_account(uow, channel, external_id, consented_at=utcnow(), display_name=name)
 
 
 async def grant(
-    uow: UnitOfWork, actor: Actor, identity: str, role: str, *, agency: str | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    identity: str,
+    role: str,
+    *,
+    agency: str | None = None,
+    must_exist: bool = False,
 ) -> AccountView:
-    """Give a chat identity a role; a focal point needs the agency it answers for."""
+    """Give a chat identity a role; a focal point needs the agency it answers for.
+
+    From a chat, ``must_exist`` restricts this to people who have talked to the bot.
+    """
     require_admin(actor, "accounts.grant")
     channel, external_id = parse_identity(identity)
     new_role = parse_account_role(role)
@@ -85,6 +137,8 @@ async def grant(
         target_agency = await resolve_agency(session, agency) if agency else None
         account = await _find(session, channel, external_id)
         if account is None:
+            if must_exist:
+                raise NotFound("account.not_found", identity=identity)
             account = Account(channel=channel, external_id=external_id, role=AccountRole.member)
             session.add(account)
             await uow.flush()

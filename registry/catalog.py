@@ -231,6 +231,26 @@ def _query_keys(text: str) -> set[str]:
     return {_compact(key), _compact(_strip_admin_prefix(key))} - {""}
 
 
+def _matches(agencies: list[Agency], reference: str) -> tuple[list[Agency], list[Agency]]:
+    """Agencies whose name, short name or abbreviation is the reference, then those that
+    contain it."""
+    wanted = _query_keys(reference)
+    if not wanted:
+        return [], []
+    exact = [a for a in agencies if wanted & _exact_keys(a)]
+    partial = [
+        a
+        for a in agencies
+        if a not in exact and any(w in k for w in wanted if len(w) >= 2 for k in _exact_keys(a))
+    ]
+    return exact, partial
+
+
+async def _all_agencies(session: AsyncSession) -> list[Agency]:
+    statement = select(Agency).order_by(Agency.sort_order, Agency.id)
+    return list((await session.scalars(statement)).all())
+
+
 async def resolve_agency(
     session: AsyncSession, reference: str, *, on: date | None = None
 ) -> Agency:
@@ -243,17 +263,11 @@ async def resolve_agency(
     if not reference:
         raise ValidationError("agency.empty")
     on = on or date.today()
-    agencies = list((await session.scalars(select(Agency).order_by(Agency.sort_order))).all())
+    agencies = await _all_agencies(session)
     for agency in agencies:
         if agency.code == reference.lower():
             return agency
-    wanted = _query_keys(reference)
-    if not wanted:
-        raise NotFound("agency.not_found", reference=reference)
-    exact = [a for a in agencies if wanted & _exact_keys(a)]
-    partial = [
-        a for a in agencies if any(w in k for w in wanted if len(w) >= 2 for k in _exact_keys(a))
-    ]
+    exact, partial = _matches(agencies, reference)
     for candidates in (exact, partial):
         current = [a for a in candidates if a.is_current(on)]
         chosen = current or candidates
@@ -267,6 +281,29 @@ async def resolve_agency(
                 count=len(chosen),
             )
     raise NotFound("agency.not_found", reference=reference)
+
+
+async def search_agencies(
+    uow: UnitOfWork, reference: str, *, limit: int = 8, on: date | None = None
+) -> list[AgencyView]:
+    """Current agencies matching a loosely typed name, best matches first (for pickers)."""
+    if not (reference or "").strip():
+        raise ValidationError("agency.empty")
+    on = on or date.today()
+    async with uow.reading():
+        agencies = [a for a in await _all_agencies(uow.session) if a.is_current(on)]
+        exact, partial = _matches(agencies, reference)
+        coded = [a for a in agencies if a.code == reference.strip().lower() and a not in exact]
+        chosen = (coded + exact + partial)[:limit]
+        return await agency_views(uow.session, chosen)
+
+
+async def get_agency(uow: UnitOfWork, agency_id: int) -> AgencyView:
+    async with uow.reading():
+        agency = await uow.session.get(Agency, agency_id)
+        if agency is None:
+            raise NotFound("agency.not_found", reference=str(agency_id))
+        return (await agency_views(uow.session, [agency]))[0]
 
 
 async def agency_views(session: AsyncSession, agencies: list[Agency]) -> list[AgencyView]:

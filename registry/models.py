@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Date,
     DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -230,6 +233,8 @@ class Account(TimestampMixin, Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     language: Mapped[str | None] = mapped_column(String(5))
     display_name: Mapped[str | None] = mapped_column(String(100))
+    # When the person accepted the personal-data notice; nothing about them is kept before.
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ChangeLog(Base):
@@ -247,3 +252,43 @@ class ChangeLog(Base):
     field: Mapped[str | None] = mapped_column(String(32))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class Conversation(Base):
+    """Where a chat's dialog stands, so a restart or another process continues it."""
+
+    __tablename__ = "conversation"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Number of the last question asked; a button of an older question has expired.
+    question: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Updates already handled, so one delivered twice is processed once."""
+
+    __tablename__ = "processed_update"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class PendingFile(Base):
+    """A file sent in a chat and waiting for the person's confirmation (an import after its
+    dry run). Kept in the database so that any bot process can finish the job."""
+
+    __tablename__ = "pending_file"
+    __table_args__ = (Index("ix_pending_file_chat", "channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

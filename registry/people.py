@@ -266,21 +266,26 @@ async def register_person(
             new=person.status,
         )
         if registers_self:
-            account = await session.get(Account, actor.account_id)
-            if account is None:
-                raise NotFound("account.not_found", identity=actor.label)
-            account.person_id = person.id
-            changelog.record(
-                session,
-                actor,
-                entity="account",
-                entity_id=account.id,
-                action="link",
-                field="person",
-                new=person.id,
-            )
+            await _link_account(session, actor, person)
         await uow.commit()
         return PersonResult(PersonView.of(person, target), notices)
+
+
+async def _link_account(session: AsyncSession, actor: Actor, person: Person) -> None:
+    """From now on the actor's chat account is this person (for /me, /update, /withdraw)."""
+    account = await session.get(Account, actor.account_id)
+    if account is None:
+        raise NotFound("account.not_found", identity=actor.label)
+    account.person_id = person.id
+    changelog.record(
+        session,
+        actor,
+        entity="account",
+        entity_id=account.id,
+        action="link",
+        field="person",
+        new=person.id,
+    )
 
 
 def _display_value(person: Person, field: str) -> Any:
@@ -289,16 +294,20 @@ def _display_value(person: Person, field: str) -> Any:
     return getattr(person, field)
 
 
+async def _person_and_agency(session: AsyncSession, person_id: int) -> tuple[Person, Agency] | None:
+    statement = (
+        select(Person, Agency)
+        .join(Agency, Person.agency_id == Agency.id)
+        .where(Person.id == person_id)
+    )
+    row = (await session.execute(statement)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def _load(
     session: AsyncSession, actor: Actor, person_id: int, action: str
 ) -> tuple[Person, Agency]:
-    row = (
-        await session.execute(
-            select(Person, Agency)
-            .join(Agency, Person.agency_id == Agency.id)
-            .where(Person.id == person_id)
-        )
-    ).first()
+    row = await _person_and_agency(session, person_id)
     if row is None:
         # Someone who may not browse the directory learns nothing about which ids exist.
         if not actor.is_staff and actor.role is not AccountRole.focal:
@@ -438,3 +447,30 @@ async def person_history(uow: UnitOfWork, actor: Actor, person_id: int) -> list[
             .order_by(ChangeLog.id)
         )
         return [ChangeView.of(entry) for entry in entries]
+
+
+async def claim_person(
+    uow: UnitOfWork, actor: Actor, person_id: int, *, verified_mobile: str
+) -> PersonView:
+    """Link a member's account to a record already listed for them (by an import, say).
+
+    The proof is the mobile the chat platform itself vouches for (a contact the person shared
+    from their own account), which must be the record's mobile.
+    """
+    phone = parse_mobile(verified_mobile)
+    async with uow:
+        session = uow.session
+        if actor.role is not AccountRole.member or actor.account_id is None:
+            raise deny("people.claim")
+        if actor.person_id is not None:
+            raise Conflict("account.already_registered", person_id=actor.person_id)
+        row = await _person_and_agency(session, person_id)
+        if row is None or row[0].status is Status.retired or row[0].mobile != phone.e164:
+            raise deny("people.claim")
+        person, agency = row
+        linked = await session.scalar(select(Account).where(Account.person_id == person.id))
+        if linked is not None:
+            raise deny("people.claim")
+        await _link_account(session, actor, person)
+        await uow.commit()
+        return PersonView.of(person, agency)

@@ -25,6 +25,20 @@ class Settings(BaseSettings):
     default_language: Literal["vi", "en"] = Field(
         default="vi", description="Language of messages when a person has not chosen one."
     )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone in which times are shown to people."
+    )
+    import_max_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest file an import reads, in bytes."
+    )
+    import_max_rows: int = Field(
+        default=50_000, gt=0, description="Most data rows an imported file may have."
+    )
+    import_max_uncompressed: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        description="Most bytes an imported .xlsx may expand to (zip-bomb check).",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for a lock."
     )

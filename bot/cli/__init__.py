@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli import accounts, agencies, db, people, reports
+from bot.cli import accounts, agencies, chat, db, export, import_, people, reports, serve
 from bot.cli.runtime import set_language, state, tell
 from bot.texts import error_text, t
 from registry.errors import RegistryError
@@ -24,6 +24,10 @@ app.add_typer(agencies.app, name="agencies")
 app.add_typer(people.app, name="people")
 app.add_typer(accounts.app, name="accounts")
 reports.register(app)
+serve.register(app)
+chat.register(app)
+import_.register(app)
+export.register(app)
 
 
 @app.callback()

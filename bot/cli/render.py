@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from bot.cli.runtime import out, say, tell
+from bot.clock import shown
 from registry.directory import Statistics
 from registry.validation import format_phone
 from registry.views import AccountView, AgencyView, ChangeView, Notice, PersonView
@@ -75,7 +76,7 @@ def person(view: PersonView) -> None:
         ("status", _text("status", view.status)),
         ("source", _text("source", view.source)),
         ("version", str(view.version)),
-        ("updated_at", view.updated_at.strftime("%d/%m/%Y %H:%M")),
+        ("updated_at", shown(view.updated_at)),
     )
     for key, value in rows:
         table.add_row(say(f"column.{key}"), value)
@@ -88,7 +89,7 @@ def history(rows: list[ChangeView]) -> None:
         table.add_column(say(f"column.{header}"))
     for row in rows:
         table.add_row(
-            row.at.strftime("%d/%m/%Y %H:%M:%S"),
+            shown(row.at, "%d/%m/%Y %H:%M:%S"),
             row.actor,
             _text("action", row.action),
             _text("field", row.field),

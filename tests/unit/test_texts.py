@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.dialogs.engine import COMMANDS
 from bot.texts import LANGUAGES, catalog, error_text, t
 from registry.accounts import parse_account_role
 from registry.errors import ValidationError
@@ -39,8 +40,8 @@ def test_vietnamese_is_written_with_diacritics() -> None:
     assert vi["role.spokesperson"] == "Người phát ngôn"
 
 
-def test_every_error_code_raised_by_the_registry_has_a_message() -> None:
-    code = _sources("registry")
+def test_every_error_code_raised_has_a_message() -> None:
+    code = _sources("registry") + _sources("bot")
     raised = set(
         re.findall(
             r"(?:ValidationError|NotFound|Ambiguous|PermissionDenied|Conflict|Duplicate)"
@@ -60,8 +61,11 @@ def test_every_error_code_raised_by_the_registry_has_a_message() -> None:
 def test_every_notice_and_literal_key_used_by_the_code_exists() -> None:
     notices = set(re.findall(r"Notice\(\s*\"([a-z_.]+)\"", _sources("registry")))
     assert notices >= {"phone.converted", "person.unchanged"}
-    groups = "cli|error|notice|column|field|role|status|kind|source|action|account_role"
-    literal = set(re.findall(rf"\"((?:{groups})\.[a-z_]+(?:\.[a-z_]+)*)\"", _sources("bot")))
+    groups = "cli|error|notice|column|field|role|status|kind|source|action|account_role|bot|console"
+    bot_code = _sources("bot")
+    raised = set(re.findall(r"Error\(\s*\"([a-z_]+\.[a-z_.]+)\"", bot_code))
+    literal = set(re.findall(rf"\"((?:{groups})\.[a-z_]+(?:\.[a-z_]+)*)\"", bot_code)) - raised
+    literal.discard("bot.texts")  # the package holding the catalogs, not a key
     assert "cli.person_added" in literal
     keys = {f"notice.{n}" for n in notices} | literal
     for language in LANGUAGES:
@@ -79,6 +83,21 @@ def test_every_notice_and_literal_key_used_by_the_code_exists() -> None:
         ("field", list(EDITABLE_FIELDS)),
         ("column", ["id", "full_name", "agency", "mobile", "email", "status"]),
         ("action", ["create", "update", "retire", "verify", "merge", "link", "grant", "revoke"]),
+        (
+            "bot.card",
+            [
+                "agency",
+                "full_name",
+                "position",
+                "role",
+                "mobile",
+                "office_phone",
+                "email",
+                "status",
+            ],
+        ),
+        ("bot.register", ["ask_full_name", "ask_position", "ask_email"]),
+        ("bot.command", [c.name for c in COMMANDS]),
     ],
 )
 def test_every_value_shown_to_people_has_a_name(group: str, values: list[str]) -> None:

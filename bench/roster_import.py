@@ -1,0 +1,371 @@
+"""How fast an agency's list imports: 100,000 rows through the registry's use cases.
+
+    python bench/roster_import.py [--rows 100000] [--backends sqlite,postgres]
+                                  [--postgres-url URL] [--format xlsx|csv] [--no-reimport]
+                                  [--seed 2025]
+
+The script builds one file the way agencies send them (title rows, the header on row 7,
+agencies written loosely: "UBND tỉnh Lào Cai", "TP. Hồ Chí Minh", "Bộ Tài chính"; Vietnamese
+names, unique mobiles, office lines with extensions in one row out of five, emails, and one row
+in a hundred with a wrong email), raises the row and size limits for it, and measures, for each
+backend (SQLite in a temporary file; PostgreSQL in a scratch database created on the server of
+``--postgres-url`` and dropped at the end, even on error, or skipped if unreachable):
+
+- ``baseline``: reading the same file with no validation and no writes: a bare openpyxl
+  read-only loop (or ``csv.reader``) over every row, the cells turned into text;
+- ``reader``: :func:`registry.roster.reader.read_roster` alone (header search, merged cells,
+  row limit), still no validation and no writes;
+- ``import``: :func:`registry.roster.importer.import_roster` into a fresh database holding the
+  2025 catalog, every row created through ``register_person`` with its ChangeLog;
+- ``reimport``: the same file again: every row matched and found unchanged, nothing written.
+
+It prints the times, rows per second, the ratio import/baseline (and reimport/baseline), and the
+peak memory of the process (``ru_maxrss``) after the first import. The machines are shared and noisy: the ratio to a
+baseline measured in the same run is the figure to compare. The script reports; it is not a
+test: it exits non-zero only on errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import os
+import platform
+import random
+import resource
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from registry import catalog
+from registry.actors import Actor
+from registry.db import upgrade
+from registry.models import Agency, Person
+from registry.roster.importer import Outcome, import_roster
+from registry.roster.reader import Limits, read_roster
+from registry.uow import Database
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+HEADER = (
+    "STT",
+    "Cơ quan, đơn vị",
+    "Họ và tên",
+    "Chức vụ",
+    "Vai trò",
+    "Điện thoại di động",
+    "Điện thoại cố định",
+    "Thư điện tử",
+)
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+          "Đỗ", "Hồ", "Ngô", "Dương", "Lý")  # fmt: skip
+MIDDLE = ("Văn", "Thị", "Minh", "Quốc", "Thanh", "Ngọc", "Hữu", "Đức", "Thu", "Hồng", "Xuân",
+          "Kim", "Công", "Đình", "Mạnh", "Bảo", "Gia", "Hải", "Phương", "Tuấn")  # fmt: skip
+GIVEN = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng",
+         "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Ngân", "Nhung", "Phong",
+         "Phúc", "Quân", "Quang", "Sơn", "Tâm", "Thảo", "Thắng", "Trang", "Trung", "Tú", "Tùng",
+         "Uyên", "Việt", "Vinh", "Xuân", "Yến", "Đạt", "Khoa")  # fmt: skip
+POSITIONS = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Vụ trưởng Vụ Truyền thông",
+             "Giám đốc Sở Thông tin và Truyền thông", "Chuyên viên Văn phòng")  # fmt: skip
+ROLES = ("Người phát ngôn", "Người được giao nhiệm vụ phát ngôn",
+         "Cán bộ đầu mối cung cấp thông tin", "Người đứng đầu")  # fmt: skip
+MOBILE_PREFIXES = ("090", "091", "093", "094", "096", "097", "098", "081", "083", "070")
+LAND_AREAS = ("024", "028", "0214", "0236", "0225")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts only: a whole ImportResult holds every row of the file."""
+
+    backend: str
+    imported: dict[Outcome, int]
+    import_s: float
+    peak_mb: float  # of the process, after the import
+    reimported: dict[Outcome, int] | None
+    reimport_s: float | None
+
+
+def loose_names(agencies: Sequence[tuple[str, str, str | None]]) -> list[str]:
+    """How agencies write their own names: "UBND tỉnh X", "TP. X", the official name."""
+    written: list[str] = []
+    for name, kind, short in agencies:
+        if kind == "province":
+            written.append(f"UBND {name[0].lower()}{name[1:]}")
+        elif kind == "city":
+            written.append("TP. " + name.removeprefix("Thành phố "))
+        else:
+            written.append(short or name)
+    return written
+
+
+def person_rows(count: int, agencies: Sequence[str], rng: random.Random) -> list[tuple[str, ...]]:
+    names = len(FAMILY) * len(MIDDLE) * len(GIVEN) * len(GIVEN)
+    # Distinct (name, agency) pairs: a name index per row, never the same one twice.
+    picks = rng.sample(range(names * len(agencies)), count)
+    mobiles = rng.sample(range(10_000_000), count)
+    rows: list[tuple[str, ...]] = []
+    for number, (pick, mobile) in enumerate(zip(picks, mobiles, strict=True), start=1):
+        name_index, agency_index = divmod(pick, len(agencies))
+        index, given2 = divmod(name_index, len(GIVEN))
+        index, given = divmod(index, len(GIVEN))
+        family, middle = divmod(index, len(MIDDLE))
+        name = f"{FAMILY[family]} {MIDDLE[middle]} {GIVEN[given]} {GIVEN[given2]}"
+        prefix = MOBILE_PREFIXES[mobile % len(MOBILE_PREFIXES)]
+        digits = f"{mobile:07d}"
+        mobile_text = f"{prefix}.{digits[:3]}.{digits[3:]}"
+        office = ""
+        if number % 5 == 0:
+            area = LAND_AREAS[number % len(LAND_AREAS)]
+            width = 10 - len(area)  # 11 digits in all with the area code, the first being 3
+            local = f"3{rng.randrange(10**width):0{width}d}"
+            office = f"({area}) {local} máy lẻ {number % 900 + 100}"
+        email = f"nv{number}@gov.vn" if number % 100 else f"nv{number}@@gov"
+        rows.append(
+            (
+                str(number),
+                agencies[agency_index],
+                name,
+                POSITIONS[number % len(POSITIONS)],
+                ROLES[number % len(ROLES)],
+                mobile_text,
+                office,
+                email,
+            )
+        )
+    return rows
+
+
+def build_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Danh sách")
+    sheet.append(["BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH"])
+    sheet.append(["CỤC BÁO CHÍ"])
+    sheet.append([])
+    sheet.append(["DANH SÁCH NGƯỜI PHÁT NGÔN, CUNG CẤP THÔNG TIN CHO BÁO CHÍ"])
+    sheet.append(["(Tổng hợp từ các bộ, ngành, địa phương)"])
+    sheet.append([])
+    sheet.append(list(HEADER))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def build_csv(rows: Sequence[Sequence[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def baseline_read(data: bytes, kind: str) -> int:
+    """Every cell of the file as text, nothing else: what reading alone costs."""
+    cells = 0
+    if kind == "csv":
+        for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
+            cells += len([str(value) for value in row])
+        return cells
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                cells += len(["" if value is None else str(value) for value in row])
+    finally:
+        workbook.close()
+    return cells
+
+
+def timed(work: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    step = {"next": 0.1, "start": time.perf_counter()}
+
+    def report(done: int, total: int) -> None:
+        if done / total >= step["next"]:
+            elapsed = time.perf_counter() - step["start"]
+            print(f"  {label}: {done:,}/{total:,} rows, {elapsed:.0f} s", file=sys.stderr)
+            step["next"] += 0.1
+
+    return report
+
+
+async def prepared(url: str) -> Database:
+    database = Database(url)
+    await upgrade(database.engine)
+    await catalog.load_edition(database.uow(), Actor.system("bench"), "2025")
+    return database
+
+
+async def current_agencies(url: str) -> list[tuple[str, str, str | None]]:
+    database = await prepared(url)
+    try:
+        async with database.uow().reading() as uow:
+            agencies = (await uow.session.scalars(select(Agency).order_by(Agency.sort_order))).all()
+            return [(a.name, a.kind.value, a.short_name) for a in agencies if a.valid_to is None]
+    finally:
+        await database.dispose()
+
+
+async def run_backend(
+    backend: str, url: str, data: bytes, limits: Limits, reimport: bool
+) -> Figures:
+    database = await prepared(url)
+    actor = Actor.system("bench")
+    try:
+        start = time.perf_counter()
+        imported = await import_roster(
+            database, actor, data, limits=limits, progress=progress_printer(f"{backend} import")
+        )
+        import_s = time.perf_counter() - start
+        counts = imported.counts
+        del imported
+        peak = peak_mb()
+        async with database.uow().reading() as uow:
+            people = await uow.session.scalar(select(func.count()).select_from(Person))
+        assert people == counts[Outcome.created], (people, counts)
+        again, again_s = None, None
+        if reimport:
+            start = time.perf_counter()
+            result = await import_roster(
+                database,
+                actor,
+                data,
+                limits=limits,
+                progress=progress_printer(f"{backend} reimport"),
+            )
+            again_s = time.perf_counter() - start
+            again = result.counts
+        return Figures(backend, counts, import_s, peak, again, again_s)
+    finally:
+        await database.dispose()
+
+
+async def with_postgres(server_url: str, work: Callable[[str], object]) -> object | None:
+    server = make_url(server_url)
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", connect_args={"timeout": 10})
+    try:
+        try:
+            async with admin.connect() as conn:
+                await conn.scalar(select(func.current_setting("server_version")))
+        except (OSError, TimeoutError, SQLAlchemyError) as error:
+            print(f"postgres: skipped, server not reachable ({type(error).__name__})")
+            return None
+        name = f"spokes_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            scratch = server.set(database=name).render_as_string(hide_password=False)
+            return await work(scratch)  # type: ignore[misc]
+        finally:
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.dispose()
+
+
+def peak_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+async def main(args: argparse.Namespace) -> None:
+    rng = random.Random(args.seed)
+    print(f"python {platform.python_version()}, {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="spokes-bench-import-") as directory:
+        agencies = loose_names(await current_agencies(f"sqlite+aiosqlite:///{directory}/a.db"))
+        rows = person_rows(args.rows, agencies, rng)
+        data = build_xlsx(rows) if args.format == "xlsx" else build_csv(rows)
+        del rows
+        print(f"file: {args.format}, {args.rows:,} rows, {len(data) / 1024 / 1024:.1f} MB")
+        limits = Limits(
+            max_bytes=max(len(data) + 1, 10 * 1024 * 1024),
+            max_rows=args.rows,
+            max_uncompressed=1024 * 1024 * 1024,
+        )
+        baseline_s, _ = min(timed(lambda: baseline_read(data, args.format)) for _ in range(2))
+        reader_s, _ = min(timed(lambda: read_roster(data, limits)) for _ in range(2))
+        results: list[Figures] = []
+        if "sqlite" in args.backends:
+            url = f"sqlite+aiosqlite:///{directory}/bench.db"
+            results.append(await run_backend("sqlite", url, data, limits, args.reimport))
+        if "postgres" in args.backends:
+
+            async def on_postgres(url: str) -> Figures:
+                return await run_backend("postgres", url, data, limits, args.reimport)
+
+            figures = await with_postgres(args.postgres_url, on_postgres)
+            if isinstance(figures, Figures):
+                results.append(figures)
+    report(args.rows, baseline_s, reader_s, results)
+
+
+def report(rows: int, baseline_s: float, reader_s: float, results: Sequence[Figures]) -> None:
+    print()
+    print(f"baseline (bare read, no validation, no writes): {baseline_s:8.2f} s  "
+          f"{rows / baseline_s:10,.0f} rows/s")  # fmt: skip
+    print(f"reader   (read_roster, no validation/writes):   {reader_s:8.2f} s  "
+          f"{rows / reader_s:10,.0f} rows/s  x{reader_s / baseline_s:.2f} baseline")  # fmt: skip
+    for figures in results:
+        counts = ", ".join(f"{o.value} {n:,}" for o, n in figures.imported.items() if n)
+        print(f"{figures.backend:8} import:   {figures.import_s:8.2f} s  "
+              f"{rows / figures.import_s:10,.0f} rows/s  x{figures.import_s / baseline_s:.1f} "
+              f"baseline  ({counts}); peak memory then {figures.peak_mb:.0f} MB")  # fmt: skip
+        if figures.reimported is not None and figures.reimport_s is not None:
+            unchanged = figures.reimported[Outcome.unchanged]
+            print(f"{figures.backend:8} reimport: {figures.reimport_s:8.2f} s  "
+                  f"{rows / figures.reimport_s:10,.0f} rows/s  "
+                  f"x{figures.reimport_s / baseline_s:.1f} baseline  (unchanged {unchanged:,})")  # fmt: skip
+    print(f"peak memory of the process: {peak_mb():.0f} MB")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgres", help="sqlite and/or postgres")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    parser.add_argument("--no-reimport", dest="reimport", action="store_false")
+    parser.add_argument("--seed", type=int, default=2025)
+    args = parser.parse_args(argv)
+    args.backends = {name.strip() for name in args.backends.split(",") if name.strip()}
+    unknown = args.backends - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"--backends: sqlite and/or postgres, not {', '.join(sorted(unknown))}")
+    return args
+
+
+async def cancellable(args: argparse.Namespace) -> None:
+    """SIGTERM and SIGINT cancel the run, so the scratch database is still dropped (a process
+    started in the background by a script ignores SIGINT, and SIGTERM would skip every finally)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    await main(args)
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(cancellable(parse_args()))
+    except asyncio.CancelledError:
+        sys.exit("cancelled")

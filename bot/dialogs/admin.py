@@ -1,0 +1,45 @@
+"""Admin commands: /grant IDENTITY ROLE [AGENCY] and /revoke IDENTITY."""
+
+from __future__ import annotations
+
+from bot.dialogs.context import Context
+from registry import accounts
+from registry.errors import ValidationError
+
+
+def _identity(ctx: Context, text: str) -> str:
+    """ "telegram:123" as is; a bare id means the admin's own channel."""
+    if ":" in text:
+        return text
+    if text.isdigit():
+        return f"{ctx.channel}:{text}"
+    raise ValidationError(
+        "account.bad_identity", identity=text[:64], channels=", ".join(accounts.CHANNELS)
+    )
+
+
+async def grant(ctx: Context, args: str) -> None:
+    parts = args.split(maxsplit=2)
+    if len(parts) < 2:
+        ctx.tell("bot.grant.usage")
+        return
+    identity, role = _identity(ctx, parts[0]), parts[1]
+    agency = parts[2] if len(parts) > 2 else None
+    view = await accounts.grant(
+        ctx.uow(), ctx.actor, identity, role, agency=agency, must_exist=True
+    )
+    ctx.tell(
+        "bot.grant.done",
+        identity=view.identity,
+        role=ctx.say(f"account_role.{view.role}"),
+        agency=view.agency_code or "",
+    )
+
+
+async def revoke(ctx: Context, args: str) -> None:
+    text = args.strip()
+    if not text:
+        ctx.tell("bot.revoke.usage")
+        return
+    view = await accounts.revoke(ctx.uow(), ctx.actor, _identity(ctx, text))
+    ctx.tell("bot.revoke.done", identity=view.identity)

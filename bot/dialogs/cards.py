@@ -1,0 +1,129 @@
+"""How people, agencies and histories are written in chat messages."""
+
+from __future__ import annotations
+
+from bot.clock import shown
+from bot.dialogs.context import Context
+from registry.directory import FindResult, Statistics
+from registry.validation import format_phone
+from registry.views import AgencyView, ChangeView, Notice, PersonView
+
+
+def person_card(ctx: Context, person: PersonView) -> str:
+    lines = [
+        f"#{person.id} {person.full_name}",
+        ctx.say("bot.card.agency", value=person.agency_name),
+        ctx.say("bot.card.position", value=person.position or "—"),
+        ctx.say("bot.card.role", value=ctx.say(f"role.{person.role}")),
+        ctx.say("bot.card.mobile", value=format_phone(person.mobile) or "—"),
+        ctx.say(
+            "bot.card.office_phone",
+            value=format_phone(person.office_phone, person.office_ext) or "—",
+        ),
+        ctx.say("bot.card.email", value=person.email or "—"),
+        ctx.say("bot.card.status", value=ctx.say(f"status.{person.status}")),
+    ]
+    return "\n".join(lines)
+
+
+def person_line(ctx: Context, person: PersonView) -> str:
+    contact = format_phone(person.mobile) or person.email or ""
+    role = ctx.say(f"role.{person.role}")
+    return f"#{person.id} {person.full_name} — {role}, {person.agency_name} {contact}".rstrip()
+
+
+def _value(ctx: Context, field: str | None, value: str | None) -> str:
+    """A stored value as people read it: role names, national phone formats."""
+    if not value:
+        return "—"
+    if field in ("role", "status"):
+        return ctx.say(f"{field}.{value}")
+    if field in ("mobile", "office_phone"):
+        number, _, extension = value.partition(";ext=")
+        return format_phone(number, extension or None)
+    return value
+
+
+def history_lines(ctx: Context, entries: list[ChangeView], *, last: int = 5) -> str:
+    lines = []
+    for entry in entries[-last:]:
+        field = ctx.say(f"field.{entry.field}") if entry.field else ""
+        lines.append(
+            ctx.say(
+                "bot.card.change",
+                at=shown(entry.at),
+                action=ctx.say(f"action.{entry.action}"),
+                field=field,
+                old=_value(ctx, entry.field, entry.old_value),
+                new=_value(ctx, entry.field, entry.new_value),
+                actor=entry.actor,
+            )
+        )
+    return "\n".join(lines)
+
+
+def find_page(ctx: Context, query: str, result: FindResult) -> str:
+    if not result.items:
+        return ctx.say("bot.find.none", query=query)
+    header = ctx.say(
+        "bot.find.header",
+        query=query,
+        first=result.offset + 1,
+        last=result.offset + len(result.items),
+    )
+    return "\n".join([header, *(person_line(ctx, p) for p in result.items)])
+
+
+def agency_people(ctx: Context, agency: AgencyView, people: list[PersonView]) -> str:
+    if not people:
+        return ctx.say("bot.agency.empty", agency=agency.name)
+    lines = [ctx.say("bot.agency.header", agency=agency.name, count=len(people))]
+    lines += [person_line(ctx, p) for p in people]
+    return "\n".join(lines)
+
+
+def missing_list(ctx: Context, agencies: list[AgencyView]) -> str:
+    if not agencies:
+        return ctx.say("bot.missing.none")
+    lines = [ctx.say("bot.missing.header", count=len(agencies))]
+    kind = None
+    for agency in agencies:
+        if agency.kind != kind:
+            kind = agency.kind
+            count = sum(1 for a in agencies if a.kind == kind)
+            lines.append(ctx.say("bot.missing.kind", kind=ctx.say(f"kind.{kind}"), count=count))
+        lines.append(f"• {agency.name}")
+    return "\n".join(lines)
+
+
+def statistics(ctx: Context, stats: Statistics) -> str:
+    lines = [ctx.say("bot.stats.agencies")]
+    for count in stats.agencies:
+        lines.append(
+            ctx.say(
+                "bot.stats.kind",
+                kind=ctx.say(f"kind.{count.kind}"),
+                answered=count.answered,
+                total=count.total,
+            )
+        )
+    lines.append(ctx.say("bot.stats.people", count=stats.people))
+    lines += [
+        ctx.say("bot.stats.item", name=ctx.say(f"role.{role}"), count=n)
+        for role, n in stats.by_role.items()
+    ]
+    lines += [
+        ctx.say("bot.stats.item", name=ctx.say(f"status.{status}"), count=n)
+        for status, n in stats.by_status.items()
+    ]
+    return "\n".join(lines)
+
+
+def notices(ctx: Context, items: list[Notice]) -> list[str]:
+    return [
+        ctx.say(
+            f"notice.{n.code}",
+            **{k: (ctx.say(f"field.{v}") if k == "field" else v) for k, v in n.params.items()},
+        )
+        for n in items
+    ]

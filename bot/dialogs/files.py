@@ -1,0 +1,106 @@
+"""Files in the chat: /export (the roster), /template (the blank list agencies fill in), and a
+list an agency sends (dry run, summary, confirm, report)."""
+
+from __future__ import annotations
+
+from bot import roster
+from bot.dialogs.context import Context
+from bot.dialogs.io import Document, Option, Reply
+from bot.roster_report import report_xlsx, summary_lines
+from registry import conversations
+from registry.errors import ValidationError
+from registry.roster.export import parse_format
+from registry.roster.importer import ImportResult, import_roster
+from registry.roster.reader import megabytes
+from registry.settings import get_settings
+
+FORMATS = ("xlsx", "csv", "vcf")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export(ctx: Context, args: str) -> None:
+    wanted = args.strip().lower()
+    if wanted:
+        await _send_export(ctx, parse_format(wanted).value)
+        return
+    ctx.go("export", "format")
+    ctx.ask(
+        ctx.say("bot.export.which_format"), [Option(f, ctx.say(f"bot.export.{f}")) for f in FORMATS]
+    )
+
+
+async def resume_export(ctx: Context) -> None:
+    wanted = ctx.chosen()
+    if wanted not in FORMATS:
+        ctx.ask_again()
+        return
+    ctx.end()
+    await _send_export(ctx, wanted)
+
+
+async def _send_export(ctx: Context, format_: str) -> None:
+    made = await roster.export_file(ctx.db, ctx.actor, format=format_, language=ctx.language)
+    caption = ctx.say("bot.export.done", people=made.people, missing=made.missing)
+    ctx.replies.append(_document_reply(caption, made.file_name, made.data, made.media_type))
+
+
+async def template(ctx: Context, args: str) -> None:
+    made = await roster.template_file(ctx.db, language=ctx.language, agency=args.strip() or None)
+    ctx.replies.append(
+        _document_reply(ctx.say("bot.template.done"), made.file_name, made.data, made.media_type)
+    )
+
+
+def _document_reply(caption: str, name: str, data: bytes, media_type: str) -> Reply:
+    return Reply(caption, document=Document(name, data, media_type))
+
+
+async def receive(ctx: Context) -> None:
+    """A file came in: run the import as a dry run, show what it would do, ask to confirm."""
+    incoming = ctx.incoming
+    name = (incoming.file_name or "file")[:255]
+    limit = get_settings().import_max_bytes
+    if incoming.file_content is None or len(incoming.file_content) > limit:
+        size = incoming.file_size or len(incoming.file_content or b"")
+        raise ValidationError("import.too_large", size=megabytes(size), max=megabytes(limit))
+    ctx.end()
+    result = await import_roster(ctx.db, ctx.actor, incoming.file_content, dry_run=True)
+    lines = summary_lines(ctx.language, result, file_name=name)
+    if not result.changes:
+        ctx.send("\n".join(lines))
+        ctx.replies.append(_report(ctx, result, name))
+        return
+    file_id = await conversations.keep_file(
+        ctx.uow(), ctx.channel, ctx.chat_id, name, incoming.file_content
+    )
+    ctx.go("import", "confirm")
+    ctx.data.update(file_id=file_id, name=name)
+    ctx.ask_yes_no(
+        "\n".join([*lines, ctx.say("bot.import.confirm")]), yes=ctx.say("bot.import.apply")
+    )
+
+
+async def resume_import(ctx: Context) -> None:
+    if not ctx.confirmed():
+        await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
+        return
+    file_id, name = int(ctx.data["file_id"]), str(ctx.data["name"])
+    ctx.end()
+    pending = await conversations.pending_file(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
+    if pending is None:
+        ctx.tell("bot.question_expired")
+        return
+    result = await import_roster(ctx.db, ctx.actor, pending[1], dry_run=False)
+    await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
+    ctx.send("\n".join(summary_lines(ctx.language, result, file_name=name)))
+    ctx.replies.append(_report(ctx, result, name))
+
+
+def _report(ctx: Context, result: ImportResult, name: str) -> Reply:
+    report_name = ctx.say("bot.import.report_name", name=name.rsplit(".", 1)[0][:100])
+    return _document_reply(
+        ctx.say("bot.import.report"),
+        report_name,
+        report_xlsx(ctx.language, result, file_name=name),
+        XLSX,
+    )

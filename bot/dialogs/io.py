@@ -1,0 +1,69 @@
+"""What a channel gives a dialog (:class:`Incoming`) and what it gets back (:class:`Reply`).
+
+Channels translate: an inline keyboard button, a numbered line or a typed number all become a
+``choice``; a shared contact (Telegram) or a typed number becomes a ``contact`` or ``text``.
+Dialogs never see a platform object, so a new channel reuses them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+IncomingKind = Literal["text", "command", "choice", "contact", "file", "unsupported"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: IncomingKind
+    text: str = ""  # the text, or a command's arguments
+    command: str | None = None  # "register", without the slash or the bot's name
+    choice: str | None = None  # "<question>:<key>" as sent with the question's options
+    contact_phone: str | None = None
+    contact_is_own: bool = False  # the shared contact is the sender's own (Telegram tells)
+    display_name: str | None = None
+    # A received file: its name and content. A channel that refuses to download a file (too
+    # large for it) passes the name and size without content.
+    file_name: str | None = None
+    file_content: bytes | None = None
+    file_size: int | None = None
+
+    @classmethod
+    def parse_text(cls, text: str, *, display_name: str | None = None) -> Incoming:
+        """A typed line: ``/cmd args`` is a command, anything else is text."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()
+            return cls("command", text=rest.strip(), command=command, display_name=display_name)
+        return cls("text", text=text, display_name=display_name)
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str  # short and opaque: an id or a code, never a name (Telegram: 64 bytes in all)
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file for the person: sent as a document, or as a download link where a channel cannot
+    send files."""
+
+    name: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the person. ``options`` belong to question number ``question``."""
+
+    text: str
+    options: list[Option] = field(default_factory=list)
+    question: int | None = None
+    ask_contact: bool = False  # offer a "share my phone number" button where the channel can
+    document: Document | None = None  # sent with ``text`` as its caption
+
+    def choice_data(self, option: Option) -> str:
+        return f"{self.question}:{option.key}"

@@ -1,0 +1,153 @@
+"""Commands of the Press Department's staff: /find (/tim), /agency, /missing, /stats,
+/person, /verify, /retire. The registry refuses anyone else, revealing nothing."""
+
+from __future__ import annotations
+
+from bot.dialogs import cards
+from bot.dialogs.context import Context
+from bot.dialogs.io import Option
+from registry import catalog, directory, people
+from registry.actors import deny, may_search
+from registry.errors import Ambiguous, ValidationError
+
+PAGE = 5
+MAX_QUERY = 200
+
+
+def _id(args: str) -> int:
+    text = args.strip().lstrip("#")
+    if not text:
+        raise ValidationError("bot.id_needed")
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError("bot.bad_id", text=text[:20])
+    return int(text)
+
+
+async def find(ctx: Context, args: str) -> None:
+    if not may_search(ctx.actor):
+        raise deny("people.find")
+    query = args.strip()
+    ctx.go("find", "query")
+    if not query:
+        ctx.ask(ctx.say("bot.find.ask"))
+        return
+    await _show_page(ctx, query, 0)
+
+
+async def _show_page(ctx: Context, query: str, offset: int) -> None:
+    if len(query) > MAX_QUERY:
+        raise ValidationError("text.too_long", field="query", max=MAX_QUERY)
+    result = await directory.find_people(ctx.uow(), ctx.actor, query, limit=PAGE, offset=offset)
+    ctx.data.update(query=query, offset=offset)
+    ctx.state.step = "page"
+    options = [Option(f"p{p.id}", f"#{p.id} {p.full_name}"[:60]) for p in result.items]
+    if offset > 0:
+        options.append(Option("prev", ctx.say("bot.find.prev")))
+    if result.has_more:
+        options.append(Option("next", ctx.say("bot.find.next")))
+    ctx.ask(cards.find_page(ctx, query, result), options)
+
+
+async def resume_find(ctx: Context) -> None:
+    if ctx.state.step == "query" or (ctx.incoming.kind == "text" and ctx.chosen() is None):
+        # A new query typed while a page is shown starts a new search.
+        if ctx.incoming.kind != "text":
+            ctx.tell("bot.type_answer")
+            return
+        await _show_page(ctx, ctx.incoming.text.strip(), 0)
+        return
+    key = ctx.chosen() or ""
+    query, offset = str(ctx.data.get("query", "")), int(ctx.data.get("offset", 0))
+    if key == "next":
+        await _show_page(ctx, query, offset + PAGE)
+    elif key == "prev":
+        await _show_page(ctx, query, max(0, offset - PAGE))
+    elif key.startswith("p") and key[1:].isdigit():
+        await _person(ctx, int(key[1:]))
+        # The page again, below the card, so the next person is one press away.
+        ctx.ask_again(hint=None)
+    else:
+        ctx.ask_again()
+
+
+async def agency(ctx: Context, args: str) -> None:
+    reference = args.strip()
+    if not reference:
+        ctx.go("agency", "query")
+        ctx.ask(ctx.say("bot.agency.ask"))
+        return
+    await _agency(ctx, reference)
+
+
+async def _agency(ctx: Context, reference: str) -> None:
+    if len(reference) > MAX_QUERY:
+        raise ValidationError("text.too_long", field="agency", max=MAX_QUERY)
+    try:
+        listed = await directory.list_people(ctx.uow(), ctx.actor, agency=reference)
+        found = await catalog.find_agency(ctx.uow(), reference)
+    except Ambiguous:
+        candidates = await catalog.search_agencies(ctx.uow(), reference, limit=8)
+        ctx.go("agency", "pick")
+        ctx.ask(ctx.say("bot.agency.pick"), [Option(a.code[:50], a.name) for a in candidates])
+        return
+    ctx.end()
+    ctx.send(cards.agency_people(ctx, found, listed))
+
+
+async def resume_agency(ctx: Context) -> None:
+    picked = ctx.chosen()
+    if picked:
+        await _agency(ctx, picked)
+    elif ctx.incoming.kind == "text":
+        await _agency(ctx, ctx.incoming.text)
+    else:
+        ctx.ask_again()
+
+
+async def missing(ctx: Context, args: str) -> None:
+    kind = args.strip() or None
+    agencies = await directory.missing_agencies(ctx.uow(), ctx.actor, kind=kind)
+    ctx.send(cards.missing_list(ctx, agencies))
+
+
+async def stats(ctx: Context, args: str) -> None:
+    ctx.send(cards.statistics(ctx, await directory.statistics(ctx.uow(), ctx.actor)))
+
+
+async def person(ctx: Context, args: str) -> None:
+    await _person(ctx, _id(args))
+
+
+async def _person(ctx: Context, person_id: int) -> None:
+    shown = await people.show_person(ctx.uow(), ctx.actor, person_id)
+    history = await people.person_history(ctx.uow(), ctx.actor, person_id)
+    ctx.send(cards.person_card(ctx, shown))
+    ctx.send(ctx.say("bot.me.history") + "\n" + cards.history_lines(ctx, history, last=10))
+
+
+async def verify(ctx: Context, args: str) -> None:
+    verified = await people.verify_person(ctx.uow(), ctx.actor, _id(args))
+    ctx.tell("bot.verify.done", person_id=verified.id, name=verified.full_name)
+
+
+async def retire(ctx: Context, args: str) -> None:
+    shown = await people.show_person(ctx.uow(), ctx.actor, _id(args))
+    if shown.status == "retired":
+        ctx.tell("bot.retire.already", person_id=shown.id)
+        return
+    ctx.go("retire", "confirm")
+    ctx.data.update(person_id=shown.id, version=shown.version)
+    ctx.ask_yes_no(
+        ctx.say(
+            "bot.retire.confirm", person_id=shown.id, name=shown.full_name, agency=shown.agency_name
+        )
+    )
+
+
+async def resume_retire(ctx: Context) -> None:
+    if not ctx.confirmed():
+        return
+    person_id, version = int(ctx.data["person_id"]), int(ctx.data["version"])
+    ctx.end()
+    retired = await people.retire_person(ctx.uow(), ctx.actor, person_id, expected_version=version)
+    ctx.tell("bot.retire.done", person_id=retired.id, name=retired.full_name)

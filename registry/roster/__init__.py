@@ -1,0 +1,1 @@
+"""The roster in files: export (xlsx, csv, vCard), the blank template, and import."""

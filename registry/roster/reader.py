@@ -1,0 +1,456 @@
+"""Reading the lists agencies send: an .xlsx workbook or a .csv file, as a table of rows.
+
+What a file is, is decided by its content, never by its name (an agency renames things, and a
+chat platform may drop the name): a ZIP archive is a workbook, an OLE2 compound file is an
+encrypted workbook or an old .xls, anything else must be text to be a CSV file. Refused with a
+``ValidationError`` (code ``import.*``) before anything is parsed: a file over the size limit,
+an empty one, one that is not a table, an encrypted or corrupt workbook, and a ZIP whose members
+declare more uncompressed bytes than the limit (a zip bomb). A file with more data rows than the
+row limit is refused as soon as the limit is passed.
+
+CSV encodings, in this order: a byte-order mark decides (UTF-8 with BOM is what Excel writes
+for "CSV UTF-8", UTF-16 is what it writes for "Unicode Text"); without one, UTF-8 when the bytes
+are valid UTF-8, else Windows-1258, the Vietnamese ANSI code page that Excel's plain "CSV
+(Comma delimited)" uses on a Vietnamese Windows. Windows-1252 is not tried separately: it only
+differs from 1258 in letters a Vietnamese list does not use the 1252 way, and guessing between
+two single-byte code pages from the bytes alone is unreliable. The delimiter (``,`` ``;`` or tab)
+is the one under which a header row is found with the most recognised columns.
+
+The header row is found by :mod:`registry.roster.headers` (anywhere in the first 20 rows, under
+title rows and merged cells, any column order, with or without STT). A cell merged down over
+several rows (the agency of the printed roster) gives its value to every data row it covers;
+empty rows are dropped.
+
+Formulas are never evaluated: a cell holding one comes back as its formula text ("=HYPERLINK(..)")
+and is then judged by the validation of its column like any other text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from registry.errors import RegistryError, ValidationError
+from registry.roster.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
+from registry.settings import Settings
+
+Format = Literal["xlsx", "csv"]
+
+MB = 1024 * 1024
+# Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
+# make every row 16,384 cells wide.
+MAX_COLUMNS = 100
+# An .xlsx has a dozen members; thousands mean something other than a workbook.
+MAX_ZIP_MEMBERS = 10_000
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Office encryption stores the real .xlsx as a stream of this name inside a compound file.
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+# Files that are plainly something else, refused without trying to read them as text.
+_OTHER_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"%PDF",
+    b"\x1f\x8b",  # gzip
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"MZ",
+)
+_DELIMITERS = (",", ";", "\t")
+# Share of control characters above which decoded "text" is really binary data.
+_MAX_CONTROL_SHARE = 0.005
+_MERGE_REF = re.compile(
+    rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)\""
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may weigh; from the settings, raised by the benchmark."""
+
+    max_bytes: int = 10 * MB
+    max_rows: int = 50_000
+    max_uncompressed: int = 100 * MB
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_bytes=settings.import_max_bytes,
+            max_rows=settings.import_max_rows,
+            max_uncompressed=settings.import_max_uncompressed,
+        )
+
+
+@dataclass(frozen=True, slots=True)  # one per row: no __dict__
+class RosterRow:
+    """One non-empty row under the header, as text."""
+
+    number: int  # the row's number as a spreadsheet shows it (CSV: the record's number)
+    cells: tuple[str, ...]  # every cell as text, merged cells filled in
+    values: dict[str, str]  # column key -> the cell's text, stripped (recognised columns only)
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The table found in a file: its header and its data rows."""
+
+    format: Format
+    header_row: int  # number of the (last) header row
+    headers: tuple[str, ...]  # each column's header as written ("Điện thoại – Di động")
+    columns: dict[str, int]  # column key -> index into RosterRow.cells
+    rows: tuple[RosterRow, ...]
+    sheet: str | None = None  # the worksheet read (xlsx)
+    encoding: str | None = None  # csv
+    delimiter: str | None = None  # csv
+    ignored_headers: tuple[str, ...] = field(default_factory=tuple)  # duplicate columns
+
+    @property
+    def width(self) -> int:
+        return max([len(self.headers), *(len(row.cells) for row in self.rows)])
+
+    def header_of(self, column: str) -> str | None:
+        """The header under which the file wrote ``column``, if it has that column."""
+        index = self.columns.get(column)
+        return self.headers[index] if index is not None else None
+
+
+def read_roster(data: bytes, limits: Limits | None = None) -> Roster:
+    """Read an .xlsx or .csv file given as bytes; raise ``ValidationError`` if it is refused."""
+    limits = limits or Limits()
+    if not data:
+        raise ValidationError("import.empty_file")
+    if len(data) > limits.max_bytes:
+        raise ValidationError(
+            "import.too_large", size=megabytes(len(data)), max=megabytes(limits.max_bytes)
+        )
+    if data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(data, limits)
+    if data.startswith(_CFB_MAGIC):
+        if _ENCRYPTED_STREAM in data:
+            raise ValidationError("import.encrypted")
+        # A compound file that is not an encrypted package: an Excel 97-2003 workbook (or a
+        # Word document, which is no table either); openpyxl reads neither.
+        raise ValidationError("import.legacy_xls")
+    if data.startswith(_OTHER_MAGIC):
+        raise ValidationError("import.not_a_table")
+    return _read_csv(data, limits)
+
+
+def megabytes(size: int) -> str:
+    """A size as people read it: "10", "10.5", "0.002"."""
+    value = size / MB
+    text = f"{value:.1f}" if value >= 1 else f"{value:.2g}"
+    return text.removesuffix(".0")
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def _trim(cells: Sequence[str]) -> list[str]:
+    cut = list(cells[:MAX_COLUMNS])
+    while cut and not cut[-1].strip():
+        cut.pop()
+    return cut
+
+
+# A row as read: its number, its cells, and the values of cells merged down into it from a
+# row above (column index -> value), which only data rows take (a header merged over two rows
+# must stay a two-row header).
+Record = tuple[int, list[str], dict[int, str]]
+
+
+def _build(records: Iterator[Record], limits: Limits, **details: Any) -> Roster | None:
+    """The roster of a sheet or CSV text, or None when no header is found in its first rows."""
+    buffered: list[Record] = []
+    for record in records:
+        buffered.append(record)
+        if len(buffered) > HEADER_SEARCH_ROWS:
+            break
+    header = find_header([[cell.strip() for cell in cells] for _, cells, _ in buffered])
+    if header is None:
+        return None
+    start = header.last_row + 1
+    if start < len(buffered) and is_numbering([c.strip() for c in buffered[start][1]]):
+        start += 1
+    rows: list[RosterRow] = []
+
+    def remaining() -> Iterable[Record]:
+        yield from buffered[start:]
+        yield from records
+
+    for number, cells, merged in remaining():
+        if not any(cell.strip() for cell in cells):
+            continue
+        for index, value in merged.items():
+            cells.extend([""] * (index + 1 - len(cells)))
+            if not cells[index].strip():
+                cells[index] = value
+        if len(rows) >= limits.max_rows:
+            raise ValidationError("import.too_many_rows", max=limits.max_rows)
+        values = {
+            key: cells[index].strip()
+            for key, index in header.columns.items()
+            if index < len(cells) and cells[index].strip()
+        }
+        rows.append(RosterRow(number, tuple(cells), values))
+    if not rows:
+        raise ValidationError("import.no_rows")
+    return Roster(
+        header_row=buffered[header.last_row][0],
+        headers=header.headers,
+        columns=header.columns,
+        rows=tuple(rows),
+        ignored_headers=header.ignored,
+        **details,
+    )
+
+
+# --- xlsx ----------------------------------------------------------------------------------
+
+
+def _read_xlsx(data: bytes, limits: Limits) -> Roster:
+    archive = _open_zip(data, limits)
+    # Imported here: openpyxl takes a noticeable time to import, and a CSV never needs it.
+    from openpyxl import load_workbook
+
+    try:
+        # read_only: rows are streamed, the workbook is never held in memory as cell objects.
+        # data_only=False: a formula comes back as its text and is never evaluated.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except RegistryError:
+        raise
+    except Exception as error:  # openpyxl raises anything from KeyError to XML errors
+        raise ValidationError("import.corrupt") from error
+    try:
+        sheets = [workbook.active, *workbook.worksheets]
+        seen: set[str] = set()
+        for sheet in sheets:
+            if sheet is None or sheet.title in seen or not hasattr(sheet, "reset_dimensions"):
+                continue
+            seen.add(sheet.title)
+            merges = _merged_columns(archive, getattr(sheet, "_worksheet_path", None), limits)
+            # Writers often leave a wrong <dimension>; read-only mode would trust it.
+            sheet.reset_dimensions()
+            roster = _build(_sheet_records(sheet, merges), limits, format="xlsx", sheet=sheet.title)
+            if roster is not None:
+                return roster
+    except RegistryError:
+        raise
+    except Exception as error:
+        raise ValidationError("import.corrupt") from error
+    finally:
+        workbook.close()
+    raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+
+
+def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """The archive, after checking it is a workbook and what it would expand to."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ValidationError("import.corrupt") from error
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ValidationError("import.corrupt")
+    # The sizes declared in the central directory; zipfile never inflates a member past its
+    # declared size (it stops and fails the CRC check), so this bounds what parsing can cost.
+    expanded = sum(member.file_size for member in members)
+    if expanded > limits.max_uncompressed:
+        raise ValidationError(
+            "import.zip_bomb",
+            size=megabytes(expanded),
+            max=megabytes(limits.max_uncompressed),
+        )
+    names = {member.filename for member in members}
+    if "EncryptedPackage" in names or "EncryptionInfo" in names:
+        raise ValidationError("import.encrypted")
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        # A .docx, an .ods or any other ZIP archive renamed.
+        raise ValidationError("import.not_a_table")
+    return archive
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + (char - 64)
+    return number
+
+
+def _merged_columns(
+    archive: zipfile.ZipFile, path: str | None, limits: Limits
+) -> dict[int, list[tuple[int, int]]]:
+    """Cells merged down one column: first row -> [(column index, last row)].
+
+    openpyxl's read-only mode does not report merged cells, so they are read from the sheet's
+    XML (they follow the cell data), in chunks, never holding the whole sheet in memory.
+    """
+    if not path:
+        return {}
+    name = path.lstrip("/")
+    starts: dict[int, list[tuple[int, int]]] = {}
+    try:
+        with archive.open(name) as stream:
+            tail = b""
+            while chunk := stream.read(1 * MB):
+                buffer = tail + chunk
+                for found in _MERGE_REF.finditer(buffer):
+                    first_col, first_row, last_col, last_row = found.groups()
+                    if first_col == last_col and int(last_row) > int(first_row):
+                        entry = (_column_number(first_col) - 1, int(last_row))
+                        if entry not in starts.setdefault(int(first_row), []):
+                            starts[int(first_row)].append(entry)
+                # A tag cut by the chunk boundary is found whole in the next buffer.
+                tail = buffer[-300:]
+    except KeyError:
+        return {}
+    return starts
+
+
+def _sheet_records(sheet: Any, merges: dict[int, list[tuple[int, int]]]) -> Iterator[Record]:
+    filling: dict[int, tuple[str, int]] = {}  # column -> (value, last row of the merge)
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = _trim([_cell_text(value) for value in values])
+        merged: dict[int, str] = {}
+        for column, (value, last_row) in list(filling.items()):
+            if number > last_row:
+                del filling[column]
+            else:
+                merged[column] = value
+        for column, last_row in merges.get(number, ()):
+            if column < len(cells) and cells[column].strip():
+                filling[column] = (cells[column], last_row)
+        yield number, cells, merged
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        # A phone typed as a number comes back as 912345678.0.
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != time() else _day(value)
+    if isinstance(value, date):
+        return _day(value)
+    text = getattr(value, "text", None)  # array formulas
+    return str(text if isinstance(text, str) else value)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+# --- csv -----------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file, in NFC, and the encoding it was read with (see the module's
+    docstring). Windows-1258 writes most toned letters as a letter plus a combining mark, and
+    a Mac writes NFD: NFC makes them the letters every other source has."""
+    text, encoding = _decode(data)
+    return unicodedata.normalize("NFC", text), encoding
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16"), "utf-16"
+    except UnicodeDecodeError as error:
+        raise ValidationError("import.not_a_table") from error
+    sample = data[:4096]
+    if b"\x00" in sample:
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        encoding = "utf-16-le" if odd > 0.3 * len(sample) / 2 and even == 0 else None
+        if encoding is None and even > 0.3 * len(sample) / 2 and odd == 0:
+            encoding = "utf-16-be"
+        if encoding is None:
+            raise ValidationError("import.not_a_table")
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as error:
+            raise ValidationError("import.not_a_table") from error
+    for encoding in ("utf-8", "cp1258"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError("import.not_a_table")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65536]
+    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\t\r\n")
+    return "\x00" in sample or controls > max(2, _MAX_CONTROL_SHARE * len(sample))
+
+
+def _read_csv(data: bytes, limits: Limits) -> Roster:
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise ValidationError("import.empty_file")
+    stripped = text.lstrip()
+    # An HTML table or an XML spreadsheet saved with an .xls or .csv name.
+    if _looks_binary(text) or stripped.startswith("<"):
+        raise ValidationError("import.not_a_table")
+    delimiter = _sniff_delimiter(text)
+    if delimiter is None:
+        raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+    try:
+        roster = _build(
+            _csv_records(text, delimiter),
+            limits,
+            format="csv",
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    except csv.Error as error:
+        raise ValidationError("import.corrupt") from error
+    if roster is None:  # pragma: no cover - the delimiter was chosen for having a header
+        raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+    return roster
+
+
+def _csv_records(text: str, delimiter: str) -> Iterator[Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for number, cells in enumerate(reader, start=1):
+        yield number, _trim(cells), {}
+
+
+def _sniff_delimiter(text: str) -> str | None:
+    """The delimiter under which the first rows hold the best header."""
+    best: tuple[int, str] | None = None
+    for delimiter in _DELIMITERS:
+        rows: list[list[str]] = []
+        try:
+            for _, cells, _ in _csv_records(text, delimiter):
+                rows.append([cell.strip() for cell in cells])
+                if len(rows) > HEADER_SEARCH_ROWS:
+                    break
+        except csv.Error:
+            continue
+        header = find_header(rows)
+        if header is not None and (best is None or header.score > best[0]):
+            best = (header.score, delimiter)
+    return best[1] if best else None

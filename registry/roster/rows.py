@@ -1,0 +1,301 @@
+"""What a roster contains: who may export what, and the people in printing order, streamed.
+
+A roster of 100,000 people must not be held in memory as ORM objects (that alone would take
+several hundred MB), so the people are read with a Core query, already in the order of the
+printed roster, in batches that the writers consume as they come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from registry.actors import Actor, deny, manages_agency
+from registry.catalog import KIND_ORDER, parse_kind, resolve_agency
+from registry.errors import ValidationError
+from registry.models import AccountRole, Agency, AgencyKind, Person, Role, Status
+
+# The sections of the printed roster, in order, and the agency kinds each one holds. The
+# official lists group ministries with ministerial-level agencies, and provinces with
+# centrally-run cities; KIND_ORDER keeps the kinds of a section next to each other.
+SECTIONS: tuple[tuple[str, tuple[AgencyKind, ...]], ...] = (
+    ("central", (AgencyKind.ministry, AgencyKind.ministerial_agency)),
+    ("government", (AgencyKind.government_agency,)),
+    ("local", (AgencyKind.city, AgencyKind.province)),
+    ("department", (AgencyKind.department,)),
+    ("commune", (AgencyKind.commune,)),
+    ("other", (AgencyKind.other,)),
+)
+SECTION_OF: dict[AgencyKind, str] = {kind: key for key, kinds in SECTIONS for kind in kinds}
+BATCH_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class RosterScope:
+    """The part of the directory one export covers, after the permission check."""
+
+    agency_id: int | None = None
+    agency_code: str | None = None
+    agency_name: str | None = None
+    kind: AgencyKind | None = None
+    status: Status | None = None  # None: everyone still in the network (not retired)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    """One person as the roster prints them (plain values, no ORM object)."""
+
+    person_id: int
+    agency_id: int
+    agency_name: str
+    agency_kind: AgencyKind
+    successor_name: str | None  # set when the agency has merged into another
+    full_name: str
+    position: str | None
+    role: str
+    mobile: str | None  # E.164
+    office_phone: str | None  # E.164
+    office_ext: str | None
+    email: str | None
+    status: str
+    updated_at: datetime
+
+    @property
+    def section(self) -> str:
+        return SECTION_OF[self.agency_kind]
+
+
+@dataclass(frozen=True)
+class MissingAgency:
+    id: int
+    name: str
+    kind: AgencyKind
+
+
+def parse_status(text: str) -> Status:
+    try:
+        return Status(text.strip().lower())
+    except ValueError:
+        raise ValidationError(
+            "person.unknown_status", status=text, statuses=", ".join(s.value for s in Status)
+        ) from None
+
+
+async def resolve_scope(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    agency: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+) -> RosterScope:
+    """Check the filters and who asks. Staff (and admins, and the system) export anything; a
+    focal point exports its own agency (the default when it names none); anyone else is
+    refused, before anything is read."""
+    focal = actor.role is AccountRole.focal and actor.agency_id is not None
+    if not (actor.is_staff or focal):
+        raise deny("roster.export")
+    wanted_kind = parse_kind(kind) if kind else None
+    wanted_status = parse_status(status) if status else None
+    target = await resolve_agency(session, agency) if agency else None
+    if not actor.is_staff:
+        if target is None:
+            target = await session.get(Agency, actor.agency_id)
+        if target is None or not manages_agency(actor, target.id):
+            raise deny("roster.export")
+    return RosterScope(
+        agency_id=target.id if target else None,
+        agency_code=target.code if target else None,
+        agency_name=target.name if target else None,
+        kind=wanted_kind,
+        status=wanted_status,
+    )
+
+
+def _current(on: date) -> ColumnElement[bool]:
+    """SQL twin of ``Agency.is_current``."""
+    return and_(
+        or_(Agency.valid_from.is_(None), Agency.valid_from <= on),
+        or_(Agency.valid_to.is_(None), Agency.valid_to > on),
+    )
+
+
+def _people_filter(scope: RosterScope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if scope.status is not None:
+        conditions.append(Person.status == scope.status)
+    else:
+        conditions.append(Person.status != Status.retired)
+    if scope.agency_id is not None:
+        conditions.append(Person.agency_id == scope.agency_id)
+    if scope.kind is not None:
+        conditions.append(Agency.kind == scope.kind)
+    return conditions
+
+
+_KIND_RANK = case({kind: rank for rank, kind in enumerate(KIND_ORDER)}, value=Agency.kind)
+_ROLE_RANK = case({role: rank for rank, role in enumerate(Role)}, value=Person.role)
+
+
+def people_query(scope: RosterScope) -> Select[tuple[object, ...]]:
+    """The people of ``scope`` in the order of the printed roster: section and agency in
+    catalog order, then role (head first), then name."""
+    successor = aliased(Agency)
+    return (
+        select(
+            Person.id,
+            Agency.id,
+            Agency.name,
+            Agency.kind,
+            Agency.valid_to,
+            successor.name,
+            Person.full_name,
+            Person.position,
+            Person.role,
+            Person.mobile,
+            Person.office_phone,
+            Person.office_ext,
+            Person.email,
+            Person.status,
+            Person.updated_at,
+        )
+        .join(Agency, Person.agency_id == Agency.id)
+        .outerjoin(successor, Agency.successor_id == successor.id)
+        .where(*_people_filter(scope))
+        .order_by(
+            _KIND_RANK,
+            Agency.sort_order,
+            Agency.name,
+            Agency.id,
+            _ROLE_RANK,
+            Person.name_key,
+            Person.id,
+        )
+    )
+
+
+async def count_people(session: AsyncSession, scope: RosterScope) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Person)
+        .join(Agency, Person.agency_id == Agency.id)
+        .where(*_people_filter(scope))
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def stream_people(
+    session: AsyncSession, scope: RosterScope, *, on: date, batch: int = BATCH_ROWS
+) -> AsyncIterator[list[RosterRow]]:
+    """The people of ``scope``, ``batch`` at a time, in printing order.
+
+    ``yield_per`` makes PostgreSQL use a server-side cursor and SQLAlchemy buffer one batch,
+    so memory stays flat whatever the size of the directory.
+    """
+    statement = people_query(scope).execution_options(yield_per=batch)
+    result = await session.stream(statement)
+    async for partition in result.partitions(batch):
+        yield [
+            RosterRow(
+                person_id=person_id,
+                agency_id=agency_id,
+                agency_name=agency_name,
+                agency_kind=kind,
+                successor_name=successor if valid_to is not None and valid_to <= on else None,
+                full_name=full_name,
+                position=position,
+                role=role.value,
+                mobile=mobile,
+                office_phone=office_phone,
+                office_ext=office_ext,
+                email=email,
+                status=status.value,
+                updated_at=updated_at,
+            )
+            for (
+                person_id,
+                agency_id,
+                agency_name,
+                kind,
+                valid_to,
+                successor,
+                full_name,
+                position,
+                role,
+                mobile,
+                office_phone,
+                office_ext,
+                email,
+                status,
+                updated_at,
+            ) in partition
+        ]
+
+
+def _agencies_in(scope: RosterScope, on: date) -> Select[tuple[Agency]]:
+    statement = select(Agency).where(_current(on))
+    if scope.agency_id is not None:
+        statement = statement.where(Agency.id == scope.agency_id)
+    if scope.kind is not None:
+        statement = statement.where(Agency.kind == scope.kind)
+    return statement
+
+
+async def agencies_in_scope(
+    session: AsyncSession, scope: RosterScope, *, on: date
+) -> tuple[dict[AgencyKind, int], list[MissingAgency]]:
+    """Current agencies of the scope counted by kind, and those nobody active is registered
+    for ("Chưa có đầu mối"), in catalog order. The status filter does not apply here: an
+    agency has answered when someone still in the network is registered for it."""
+    agencies = list(await session.scalars(_agencies_in(scope, on)))
+    answered = set(
+        await session.scalars(
+            select(Person.agency_id).where(Person.status != Status.retired).distinct()
+        )
+    )
+    totals: dict[AgencyKind, int] = {}
+    for agency in agencies:
+        totals[agency.kind] = totals.get(agency.kind, 0) + 1
+    missing = sorted(
+        (a for a in agencies if a.id not in answered),
+        key=lambda a: (KIND_ORDER.index(a.kind), a.sort_order, a.name, a.id),
+    )
+    return totals, [MissingAgency(a.id, a.name, a.kind) for a in missing]
+
+
+@dataclass
+class Tally:
+    """People exported, counted as they stream past (for the summary sheet)."""
+
+    people: int = 0
+    by_kind: dict[AgencyKind, int] = field(default_factory=dict)
+    by_role: dict[str, int] = field(default_factory=lambda: {role.value: 0 for role in Role})
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def add(self, rows: list[RosterRow]) -> None:
+        for row in rows:
+            self.people += 1
+            self.by_kind[row.agency_kind] = self.by_kind.get(row.agency_kind, 0) + 1
+            self.by_role[row.role] = self.by_role.get(row.role, 0) + 1
+            self.by_status[row.status] = self.by_status.get(row.status, 0) + 1
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    """What the roster's second and third sheets show, known once every person is written."""
+
+    scope: RosterScope
+    agencies: dict[AgencyKind, int]  # current agencies of the scope, by kind
+    missing: list[MissingAgency]
+    tally: Tally
+
+    def statuses(self) -> list[str]:
+        """The statuses an export of this scope can hold, in their usual order."""
+        if self.scope.status is not None:
+            return [self.scope.status.value]
+        return [s.value for s in Status if s is not Status.retired]

@@ -1,0 +1,262 @@
+"""The conference roster as an xlsx workbook, written as the people stream in.
+
+Sheet 1, the roster: a title block (organisation, title, date), the header, then a section per
+group of agency kinds numbered I, II, III..., each agency's people under it with the agency
+cell merged over them. Print-ready: A4 landscape fitted to the width, the header repeated on
+every page and frozen on screen, filter buttons, page numbers.
+Sheet 2: the current agencies nobody is registered for. Sheet 3: counts by kind, role, status.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from openpyxl import Workbook
+
+from registry.catalog import KIND_ORDER
+from registry.roster.cells import PhoneText, roman
+from registry.roster.columns import COLUMNS
+from registry.roster.labels import RosterLabels
+from registry.roster.rows import RosterReport, RosterRow, RosterScope
+from registry.roster.sheets import (
+    Item,
+    Sheet,
+    Styles,
+    autofilter,
+    height_for,
+    print_setup,
+    wrapped_lines,
+)
+
+# Widths in characters (of the default font's digits), chosen so that the ten columns fill an A4
+# landscape page at about 75% and the usual values fit on one or two lines.
+WIDTHS: dict[str, float] = {
+    "stt": 5,
+    "agency": 22,
+    "full_name": 20,
+    "position": 22,
+    "role": 19,
+    "mobile": 14,
+    "office_phone": 16,
+    "email": 24,
+    "status": 12.5,
+    "updated_at": 11,
+}
+HEADER_ROW = 6
+# The columns whose text may wrap, in the order of RosterXlsx.add's ``texts``.
+_TEXT_COLUMNS = ("full_name", "position", "role", "mobile", "office_phone", "email", "status")
+ORGANISATION_COLUMNS = 3  # the organisation's name sits over the first three columns
+TITLE_HEIGHT = 24
+HEADER_HEIGHT = 22  # at least; more when a header wraps
+
+
+class XlsxRoster:
+    """Feed it batches of rows in printing order, then ``finish`` into a binary stream."""
+
+    def __init__(self, labels: RosterLabels, *, organisation: str, scope: RosterScope) -> None:
+        self.labels = labels
+        self.phone = PhoneText()
+        self.organisation = organisation
+        self.scope = scope
+        self.workbook = Workbook(write_only=True)
+        self.workbook.properties.title = labels.title
+        self.workbook.properties.creator = organisation
+        self.sheet = Sheet(self.workbook, labels.sheet_roster, [WIDTHS[c] for c in COLUMNS])
+        self.styles = Styles.build(self.sheet.ws)
+        print_setup(self.sheet, header_row=HEADER_ROW, landscape=True, footer=labels.page_footer)
+        title_block(self.sheet, self.styles, organisation, labels.title, self._subtitles())
+        self.sheet.fitted(
+            [(labels.headers[c], self.styles.header) for c in COLUMNS],
+            bold=True,
+            least=HEADER_HEIGHT,
+        )
+        assert self.sheet.row == HEADER_ROW
+        self.number = 0
+        self._sections = 0
+        self._section: str | None = None
+        self._agency: int | None = None
+        self._group_start = 0
+        self._agency_lines = 0  # lines the agency's name still needs from its rows
+        self._pending: list[tuple[list[Item], int]] = []
+
+    def _subtitles(self) -> list[str]:
+        lines = [self.labels.as_of]
+        if self.scope.agency_name:
+            lines.append(self.labels.agency_line(self.scope.agency_name))
+        return lines
+
+    def add(self, rows: list[RosterRow]) -> None:
+        labels, styles, sheet = self.labels, self.styles, self.sheet
+        for row in rows:
+            if row.section != self._section:
+                self._close_group()
+                self._sections += 1
+                self._section = row.section
+                sheet.line(
+                    f"{roman(self._sections)}. {labels.sections[row.section]}", styles.section
+                )
+            agency: str | None = None
+            if row.agency_id != self._agency:
+                self._close_group()
+                self._agency = row.agency_id
+                self._group_start = sheet.row + 1
+                agency = row.agency_name
+                if row.successor_name:
+                    agency = labels.merged_agency(row.agency_name, row.successor_name)
+                self._agency_lines = wrapped_lines(agency, WIDTHS["agency"], bold=True)
+            self.number += 1
+            office = self.phone(row.office_phone)
+            if office and row.office_ext:
+                office = labels.phone_extension(office, row.office_ext)
+            texts = (
+                row.full_name,
+                row.position,
+                labels.roles.get(row.role, row.role),
+                self.phone(row.mobile) or None,
+                office or None,
+                row.email,
+                labels.statuses.get(row.status, row.status),
+            )
+            items: list[Item] = [
+                (self.number, styles.center),
+                (agency, styles.group),
+                *((text, styles.text) for text in texts[:-1]),
+                (texts[-1], styles.center),
+                (labels.local_date(row.updated_at), styles.date),
+            ]
+            lines = max(
+                wrapped_lines(text, WIDTHS[column])
+                for text, column in zip(texts, _TEXT_COLUMNS, strict=True)
+                if text
+            )
+            self._row(items, lines)
+
+    def _row(self, items: list[Item], lines: int) -> None:
+        """Write a person's row, or hold it while its agency's merged cell needs more lines
+        than the rows written so far give it (the name must not be cut off)."""
+        if self._agency_lines <= 0 and not self._pending:
+            self.sheet.put(items, height=height_for(lines))
+            return
+        self._pending.append((items, lines))
+        self._agency_lines -= lines
+        if self._agency_lines <= 0:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending and self._agency_lines > 0:
+            # The agency has too few rows for its name: the last one grows.
+            items, lines = self._pending[-1]
+            self._pending[-1] = (items, lines + self._agency_lines)
+        self._agency_lines = 0
+        for items, lines in self._pending:
+            self.sheet.put(items, height=height_for(lines))
+        self._pending.clear()
+
+    def _close_group(self) -> None:
+        """Merge the agency cell over the rows of the agency just finished."""
+        self._flush()
+        if self._agency is not None and self.sheet.row > self._group_start:
+            column = COLUMNS.index("agency") + 1
+            self.sheet.merge(column, self._group_start, column, self.sheet.row)
+        self._agency = None
+
+    def finish(self, report: RosterReport, target: BinaryIO) -> None:
+        self._close_group()
+        if self.number == 0:
+            self.sheet.line(self.labels.nobody, self.styles.text)
+        autofilter(self.sheet, header_row=HEADER_ROW)
+        self.sheet.close()
+        self._missing_sheet(report)
+        self._summary_sheet(report)
+        self.workbook.save(target)
+
+    def _missing_sheet(self, report: RosterReport) -> None:
+        labels, styles = self.labels, self.styles
+        sheet = Sheet(self.workbook, labels.sheet_missing, [6, 56, 30])
+        print_setup(sheet, header_row=HEADER_ROW, landscape=False, footer=labels.page_footer)
+        title_block(sheet, styles, self.organisation, labels.missing_title, self._subtitles(), 2)
+        headers = (labels.headers["stt"], labels.headers["agency"], labels.summary_headers["kind"])
+        sheet.fitted([(text, styles.header) for text in headers], bold=True, least=HEADER_HEIGHT)
+        for number, agency in enumerate(report.missing, 1):
+            kind = labels.kinds.get(agency.kind.value, agency.kind.value)
+            sheet.fitted([(number, styles.center), (agency.name, styles.text), (kind, styles.text)])
+        if not report.missing:
+            sheet.line(labels.missing_none, styles.text)
+        autofilter(sheet, header_row=HEADER_ROW)
+        sheet.close()
+
+    def _summary_sheet(self, report: RosterReport) -> None:
+        labels, styles, tally = self.labels, self.styles, report.tally
+        heads = labels.summary_headers
+        sheet = Sheet(self.workbook, labels.sheet_summary, [40, 14, 16, 16, 14])
+        print_setup(sheet, header_row=None, landscape=False, footer=labels.page_footer)
+        title_block(sheet, styles, self.organisation, labels.summary_title, self._subtitles(), 2)
+        missing_by_kind: dict[str, int] = {}
+        for agency in report.missing:
+            missing_by_kind[agency.kind.value] = missing_by_kind.get(agency.kind.value, 0) + 1
+
+        def table(title: str, header: list[str], rows: list[tuple[str, list[int]]]) -> None:
+            sheet.put([(title, styles.caption)], height=20)
+            sheet.fitted([(text, styles.header) for text in header], bold=True, least=HEADER_HEIGHT)
+            for name, counts in rows:
+                sheet.fitted([(name, styles.text)] + [(n, styles.center) for n in counts])
+            totals = [sum(column) for column in zip(*(counts for _, counts in rows), strict=True)]
+            if not rows:
+                totals = [0] * (len(header) - 1)
+            sheet.put([(labels.total, styles.total)] + [(n, styles.total_center) for n in totals])
+            sheet.put([])
+
+        kinds = [
+            kind for kind in KIND_ORDER if report.agencies.get(kind) or tally.by_kind.get(kind)
+        ]
+        table(
+            labels.summary_kinds,
+            [heads[k] for k in ("kind", "agencies", "answered", "missing", "people")],
+            [
+                (
+                    labels.kinds.get(kind.value, kind.value),
+                    [
+                        report.agencies.get(kind, 0),
+                        report.agencies.get(kind, 0) - missing_by_kind.get(kind.value, 0),
+                        missing_by_kind.get(kind.value, 0),
+                        tally.by_kind.get(kind, 0),
+                    ],
+                )
+                for kind in kinds
+            ],
+        )
+        table(
+            labels.summary_roles,
+            [heads["role"], heads["count"]],
+            [(labels.roles.get(role, role), [n]) for role, n in tally.by_role.items()],
+        )
+        table(
+            labels.summary_statuses,
+            [heads["status"], heads["count"]],
+            [
+                (labels.statuses.get(status, status), [tally.by_status.get(status, 0)])
+                for status in report.statuses()
+            ],
+        )
+        sheet.close()
+
+
+def title_block(
+    sheet: Sheet,
+    styles: Styles,
+    organisation: str,
+    title: str,
+    subtitles: list[str],
+    organisation_columns: int = ORGANISATION_COLUMNS,
+) -> None:
+    """Rows 1 to HEADER_ROW - 1: the organisation top left, as on official documents, a blank
+    row, the title, then the date line and the agency line (or blank rows)."""
+    row = sheet.put([(organisation, styles.organisation)], height=20)
+    sheet.merge(1, row, organisation_columns, row)
+    sheet.put([])
+    sheet.line(title, styles.title, height=TITLE_HEIGHT)
+    for index in range(HEADER_ROW - 1 - sheet.row):
+        if index < len(subtitles):
+            sheet.line(subtitles[index], styles.subtitle, height=18)
+        else:
+            sheet.put([])

@@ -1,0 +1,143 @@
+"""``spokes import`` end to end: the installed console script, a real SQLite file, real files.
+
+Each test works in its own directory on a copy of one database that has the 2025 catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.e2e.cli_runner import Spokes, needs_script, ok, refused, sqlite_url
+from tests.roster_files import messy_xlsx, png, xlsx
+
+pytestmark = needs_script
+
+
+@pytest.fixture(scope="module")
+def catalog_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("catalog")
+    ok(Spokes(directory, sqlite_url(directory))("agencies", "load", "--edition", "2025"))
+    return directory
+
+
+@pytest.fixture
+def spokes(catalog_db: Path, tmp_path: Path) -> Spokes:
+    for path in catalog_db.glob("spokes.db*"):
+        shutil.copy2(path, tmp_path / path.name)
+    (tmp_path / "danh-sach.xlsx").write_bytes(messy_xlsx())
+    return Spokes(tmp_path, sqlite_url(tmp_path))
+
+
+def people(spokes: Spokes) -> list[dict[str, object]]:
+    return spokes.json("people", "list", "--json")
+
+
+def test_an_import_prints_a_summary_and_lists_the_rows_with_errors(spokes: Spokes) -> None:
+    result = ok(spokes("import", "danh-sach.xlsx"))
+    assert "Nhập danh-sach.xlsx: 8 dòng" in result.stdout
+    assert "Thêm mới" in result.stdout and "Các dòng lỗi (4)" in result.stdout
+    assert "Tỉnh Atlantis" in result.stdout
+    assert "Đã ghi: thêm 2, cập nhật 0 người." in result.stdout
+    assert "━" not in result.stderr  # no progress bar when stderr is not a terminal
+    listed = {person["full_name"]: person for person in people(spokes)}
+    assert set(listed) == {"Nguyễn Văn An", "Phạm Minh Hải"}
+    assert listed["Nguyễn Văn An"]["source"] == "import"
+    again = ok(spokes("--lang", "en", "import", "danh-sach.xlsx"))
+    assert "Written: 0 created, 0 updated." in again.stdout
+
+
+def test_a_dry_run_writes_nothing(spokes: Spokes) -> None:
+    result = ok(spokes("import", "danh-sach.xlsx", "--dry-run"))
+    assert "Chạy thử: chưa ghi gì. Nếu ghi thật sẽ thêm 2 và cập nhật 0 người" in result.stdout
+    assert people(spokes) == []
+
+
+def test_the_report_file_has_every_row_with_its_result_and_reason(spokes: Spokes) -> None:
+    result = ok(spokes("import", "danh-sach.xlsx", "--report", "bao-cao.xlsx"))
+    assert "Đã ghi báo cáo vào bao-cao.xlsx." in result.stdout
+    workbook = load_workbook(spokes.directory / "bao-cao.xlsx")
+    assert workbook.sheetnames == ["Kết quả nhập", "Tổng hợp"]
+    rows = [[cell.value for cell in row] for row in workbook["Kết quả nhập"].iter_rows()]
+    assert rows[0][-2:] == ["Kết quả", "Lý do"]
+    assert len(rows) == 9
+    outcomes = [row[-2] for row in rows[1:]]
+    assert outcomes == ["Bỏ qua", "Thêm mới", "Lỗi", "Lỗi", "Lỗi", "Không đổi", "Lỗi", "Thêm mới"]
+    assert "0391 234 567" in rows[2][-1]
+    summary = [value for row in workbook["Tổng hợp"].iter_rows(values_only=True) for value in row]
+    assert "danh-sach.xlsx" in summary and "cli" in summary
+
+
+def test_json_output_for_scripts(spokes: Spokes) -> None:
+    data = spokes.json("import", "danh-sach.xlsx", "--dry-run", "--json")
+    assert data["dry_run"] is True
+    assert data["header_row"] == 7
+    assert data["counts"] == {
+        "created": 2,
+        "updated": 0,
+        "unchanged": 1,
+        "error": 4,
+        "skipped": 1,
+    }
+    errors = {row["row"]: row for row in data["rows"] if row["outcome"] == "error"}
+    assert errors[13]["problems"][0]["code"] == "agency.not_found"
+    assert errors[13]["problems"][0]["column"] == "agency"
+
+
+def test_a_list_of_one_agency_with_agency(spokes: Spokes) -> None:
+    (spokes.directory / "lao-cai.csv").write_bytes(
+        "Họ và tên;Chức vụ;Số điện thoại\r\nNguyễn Văn An;Chánh Văn phòng;0912 345 678\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    line = refused(spokes("import", "lao-cai.csv"))
+    assert "--agency" in line
+    ok(spokes("import", "lao-cai.csv", "--agency", "UBND tỉnh Lào Cai"))
+    (person,) = people(spokes)
+    assert person["agency_code"] == "tinh-lao-cai"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("khong-co.xlsx",), "Không có tệp “khong-co.xlsx”."),
+        ((".",), "“.” không phải là tệp"),
+        (("danh-sach.xlsx", "--agency", "Tỉnh Atlantis"), "Không tìm thấy cơ quan “Tỉnh Atlantis”"),
+        (("anh.xlsx",), "không phải bảng tính Excel"),
+        (("rong.csv",), "Tệp rỗng"),
+        (("lon.xlsx",), "quá giới hạn 10 MB"),
+        (("danh-sach.xlsx", "--report", "khong-co/bao-cao.xlsx"), "Không ghi được báo cáo"),
+    ],
+    ids=["missing", "directory", "unknown-agency", "png", "empty", "too-large", "report-path"],
+)
+def test_garbage_arguments_are_one_line_and_exit_one(
+    spokes: Spokes, args: tuple[str, ...], message: str
+) -> None:
+    (spokes.directory / "anh.xlsx").write_bytes(png())
+    (spokes.directory / "rong.csv").write_bytes(b"")
+    with (spokes.directory / "lon.xlsx").open("wb") as big:
+        big.truncate(11 * 1024 * 1024)
+    line = refused(spokes("import", *args))
+    assert message in line
+    assert people(spokes) == []
+
+
+def test_refusals_in_english(spokes: Spokes) -> None:
+    (spokes.directory / "anh.xlsx").write_bytes(png())
+    line = refused(spokes("--lang", "en", "import", "anh.xlsx"))
+    assert line.startswith("The file is neither an Excel workbook (.xlsx) nor a CSV file.")
+
+
+def test_a_name_that_is_a_formula_is_reported_not_run(spokes: Spokes) -> None:
+    (spokes.directory / "f.xlsx").write_bytes(
+        xlsx([("Họ và tên", "Cơ quan", "Email"), ('=cmd|" /C calc"!A', "Lào Cai", "a@b.gov.vn")])
+    )
+    data = spokes.json("import", "f.xlsx", "--json")
+    (row,) = data["rows"]
+    assert row["outcome"] == "error"
+    assert row["problems"][0]["code"] == "name.invalid_character"
+    assert json.dumps(row, ensure_ascii=False).count("(=)") == 1

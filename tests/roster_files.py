@@ -1,0 +1,169 @@
+"""Files agencies really send, built in memory for the import tests.
+
+The messy list is modelled on the answers to the Press Department's letters: a title block of
+merged cells, the header on row 7, Vietnamese header variants, two phones in one cell, an old
+11-digit mobile, wrong emails, a duplicate row, an unknown agency, empty rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+
+Row = Sequence[object]
+
+MESSY_HEADER = (
+    "STT",
+    "Họ tên",
+    "Chức danh",
+    "Đơn vị",
+    "ĐT di động",
+    "Điện thoại cố định",
+    "E-mail",
+)
+# Row numbers in the sheet are given in comments: the header is row 7.
+MESSY_ROWS: tuple[Row, ...] = (
+    ("Ví dụ", "Nguyễn Văn Mẫu", "Chánh Văn phòng", "Bộ Tài chính", "0912 000 000", "", "a@mof.gov.vn"),  # 8
+    (1, "Nguyễn Văn An", "Chánh Văn phòng, Người phát ngôn", "UBND tỉnh Lào Cai",
+     "ĐT: 0214.3840.888; DĐ: 0169.123.4567", "", "an.nv@laocai.gov.vn"),  # 9
+    (),  # 10: empty
+    (2, "Đặng Thị Bình", "Phó Chánh Văn phòng", "TP. Hồ Chí Minh", "0912 345 678", "",
+     "binh.dt@@tphcm.gov.vn"),  # 11: wrong email
+    (3, "Trần Quốc Cường", "Vụ trưởng", "Bộ Tài chính", "", "(024) 2220 2828 máy lẻ 101",
+     "cuong@mof"),  # 12: wrong email
+    (4, "Lê Thị Dung", "Chuyên viên", "Tỉnh Atlantis", "0987 654 321", "", "dung@x.gov.vn"),  # 13
+    (),  # 14: empty
+    (5, "Nguyễn Văn An", "Chánh Văn phòng, Người phát ngôn", "Lào Cai",
+     "ĐT: 0214.3840.888; DĐ: 0169.123.4567", "", "an.nv@laocai.gov.vn"),  # 15: duplicate of 9
+    (6, '=HYPERLINK("http://evil.example","Bấm vào đây")', "Chuyên viên", "Hà Nội",
+     "0903 111 222", "", "x@hanoi.gov.vn"),  # 16: a formula as a name
+    (7, "Phạm Minh Hải", "Phó Giám đốc Sở", "Thành phố Hà Nội", "0904.222.333", "", "hai.pm@hanoi.gov.vn"),  # 17
+)  # fmt: skip
+
+
+def xlsx(rows: Sequence[Row], *, title: str = "Danh sách") -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    return save(workbook)
+
+
+def save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def messy_xlsx() -> bytes:
+    """The messy list: title rows of merged cells, header on row 7, data from row 8."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "DS NPN"
+    sheet["A1"] = "ỦY BAN NHÂN DÂN"
+    sheet["E1"] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sheet["E2"] = "Độc lập - Tự do - Hạnh phúc"
+    sheet["A4"] = "DANH SÁCH NGƯỜI PHÁT NGÔN, CUNG CẤP THÔNG TIN CHO BÁO CHÍ"
+    sheet["A5"] = "(Kèm theo Công văn số 123/UBND-VP ngày 01/8/2025)"
+    for cells in ("A1:C1", "E1:G1", "E2:G2", "A4:G4", "A5:G5"):
+        sheet.merge_cells(cells)
+    for column, header in enumerate(MESSY_HEADER, start=1):
+        sheet.cell(row=7, column=column, value=header)
+    for offset, row in enumerate(MESSY_ROWS):
+        for column, value in enumerate(row, start=1):
+            sheet.cell(row=8 + offset, column=column, value=value)
+    return save(workbook)
+
+
+def csv_bytes(rows: Sequence[Row], *, encoding: str = "utf-8-sig", delimiter: str = ",") -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter)
+    for row in rows:
+        writer.writerow(["" if cell is None else str(cell) for cell in row])
+    text = buffer.getvalue()
+    return cp1258(text) if encoding == "cp1258" else text.encode(encoding)
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows writes it in the Vietnamese code page: a letter with a tone mark that
+    the code page lacks as one character ("Ầ") is its base letter ("Â") plus the mark."""
+    out = bytearray()
+    for char in text:
+        base, *marks = unicodedata.normalize("NFD", char)
+        # Compose the base with no mark or with one of them ("ộ" is "ô" + dot below).
+        for index in range(-1, len(marks)):
+            head = unicodedata.normalize("NFC", base + (marks[index] if index >= 0 else ""))
+            rest = "".join(mark for i, mark in enumerate(marks) if i != index)
+            try:
+                out += head.encode("cp1258") + rest.encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise UnicodeEncodeError("cp1258", char, 0, 1, "not in Windows-1258")
+    return bytes(out)
+
+
+def png() -> bytes:
+    """A PNG (a screenshot of the list, say), as a chat would deliver it as "list.xlsx"."""
+    return bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 64
+
+
+def random_bytes(size: int = 4096) -> bytes:
+    return os.urandom(size)
+
+
+def encrypted_workbook() -> bytes:
+    """What Excel writes for a password-protected .xlsx: an OLE2 compound file holding the
+    streams EncryptionInfo and EncryptedPackage (names in UTF-16LE in the directory)."""
+    header = bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504
+    directory = "EncryptionInfo".encode("utf-16-le") + b"\0" * 50
+    directory += "EncryptedPackage".encode("utf-16-le") + b"\0" * 50
+    return header + directory + os.urandom(2048)
+
+
+def legacy_xls() -> bytes:
+    """An Excel 97-2003 workbook: a compound file with a "Workbook" stream."""
+    header = bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504
+    return header + "Workbook".encode("utf-16-le") + b"\0" * 100 + os.urandom(1024)
+
+
+def corrupt_xlsx() -> bytes:
+    """A real workbook cut in half, as an interrupted download leaves it."""
+    whole = xlsx([("Họ và tên", "Email"), ("Nguyễn Văn An", "an@x.gov.vn")])
+    return whole[: len(whole) // 2]
+
+
+def zip_bomb(declared_mb: int = 120) -> bytes:
+    """A workbook whose sheet XML expands to ``declared_mb`` MB of zeros (about 1000:1)."""
+    base = xlsx([("Họ và tên", "Email"), ("Nguyễn Văn An", "an@x.gov.vn")])
+    source = zipfile.ZipFile(io.BytesIO(base))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with target.open(info.filename, "w", force_zip64=True) as member:
+                    chunk = b"\0" * (1024 * 1024)
+                    for _ in range(declared_mb):
+                        member.write(chunk)
+            else:
+                target.writestr(info, source.read(info.filename))
+    return buffer.getvalue()
+
+
+def not_a_workbook_zip() -> bytes:
+    """A .docx-like archive renamed .xlsx: a ZIP, but no workbook inside."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()

@@ -17,8 +17,8 @@ shared and noisy). It prints the times, the ratio export/baseline (goal <= 1.5) 
 memory of the export process (goal < 200 MB; the baseline's is shown too, but it holds every
 cell in a list before writing, so it is not a reference).
 
-Import half: see ``import_half`` below (to be added with the import). The script reports; it
-is not a test: it exits 0 when a figure misses its goal, non-zero only on errors.
+Import half: ``import_half`` runs ``bench/roster_import.py`` on as many rows. The script
+reports; it is not a test: it exits 0 when a figure misses its goal, non-zero only on errors.
 """
 
 from __future__ import annotations
@@ -188,13 +188,14 @@ def export_half(url: str, folder: Path, repeat: int) -> ExportFigures:
 
 
 def import_half(url: str, folder: Path, people: int) -> None:
-    """IMPORT HALF: to be written with the import (issue 4).
-
-    Goal: import a file of ``people`` rows (the row limit raised for the benchmark), rows per
-    second, and the ratio to reading the same file with no validation and no writes. The
-    exported ``folder / "roster.xlsx"`` of the export half is at hand as the file to import.
-    """
-    print("import: not measured yet (see import_half in bench/roster.py)")
+    """The import half: ``bench/roster_import.py`` on a file of ``people`` rows (its own fresh
+    SQLite database, the row limit raised), printing rows per second and the ratio to reading
+    the same file with no validation and no writes."""
+    script = Path(__file__).with_name("roster_import.py")
+    print(f"\nimport of {people:,} rows (bench/roster_import.py):", flush=True)
+    subprocess.run(
+        [sys.executable, str(script), "--rows", str(people), "--backends", "sqlite"], check=True
+    )
 
 
 def report(figures: ExportFigures) -> None:

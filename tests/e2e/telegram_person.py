@@ -146,6 +146,9 @@ class Person:
     async def send_photo(self) -> Answer:
         return await self._answer(await self.user.send_photo())
 
+    async def send_document(self, name: str, content: bytes, *, size: int | None = None) -> Answer:
+        return await self._answer(await self.user.send_document(name, content, size=size))
+
     async def edit(self, text: str) -> Answer:
         return await self._answer(await self.user.edit(text))
 

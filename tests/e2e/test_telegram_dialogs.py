@@ -10,34 +10,26 @@ messages, the buttons under them, and what ends up in the registry.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.texts import t
-from registry import accounts, catalog, directory, people
-from registry.actors import Actor
+from registry import accounts, directory, people
 from registry.conversations import load_state
 from registry.models import Account
-from registry.models import Person as PersonRecord
 from registry.uow import Database
 from registry.views import PersonView
+from tests.e2e.conftest import SYSTEM, Meet, count_people
 from tests.e2e.fake_telegram import FakeTelegram, Mode, RunningBot, bot_running
-from tests.e2e.telegram_person import Answer, Person, Processed, person
+from tests.e2e.telegram_person import Answer, Person
 
-SYSTEM = Actor.system("test")
-MODES = ["polling", "webhook"]
 REFUSAL = "Bạn không có quyền thực hiện thao tác này."
 LONG = "x" * 5000
 EMOJI = "🙂🎉"
-
-Meet = Callable[..., Person]
 
 
 def vi(key: str, **params: Any) -> str:
@@ -51,63 +43,11 @@ def en(key: str, **params: Any) -> str:
 # --- the bot, its database and the people talking to it -----------------------------------------
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram.running() as server:
-        yield server
-
-
-@pytest.fixture
-async def database(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
-    """A database of its own for every test (migrated), with the 2025 catalog of agencies."""
-    path = tmp_path / "bot.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await catalog.load_edition(db.uow(), Actor.system("test"), "2025")
-    try:
-        yield db
-    finally:
-        await db.dispose()
-
-
-@pytest.fixture
-def processed(fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> Processed:
-    return Processed(fake).install(monkeypatch)
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> Mode:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def bot(
-    mode: Mode, fake: FakeTelegram, database: Database, processed: Processed
-) -> AsyncIterator[RunningBot]:
-    async with bot_running(mode, fake, database) as running:
-        yield running
-
-
-@pytest.fixture
-def meet(fake: FakeTelegram, processed: Processed) -> Meet:
-    """``meet(7)``: the person with Telegram id 7, in a private chat with the bot."""
-
-    def make(user_id: int, first_name: str = "An") -> Person:
-        return person(fake, processed, user_id, first_name)
-
-    return make
-
-
 # --- the registry, as the tests look into it ----------------------------------------------------
 
 
 async def stored(db: Database, person_id: int) -> PersonView:
     return await people.show_person(db.uow(), SYSTEM, person_id)
-
-
-async def count_people(db: Database) -> int:
-    async with db.uow() as uow:
-        return await uow.session.scalar(select(func.count()).select_from(PersonRecord)) or 0
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,13 @@ class Chat:
 
     async def send_file(self, name: str, content: bytes) -> str:
         return await self._send(
-            Incoming("file", file_name=name, file_content=content, file_size=len(content),
-                     display_name=self.name)
+            Incoming(
+                "file",
+                file_name=name,
+                file_content=content,
+                file_size=len(content),
+                display_name=self.name,
+            )
         )
 
     @property

@@ -575,8 +575,12 @@ CSV_LIST = (
 async def test_staff_exports_the_roster_and_the_template(dialogs: Dialogs) -> None:
     staff = await _staff(dialogs)
     await people.register_person(
-        dialogs.db.uow(), SYSTEM, agency="Lào Cai", full_name="Nguyễn Văn An",
-        role="spokesperson", mobile="0912 345 678",
+        dialogs.db.uow(),
+        SYSTEM,
+        agency="Lào Cai",
+        full_name="Nguyễn Văn An",
+        role="spokesperson",
+        mobile="0912 345 678",
     )
     assert "[Excel (.xlsx) để in]" in await staff.say("/export")
     caption = await staff.pick("Excel")
@@ -624,10 +628,14 @@ async def test_an_import_can_be_declined_and_garbage_is_refused(dialogs: Dialogs
     await staff.send_file("danh-sach.csv", CSV_LIST)
     assert "Đã hủy" in await staff.pick("Không")
     assert await _count(dialogs.db, Person) == 0
-    assert "không phải bảng tính" in await staff.send_file("photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    assert "không phải bảng tính" in await staff.send_file(
+        "photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    )
     assert "Tệp rỗng" in await staff.send_file("empty.csv", b"")
     too_big = Incoming("file", file_name="big.xlsx", file_size=50_000_000)
-    assert "quá giới hạn" in "\n".join(r.text for r in await dialogs.handle("console", "2", "2", too_big))
+    assert "quá giới hạn" in "\n".join(
+        r.text for r in await dialogs.handle("console", "2", "2", too_big)
+    )
     assert await _count(dialogs.db, Person) == 0
 
 

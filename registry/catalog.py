@@ -231,18 +231,35 @@ def _query_keys(text: str) -> set[str]:
     return {_compact(key), _compact(_strip_admin_prefix(key))} - {""}
 
 
-def _matches(agencies: list[Agency], reference: str) -> tuple[list[Agency], list[Agency]]:
-    """Agencies whose name, short name or abbreviation is the reference, then those that
-    contain it."""
+def _words(agency: Agency) -> set[str]:
+    names = [agency.name, agency.short_name or ""]
+    return {word for name in names for word in fold(name).split()}
+
+
+def _matches(
+    agencies: list[Agency], reference: str, *, loose: bool = False
+) -> tuple[list[Agency], list[Agency]]:
+    """Agencies whose name, short name or abbreviation is the reference, then those whose
+    name holds every word of it ("Quảng" -> the Quảng provinces).
+
+    ``loose`` (for pickers, where the person chooses) also takes a word's beginning and any
+    part of a name; resolving a name without asking never does, so that "Ban" cannot land
+    silently on "Cao Bằng".
+    """
     wanted = _query_keys(reference)
     if not wanted:
         return [], []
     exact = [a for a in agencies if wanted & _exact_keys(a)]
-    partial = [
-        a
-        for a in agencies
-        if a not in exact and any(w in k for w in wanted if len(w) >= 2 for k in _exact_keys(a))
-    ]
+    query_words = set(_strip_admin_prefix(fold(reference)).split())
+    partial = [a for a in agencies if a not in exact and query_words <= _words(a)]
+    if loose:
+        partial += [
+            a
+            for a in agencies
+            if a not in exact
+            and a not in partial
+            and any(w in k for w in wanted if len(w) >= 2 for k in _exact_keys(a))
+        ]
     return exact, partial
 
 
@@ -263,10 +280,10 @@ async def resolve_agency(
     if not reference:
         raise ValidationError("agency.empty")
     on = on or date.today()
+    by_code = await session.scalar(select(Agency).where(Agency.code == reference.lower()))
+    if by_code is not None:
+        return by_code
     agencies = await _all_agencies(session)
-    for agency in agencies:
-        if agency.code == reference.lower():
-            return agency
     exact, partial = _matches(agencies, reference)
     for candidates in (exact, partial):
         current = [a for a in candidates if a.is_current(on)]
@@ -292,7 +309,7 @@ async def search_agencies(
     on = on or date.today()
     async with uow.reading():
         agencies = [a for a in await _all_agencies(uow.session) if a.is_current(on)]
-        exact, partial = _matches(agencies, reference)
+        exact, partial = _matches(agencies, reference, loose=True)
         coded = [a for a in agencies if a.code == reference.strip().lower() and a not in exact]
         chosen = (coded + exact + partial)[:limit]
         return await agency_views(uow.session, chosen)

@@ -107,7 +107,7 @@ async def test_ambiguous_name_lists_candidates(loaded: Database) -> None:
     assert caught.value.params["count"] >= 3
 
 
-@pytest.mark.parametrize("written", ["Atlantis", "   ", "!!!", "Bộ Ma thuật"])
+@pytest.mark.parametrize("written", ["Atlantis", "   ", "!!!", "Bộ Ma thuật", "Ban", "ninh b"])
 async def test_unknown_agency(loaded: Database, written: str) -> None:
     with pytest.raises((NotFound, ValidationError)):
         await catalog.find_agency(loaded.uow(), written)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.db import READ_ONLY, create_engine
-from registry.errors import Conflict, Duplicate
+from registry.errors import Conflict, Duplicate, RegistryError
 
 
 class Database:
@@ -31,7 +31,7 @@ class Database:
 
 # Unique indexes whose violation means "this person is already registered". SQLite names the
 # columns in its message, PostgreSQL the index, so both spellings are listed.
-_DUPLICATE_MARKERS = {
+DUPLICATE_MARKERS = {
     "uq_person_active_mobile": "person.duplicate_mobile",
     "person.mobile": "person.duplicate_mobile",
     "uq_person_active_name": "person.duplicate_name",
@@ -93,13 +93,22 @@ class UnitOfWork:
     async def _translated_errors(self) -> AsyncIterator[None]:
         try:
             yield
-        except StaleDataError as error:
+        except (StaleDataError, IntegrityError) as error:
             await self.session.rollback()
-            raise Conflict("person.changed") from error
-        except IntegrityError as error:
-            await self.session.rollback()
-            message = str(error.orig)
-            for marker, code in _DUPLICATE_MARKERS.items():
-                if marker in message:
-                    raise Duplicate(code) from error
-            raise
+            translated = registry_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+
+def registry_error(error: Exception) -> RegistryError | None:
+    """What a database error caused by a lost race means to a person, if anything: a record
+    changed meanwhile, or the same person registered at the same moment."""
+    if isinstance(error, StaleDataError):
+        return Conflict("person.changed")
+    if isinstance(error, IntegrityError):
+        message = str(error.orig)
+        for marker, code in DUPLICATE_MARKERS.items():
+            if marker in message:
+                return Duplicate(code)
+    return None

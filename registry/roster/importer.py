@@ -46,7 +46,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.actors import Actor, deny, manages_agency
 from registry.catalog import resolve_agency
-from registry.errors import Conflict, Duplicate, PermissionDenied, RegistryError, ValidationError
+from registry.errors import PermissionDenied, RegistryError, ValidationError
 from registry.models import AccountRole, Agency, Person, Source, Status
 from registry.people import register_person, update_field
 from registry.roster.import_rows import (
@@ -61,7 +61,7 @@ from registry.roster.import_rows import (
 )
 from registry.roster.reader import Limits, Roster, RosterRow, read_roster
 from registry.settings import get_settings
-from registry.uow import _DUPLICATE_MARKERS, Database, UnitOfWork
+from registry.uow import Database, UnitOfWork, registry_error
 from registry.views import Notice
 
 # A real run commits after this many rows or this many seconds, whichever comes first.
@@ -193,14 +193,11 @@ class _ImportUnitOfWork(UnitOfWork):
     async def flush(self) -> None:
         try:
             await self.session.flush()
-        except StaleDataError as error:
-            raise Conflict("person.changed") from error
-        except IntegrityError as error:
-            message = str(error.orig)
-            for marker, code in _DUPLICATE_MARKERS.items():
-                if marker in message:
-                    raise Duplicate(code) from error
-            raise
+        except (StaleDataError, IntegrityError) as error:
+            translated = registry_error(error)
+            if translated is None:
+                raise
+            raise translated from error
 
 
 # --- one row ------------------------------------------------------------------------------

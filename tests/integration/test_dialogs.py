@@ -30,6 +30,18 @@ def dialogs(loaded: Database) -> Dialogs:
     return _dialogs(loaded)
 
 
+async def _listed(db: Database, **fields: str) -> None:
+    """Nguyễn Văn An, spokesperson of Tỉnh Lào Cai, already listed (by staff or an import)."""
+    values = {
+        "agency": "Lào Cai",
+        "full_name": "Nguyễn Văn An",
+        "role": "spokesperson",
+        "mobile": "0912 345 678",
+        **fields,
+    }
+    await people.register_person(db.uow(), SYSTEM, **values)
+
+
 async def _count(db: Database, model: type) -> int:
     async with db.uow() as uow:
         return await uow.session.scalar(select(func.count()).select_from(model)) or 0
@@ -296,15 +308,7 @@ async def test_staff_registering_a_duplicate_is_offered_an_update(dialogs: Dialo
 
 
 async def test_member_claims_an_imported_record_with_their_own_contact(dialogs: Dialogs) -> None:
-    await people.register_person(
-        dialogs.db.uow(),
-        SYSTEM,
-        agency="Lào Cai",
-        full_name="Nguyễn Văn An",
-        role="spokesperson",
-        mobile="0912 345 678",
-        source="import",
-    )
+    await _listed(dialogs.db, source="import")
     member = Chat(dialogs, "7")
     await member.consent()
     answer = await _register(
@@ -317,14 +321,7 @@ async def test_member_claims_an_imported_record_with_their_own_contact(dialogs: 
 
 
 async def test_member_typing_a_duplicate_is_sent_to_the_focal_point(dialogs: Dialogs) -> None:
-    await people.register_person(
-        dialogs.db.uow(),
-        SYSTEM,
-        agency="Lào Cai",
-        full_name="Nguyễn Văn An",
-        role="spokesperson",
-        mobile="0912 345 678",
-    )
+    await _listed(dialogs.db)
     member = Chat(dialogs, "7")
     await member.consent()
     answer = await _register(member, mobile="0988 000 222")
@@ -441,14 +438,7 @@ async def test_agency_missing_stats_person_verify_retire(dialogs: Dialogs) -> No
     ],
 )
 async def test_members_are_refused_politely(dialogs: Dialogs, command: str) -> None:
-    await people.register_person(
-        dialogs.db.uow(),
-        SYSTEM,
-        agency="Lào Cai",
-        full_name="Nguyễn Văn An",
-        role="spokesperson",
-        mobile="0912 345 678",
-    )
+    await _listed(dialogs.db)
     member = Chat(dialogs, "7")
     await member.consent()
     answer = await member.say(command)
@@ -536,14 +526,7 @@ STAFF_COMMANDS = {
 @pytest.mark.parametrize("role", ["member", "focal", "staff", "admin"])
 @pytest.mark.parametrize("command", list(STAFF_COMMANDS))
 async def test_staff_and_admin_command_matrix(dialogs: Dialogs, command: str, role: str) -> None:
-    await people.register_person(
-        dialogs.db.uow(),
-        SYSTEM,
-        agency="Lào Cai",
-        full_name="Nguyễn Văn An",
-        role="spokesperson",
-        mobile="0912 345 678",
-    )
+    await _listed(dialogs.db)
     await Chat(dialogs, "9").say("/start")  # someone who has talked to the bot
     if role != "member":
         await accounts.grant(
@@ -574,14 +557,7 @@ CSV_LIST = (
 
 async def test_staff_exports_the_roster_and_the_template(dialogs: Dialogs) -> None:
     staff = await _staff(dialogs)
-    await people.register_person(
-        dialogs.db.uow(),
-        SYSTEM,
-        agency="Lào Cai",
-        full_name="Nguyễn Văn An",
-        role="spokesperson",
-        mobile="0912 345 678",
-    )
+    await _listed(dialogs.db)
     assert "[Excel (.xlsx) để in]" in await staff.say("/export")
     caption = await staff.pick("Excel")
     assert "1 người; 55 cơ quan chưa cử người" in caption

@@ -141,7 +141,7 @@ async def list_people(
 
     ``stale`` lists the active people still attached to an agency that has merged into another.
     """
-    wanted_status = _parse_status(status) if status else None
+    wanted_status = parse_status(status) if status else None
     wanted_kind = parse_kind(kind) if kind else None
     async with uow.reading():
         session = uow.session
@@ -176,7 +176,7 @@ async def list_people(
         return [PersonView.of(person, agency_) for person, agency_ in rows]
 
 
-def _parse_status(text: str) -> Status:
+def parse_status(text: str) -> Status:
     try:
         return Status(text.strip().lower())
     except ValueError:

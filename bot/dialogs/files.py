@@ -15,7 +15,6 @@ from registry.roster.reader import megabytes
 from registry.settings import get_settings
 
 FORMATS = ("xlsx", "csv", "vcf")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def export(ctx: Context, args: str) -> None:
@@ -102,5 +101,5 @@ def _report(ctx: Context, result: ImportResult, name: str) -> Reply:
         ctx.say("bot.import.report"),
         report_name,
         report_xlsx(ctx.language, result, file_name=name),
-        XLSX,
+        roster.XLSX_MEDIA_TYPE,
     )

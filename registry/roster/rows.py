@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from registry.actors import Actor, deny, manages_agency
 from registry.catalog import KIND_ORDER, parse_kind, resolve_agency
-from registry.errors import ValidationError
+from registry.directory import parse_status
 from registry.models import AccountRole, Agency, AgencyKind, Person, Role, Status
 
 # The sections of the printed roster, in order, and the agency kinds each one holds. The
@@ -75,15 +75,6 @@ class MissingAgency:
     id: int
     name: str
     kind: AgencyKind
-
-
-def parse_status(text: str) -> Status:
-    try:
-        return Status(text.strip().lower())
-    except ValueError:
-        raise ValidationError(
-            "person.unknown_status", status=text, statuses=", ".join(s.value for s in Status)
-        ) from None
 
 
 async def resolve_scope(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from functools import lru_cache
 
 from pydantic import Field, SecretStr
@@ -12,6 +13,8 @@ from registry.settings import Settings
 
 # "123456789:AA..." as issued by @BotFather.
 _TOKEN = re.compile(r"^\d{5,15}:[A-Za-z0-9_-]{30,64}$")
+# "1234567890:AbCd..." as shown by Zalo Bot Creator: it goes into URLs, so nothing else.
+_ZALO_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{16,128}$")
 
 
 class BotSettings(Settings):
@@ -25,6 +28,32 @@ class BotSettings(Settings):
     )
     telegram_webhook_url: str | None = Field(
         default=None, description="Public HTTPS URL of /telegram/webhook, registered at startup."
+    )
+    zalo_token: SecretStr | None = Field(
+        default=None, description="Bot token from the Zalo Bot Platform (Zalo Bot Creator)."
+    )
+    zalo_base_url: str = Field(
+        default="https://bot-api.zapps.me/bot",
+        description="Zalo Bot API base URL (the tests' fake one in tests).",
+    )
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Zalo sends in X-Bot-Api-Secret-Token."
+    )
+    zalo_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL of /zalo/webhook, registered at startup."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL of the web server, for download and upload links "
+        "(https://bot.example.gov.vn); http://HOST:PORT when unset.",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs download and upload links (32+ characters); a random one "
+        "per process when unset, so links then die with the process.",
+    )
+    link_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="How long a download or upload link works."
     )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port of the web server.")
@@ -50,6 +79,39 @@ def webhook_secret(settings: BotSettings) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
         raise ValidationError("telegram.bad_webhook_secret")
     return value
+
+
+def zalo_token(settings: BotSettings) -> str:
+    """The Zalo bot token, checked for its shape: digits, a colon, then a key."""
+    if settings.zalo_token is None or not settings.zalo_token.get_secret_value().strip():
+        raise ValidationError("zalo.no_token")
+    token = settings.zalo_token.get_secret_value().strip()
+    if not _ZALO_TOKEN.match(token):
+        raise ValidationError("zalo.bad_token")
+    return token
+
+
+def zalo_webhook_secret(settings: BotSettings) -> str:
+    secret = settings.zalo_webhook_secret
+    value = secret.get_secret_value() if secret else ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+        raise ValidationError("zalo.bad_webhook_secret")
+    return value
+
+
+def link_secret(settings: BotSettings) -> bytes:
+    """The key signing links; without one configured, a random key for this process only."""
+    if settings.link_secret is None:
+        return _process_key()
+    value = settings.link_secret.get_secret_value()
+    if len(value) < 32:
+        raise ValidationError("links.short_secret")
+    return value.encode()
+
+
+@lru_cache(maxsize=1)
+def _process_key() -> bytes:
+    return secrets.token_bytes(32)
 
 
 @lru_cache(maxsize=1)

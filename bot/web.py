@@ -1,9 +1,10 @@
-"""The web server (Starlette on uvicorn): platform webhooks and a health check.
+"""The one web server (Starlette on uvicorn): platform webhooks, file links, a health check.
 
 Each chat platform contributes a :class:`Webhook` (its path, the header carrying the shared
 secret, and what to do with a body); the server checks the secret and the JSON the same way for
-all of them, so a Zalo webhook is one more entry beside Telegram's. A webhook answers at once:
-the update is queued and handled in the background, as the platforms expect.
+all of them, Telegram's and Zalo's alike. A webhook answers at once: the update is queued and
+handled in the background, as the platforms expect. The download and upload pages of
+:mod:`bot.web_files` are served beside them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from registry.uow import Database
 
@@ -65,8 +66,11 @@ def _endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
     return receive
 
 
-def create_app(database: Database, webhooks: Sequence[Webhook]) -> Starlette:
-    """The ASGI app: ``POST`` on each webhook's path, ``GET /healthz``."""
+def create_app(
+    database: Database, webhooks: Sequence[Webhook], pages: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The ASGI app: ``POST`` on each webhook's path, ``GET /healthz``, and ``pages`` (the
+    download and upload links)."""
 
     async def healthz(request: Request) -> Response:
         try:
@@ -78,8 +82,9 @@ def create_app(database: Database, webhooks: Sequence[Webhook]) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     routes += [Route(hook.path, _endpoint(hook), methods=["POST"]) for hook in webhooks]
+    routes += pages
     return Starlette(routes=routes)
 
 

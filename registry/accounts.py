@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from registry import changelog
 from registry.actors import Actor, require_admin
@@ -14,7 +15,7 @@ from registry.catalog import resolve_agency
 from registry.errors import NotFound, ValidationError
 from registry.models import Account, AccountRole, Agency, utcnow
 from registry.uow import UnitOfWork
-from registry.views import AccountView
+from registry.views import AccountView, identity_of
 
 CHANNELS = ("telegram", "zalo", "console")
 _IDENTITY = re.compile(r"^(?P<channel>[a-z]+):(?P<external_id>[A-Za-z0-9_-]{1,64})$")
@@ -37,20 +38,56 @@ def parse_account_role(text: str) -> AccountRole:
         ) from None
 
 
-def actor_of(account: Account) -> Actor:
+def actor_of(account: Account, root: Account | None = None) -> Actor:
+    """The actor behind a chat identity.
+
+    A linked identity (``root`` is the account it is linked to) acts with the root's role,
+    agency and record, and as the root's account; the label stays the identity that wrote, so
+    the ChangeLog says which chat a change came from.
+    """
+    effective = root or account
     return Actor(
-        label=f"{account.channel}:{account.external_id}",
-        role=account.role,
-        account_id=account.id,
-        agency_id=account.agency_id,
-        person_id=account.person_id,
+        label=identity_of(account),
+        role=effective.role,
+        account_id=effective.id,
+        agency_id=effective.agency_id,
+        person_id=effective.person_id,
     )
+
+
+# The account a linked identity is linked to (its root).
+Root = aliased(Account, name="root")
 
 
 async def _find(session: AsyncSession, channel: str, external_id: str) -> Account | None:
     return await session.scalar(
         select(Account).where(Account.channel == channel, Account.external_id == external_id)
     )
+
+
+async def _find_with_root(
+    session: AsyncSession, channel: str, external_id: str
+) -> tuple[Account, Account | None] | None:
+    """A chat identity and the account it is linked to (None for a root), in one query."""
+    row = (
+        await session.execute(
+            select(Account, Root)
+            .outerjoin(Root, Account.linked_to_id == Root.id)
+            .where(Account.channel == channel, Account.external_id == external_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def root_of(session: AsyncSession, account: Account) -> Account:
+    """The account whose role, agency and record ``account`` uses: itself, or the one it is
+    linked to (links are one hop: an account linked to is never linked itself)."""
+    if account.linked_to_id is None:
+        return account
+    root = await session.get(Account, account.linked_to_id)
+    if root is None:  # the foreign key makes this impossible
+        raise NotFound("account.not_found", identity=identity_of(account))
+    return root
 
 
 @dataclass(frozen=True)
@@ -70,20 +107,22 @@ async def open_profile(uow: UnitOfWork, channel: str, external_id: str) -> Profi
     # Every message starts here: read without taking SQLite's write lock, and write only for
     # someone new.
     async with uow.reading():
-        account = await _find(uow.session, channel, external_id)
-        if account is not None:
-            return _profile(account)
+        found = await _find_with_root(uow.session, channel, external_id)
+        if found is not None:
+            return _profile(*found)
     async with uow:
-        account = await _find(uow.session, channel, external_id)
-        if account is None:
+        found = await _find_with_root(uow.session, channel, external_id)
+        if found is None:
             account = Account(channel=channel, external_id=external_id, role=AccountRole.member)
             uow.session.add(account)
             await uow.commit()
-        return _profile(account)
+            found = (account, None)
+        return _profile(*found)
 
 
-def _profile(account: Account) -> Profile:
-    return Profile(actor_of(account), account.language, account.consented_at is not None)
+def _profile(account: Account, root: Account | None) -> Profile:
+    # Language and consent belong to each identity; role, agency and record to the root.
+    return Profile(actor_of(account, root), account.language, account.consented_at is not None)
 
 
 async def ensure_account(uow: UnitOfWork, channel: str, external_id: str) -> Actor:
@@ -125,7 +164,8 @@ async def grant(
 ) -> AccountView:
     """Give a chat identity a role; a focal point needs the agency it answers for.
 
-    From a chat, ``must_exist`` restricts this to people who have talked to the bot.
+    From a chat, ``must_exist`` restricts this to people who have talked to the bot. The role
+    of a linked identity is that of the account it is linked to, so that one changes.
     """
     require_admin(actor, "accounts.grant")
     channel, external_id = parse_identity(identity)
@@ -142,28 +182,34 @@ async def grant(
             account = Account(channel=channel, external_id=external_id, role=AccountRole.member)
             session.add(account)
             await uow.flush()
-        old = f"{account.role.value}"
+        root = await root_of(session, account)
+        old = f"{root.role.value}"
         agency_id = target_agency.id if target_agency and new_role is AccountRole.focal else None
-        if account.role is not new_role or account.agency_id != agency_id:
+        if root.role is not new_role or root.agency_id != agency_id:
             new = new_role.value + (f" {target_agency.code}" if agency_id and target_agency else "")
             changelog.record(
                 session,
                 actor,
                 entity="account",
-                entity_id=account.id,
+                entity_id=root.id,
                 action="grant",
                 field="role",
                 old=old,
                 new=new,
             )
-            account.role = new_role
-            account.agency_id = agency_id
+            root.role = new_role
+            root.agency_id = agency_id
         await uow.commit()
-        return AccountView.of(account, target_agency if agency_id else None)
+        return AccountView.of(
+            account, target_agency if agency_id else None, root if root is not account else None
+        )
 
 
 async def revoke(uow: UnitOfWork, actor: Actor, identity: str) -> AccountView:
-    """Take a role back: the identity stays a member (and keeps its own record)."""
+    """Take a role back: the identity stays a member (and keeps its own record).
+
+    For a linked identity the role taken back is the shared one, on every linked identity.
+    """
     require_admin(actor, "accounts.revoke")
     channel, external_id = parse_identity(identity)
     async with uow:
@@ -171,32 +217,41 @@ async def revoke(uow: UnitOfWork, actor: Actor, identity: str) -> AccountView:
         account = await _find(session, channel, external_id)
         if account is None:
             raise NotFound("account.not_found", identity=identity)
-        if account.role is not AccountRole.member:
+        root = await root_of(session, account)
+        if root.role is not AccountRole.member:
             changelog.record(
                 session,
                 actor,
                 entity="account",
-                entity_id=account.id,
+                entity_id=root.id,
                 action="revoke",
                 field="role",
-                old=account.role,
+                old=root.role,
                 new=AccountRole.member,
             )
-            account.role = AccountRole.member
-            account.agency_id = None
+            root.role = AccountRole.member
+            root.agency_id = None
         await uow.commit()
-        return AccountView.of(account, None)
+        return AccountView.of(account, None, root if root is not account else None)
 
 
 async def list_accounts(
     uow: UnitOfWork, actor: Actor, *, role: str | None = None
 ) -> list[AccountView]:
+    """Every chat identity with its effective role (a linked one shows its root's)."""
     require_admin(actor, "accounts.list")
     wanted = parse_account_role(role) if role else None
+    # A root has no Root row: its own columns count.
+    effective_role = func.coalesce(Root.role, Account.role)
+    effective_agency = case((Root.id.is_(None), Account.agency_id), else_=Root.agency_id)
     async with uow.reading():
-        statement = select(Account, Agency).outerjoin(Agency, Account.agency_id == Agency.id)
+        statement = (
+            select(Account, Root, Agency)
+            .outerjoin(Root, Account.linked_to_id == Root.id)
+            .outerjoin(Agency, effective_agency == Agency.id)
+        )
         if wanted is not None:
-            statement = statement.where(Account.role == wanted)
-        statement = statement.order_by(Account.role, Account.channel, Account.external_id)
+            statement = statement.where(effective_role == wanted)
+        statement = statement.order_by(effective_role, Account.channel, Account.external_id)
         rows = (await uow.session.execute(statement)).all()
-        return [AccountView.of(account, agency) for account, agency in rows]
+        return [AccountView.of(account, agency, root) for account, root, agency in rows]

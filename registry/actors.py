@@ -72,3 +72,8 @@ def require_person_access(actor: Actor, person_id: int, agency_id: int, action: 
 def may_search(actor: Actor) -> bool:
     """Staff search everything, a focal point searches within its agency, members not at all."""
     return actor.is_staff or (actor.role is AccountRole.focal and actor.agency_id is not None)
+
+
+def may_import(actor: Actor) -> bool:
+    """Staff import any list; a focal point imports the lists of its own agency."""
+    return actor.is_staff or (actor.role is AccountRole.focal and actor.agency_id is not None)

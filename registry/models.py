@@ -235,6 +235,9 @@ class Account(TimestampMixin, Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
     # When the person accepted the personal-data notice; nothing about them is kept before.
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Another chat identity of the same person (joined with /link): the role, the agency and the
+    # record are that account's. Always a root: an account linked to is never linked itself.
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
 
 class ChangeLog(Base):
@@ -292,3 +295,39 @@ class PendingFile(Base):
     name: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code shown by /link in one chat, to be sent from another chat of the same
+    person; redeeming it joins the two chat identities."""
+
+    __tablename__ = "link_code"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SharedFile(Base):
+    """A file behind a web link, for chats that cannot carry files (Zalo).
+
+    ``download``: a file made for someone (the roster), served once before it expires.
+    ``upload``: a page where someone sends a list to import; the uploaded list waits here for
+    confirmation of its dry run. The content is deleted as soon as it has been used.
+    """
+
+    __tablename__ = "shared_file"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, URL-safe
+    purpose: Mapped[str] = mapped_column(String(16))  # "download" or "upload"
+    # Whose it is: the chat identity that asked for it (rights are checked again on use).
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    media_type: Mapped[str | None] = mapped_column(String(127))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

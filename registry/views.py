@@ -127,8 +127,15 @@ class ChangeView:
         return _jsonable(asdict(self))
 
 
+def identity_of(account: Account) -> str:
+    """ "telegram:123456": how a chat identity is written everywhere."""
+    return f"{account.channel}:{account.external_id}"
+
+
 @dataclass(frozen=True)
 class AccountView:
+    """A chat identity with its effective role: that of the account it is linked to, if any."""
+
     id: int
     identity: str  # "telegram:123456"
     role: str
@@ -136,18 +143,41 @@ class AccountView:
     person_id: int | None
     language: str | None
     display_name: str | None
+    linked_to: str | None = None  # the identity whose role and record this one shares
 
     @classmethod
-    def of(cls, account: Account, agency: Agency | None) -> AccountView:
+    def of(
+        cls, account: Account, agency: Agency | None, root: Account | None = None
+    ) -> AccountView:
+        """``agency`` is the effective one (the root's); ``root`` the account linked to."""
+        effective = root or account
         return cls(
             id=account.id,
-            identity=f"{account.channel}:{account.external_id}",
-            role=account.role.value,
+            identity=identity_of(account),
+            role=effective.role.value,
             agency_code=agency.code if agency else None,
-            person_id=account.person_id,
+            person_id=effective.person_id,
             language=account.language,
             display_name=account.display_name,
+            linked_to=identity_of(root) if root is not None else None,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """Two chat identities joined by /link: the one that sent the code is now ``linked_to``'s,
+    with this role and record."""
+
+    identity: str  # the identity that redeemed the code
+    linked_to: str  # the identity whose role, agency and record both now share
+    role: str
+    agency_code: str | None
+    agency_name: str | None
+    person_id: int | None
+    consented: bool  # whether the redeeming identity has accepted the personal-data notice
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

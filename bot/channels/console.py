@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.channels.numbered import numbered_text
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Document, Incoming, Reply
 from bot.texts import t
@@ -34,28 +35,21 @@ def save_document(document: Document, folder: Path) -> Path:
 
 def render(reply: Reply, language: str, folder: Path | None = None) -> str:
     """A reply as terminal text; options become numbered lines, documents files on disk."""
-    lines = [reply.text]
+    lines = [numbered_text(reply, language)]
     if reply.document is not None:
         saved = save_document(reply.document, folder or Path.cwd())
         lines.append(t(language, "console.saved", path=str(saved)))
-    for number, option in enumerate(reply.options, start=1):
-        lines.append(f"  {number}. {option.label}")
-    if reply.options:
-        lines.append(t(language, "console.choose", last=len(reply.options)))
+    if reply.upload:
+        lines.append(t(language, "console.file_hint"))
     return "\n".join(lines)
 
 
-def to_incoming(line: str, pending: Reply | None, display_name: str | None) -> Incoming | None:
-    """A typed line: a number answers the pending question, ``/file PATH`` sends a file (the
-    terminal's way to attach one), anything else is text."""
+def to_incoming(line: str, display_name: str | None) -> Incoming | None:
+    """A typed line: ``/file PATH`` sends a file (the terminal's way to attach one), anything
+    else is text (a number answers the pending question: the engine knows its options)."""
     text = line.strip()
     if text.startswith("/file "):
         return _file(Path(text[len("/file ") :].strip()).expanduser(), display_name)
-    if pending is not None and pending.options and text.isdigit():
-        number = int(text)
-        if 1 <= number <= len(pending.options):
-            option = pending.options[number - 1]
-            return Incoming("choice", choice=pending.choice_data(option), display_name=display_name)
     return Incoming.parse_text(line, display_name=display_name)
 
 
@@ -82,7 +76,6 @@ async def converse(
     echo: bool = False,
 ) -> None:
     """Talk until the input ends (end of file or an empty read)."""
-    pending: Reply | None = None
     while True:
         line = await asyncio.to_thread(read_line)
         if not line:
@@ -92,7 +85,7 @@ async def converse(
             continue
         if echo:
             write(f"> {line}")
-        incoming = to_incoming(line, pending, display_name)
+        incoming = to_incoming(line, display_name)
         if incoming is None:
             language = await dialogs.language_for(CHANNEL, user_id)
             write(t(language, "console.file_unreadable", line=line.strip()[:200]))
@@ -101,8 +94,6 @@ async def converse(
         language = await dialogs.language_for(CHANNEL, user_id)
         for reply in replies:
             write(render(reply, language))
-            if reply.question is not None:
-                pending = reply
         write("")
 
 

@@ -33,6 +33,7 @@ from telegram import (
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes, TypeHandler
 
+from bot.channels.locks import ChatLocks
 from bot.channels.split import split_text, text_size
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Incoming, Reply
@@ -112,31 +113,6 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 def contact_keyboard(language: str) -> ReplyKeyboardMarkup:
     button = KeyboardButton(t(language, "bot.contact_button"), request_contact=True)
     return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
-
-
-class ChatLocks:
-    """One lock per chat, dropped when nobody holds or waits for it.
-
-    ``asyncio.Lock`` wakes its waiters first come, first served, so the messages of one chat are
-    handled in the order their tasks reached the lock, which is the order of the updates.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users == 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
 
 
 class TelegramChannel:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -17,12 +18,20 @@ app = typer.Typer(help="Chat accounts and their roles.", no_args_is_help=True)
 CLI = Actor.system("cli")
 
 
+def _shown(view: AccountView) -> AccountView:
+    """A linked identity is written with the one whose role it shares: zalo:abc → telegram:1."""
+    if view.linked_to is None:
+        return view
+    return replace(view, identity=f"{view.identity} → {view.linked_to}")
+
+
 def _done(view: AccountView, key: str, as_json: bool) -> None:
     if as_json:
         print_json(view.to_dict())
     else:
         role = say(f"account_role.{view.role}")
-        tell(say(key, identity=view.identity, role=role, agency=view.agency_code or "").rstrip())
+        identity = _shown(view).identity
+        tell(say(key, identity=identity, role=role, agency=view.agency_code or "").rstrip())
 
 
 @app.command("grant")
@@ -69,4 +78,4 @@ def list_(
     if as_json:
         print_json([row.to_dict() for row in rows])
     else:
-        render.accounts(rows)
+        render.accounts([_shown(row) for row in rows])

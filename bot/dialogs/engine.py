@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.dialogs import admin, common, files, own, register, staff
+from bot.dialogs import admin, common, files, link, own, register, staff
 from bot.dialogs.context import Context
 from bot.dialogs.io import Incoming, Reply
 from bot.settings import BotSettings
-from bot.texts import language_of, t
+from bot.texts import has, language_of, t
 from registry import accounts, conversations
 from registry.errors import RegistryError
 from registry.models import utcnow
@@ -49,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("me", own.show, "everyone", needs_consent=True),
     Command("update", own.begin_update, "everyone", aliases=("capnhat",), needs_consent=True),
     Command("withdraw", own.begin_withdraw, "everyone", needs_consent=True),
+    Command("link", link.begin, "everyone", aliases=("lienket",)),
     Command("find", staff.find, "staff", aliases=("tim",)),
     Command("agency", staff.agency, "staff"),
     Command("missing", staff.missing, "staff"),
@@ -58,6 +59,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("retire", staff.retire, "staff"),
     Command("export", files.export, "staff"),
     Command("template", files.template, "staff"),
+    Command("import", files.ask_for_file, "staff", aliases=("nhap",)),
     Command("grant", admin.grant, "admin"),
     Command("revoke", admin.revoke, "admin"),
 )
@@ -74,7 +76,25 @@ FLOWS: dict[str, Step] = {
     "retire": staff.resume_retire,
     "export": files.resume_export,
     "import": files.resume_import,
+    "link": link.resume,
 }
+
+
+def typed_choice(state: conversations.DialogState, incoming: Incoming) -> Incoming:
+    """A number typed in answer to a question with options is that option.
+
+    Channels without buttons (Zalo, the terminal) show options as numbered lines; on Telegram
+    typing the number works as well as pressing the button. Only 1..n counts: any other number
+    stays text (a phone number typed where "skip" is offered, say).
+    """
+    if incoming.kind != "text" or not state.flow:
+        return incoming
+    number = incoming.text.strip().rstrip(".)")
+    options = (state.data.get("_asked") or {}).get("options") or []
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(options):
+        return incoming
+    key = options[int(number) - 1][0]
+    return Incoming("choice", choice=f"{state.question}:{key}", display_name=incoming.display_name)
 
 
 class Dialogs:
@@ -110,6 +130,7 @@ class Dialogs:
     ) -> list[Reply]:
         profile = await accounts.open_profile(self.db.uow(), channel, user_id)
         state = await conversations.load_state(self.db.uow(), channel, chat_id)
+        incoming = typed_choice(state, incoming)
         ctx = Context(
             db=self.db,
             channel=channel,
@@ -148,7 +169,9 @@ class Dialogs:
             await self._guarded(ctx, files.receive)
             return
         if incoming.kind == "unsupported":
-            ctx.tell("bot.unsupported")
+            # What the bot can read differs by channel (Zalo has no buttons and no files).
+            specific = f"bot.unsupported_{ctx.channel}"
+            ctx.tell(specific if has(specific) else "bot.unsupported")
             if ctx.state.flow:
                 ctx.tell("bot.still_waiting")
             return

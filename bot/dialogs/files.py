@@ -8,6 +8,7 @@ from bot.dialogs.context import Context
 from bot.dialogs.io import Document, Option, Reply
 from bot.roster_report import report_xlsx, summary_lines
 from registry import conversations
+from registry.actors import deny, may_import
 from registry.errors import ValidationError
 from registry.roster.export import parse_format
 from registry.roster.importer import ImportResult, import_roster
@@ -52,6 +53,14 @@ async def template(ctx: Context, args: str) -> None:
 
 def _document_reply(caption: str, name: str, data: bytes, media_type: str) -> Reply:
     return Reply(caption, document=Document(name, data, media_type))
+
+
+async def ask_for_file(ctx: Context, args: str) -> None:
+    """/import: how to send a list. Channels that cannot receive files add an upload link."""
+    if not may_import(ctx.actor):
+        raise deny("people.import")
+    limit = megabytes(get_settings().import_max_bytes)
+    ctx.replies.append(Reply(ctx.say("bot.import.send_file", max=limit), upload=True))
 
 
 async def receive(ctx: Context) -> None:

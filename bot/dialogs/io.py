@@ -64,6 +64,9 @@ class Reply:
     question: int | None = None
     ask_contact: bool = False  # offer a "share my phone number" button where the channel can
     document: Document | None = None  # sent with ``text`` as its caption
+    # The person is asked to send a file: a channel that cannot receive files gives a link to
+    # an upload page instead.
+    upload: bool = False
 
     def choice_data(self, option: Option) -> str:
         return f"{self.question}:{option.key}"

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry.actors import Actor, deny, manages_agency
+from registry.actors import Actor, deny, manages_agency, may_import
 from registry.catalog import resolve_agency
 from registry.errors import PermissionDenied, RegistryError, ValidationError
 from registry.models import AccountRole, Agency, Person, Source, Status
@@ -139,7 +139,7 @@ async def import_roster(
     bomb, too many rows, no header, no agency) raises ``ValidationError`` and nothing is
     written; so does an actor who may not import (``PermissionDenied``).
     """
-    if not (actor.is_staff or actor.role is AccountRole.focal):
+    if not may_import(actor):
         raise deny("people.import")
     limits = limits or Limits.from_settings(get_settings())
     # Parsing is CPU work of up to seconds: off the event loop, so a bot keeps answering.

@@ -1,5 +1,6 @@
-"""Fixtures of the Telegram end-to-end tests: the fake Bot API server, a database of its own
-per test, the real bot running against them (polling or webhook), and people to talk to it."""
+"""Fixtures of the end-to-end tests: the fake Telegram and Zalo Bot API servers, a database of
+its own per test, the real bot running against them (polling or webhook), and people to talk
+to it."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from registry.actors import Actor
 from registry.models import Person as PersonRecord
 from registry.uow import Database
 from tests.e2e.fake_telegram import FakeTelegram, Mode, RunningBot, bot_running
+from tests.e2e.fake_zalo import FakeZalo
 from tests.e2e.telegram_person import Person, Processed, person
+from tests.e2e.zalo_bot import RunningZalo, ZaloMode, ZaloPerson, ZaloProcessed, zalo_running
 
 SYSTEM = Actor.system("test")
 MODES = ["polling", "webhook"]
 
 Meet = Callable[..., Person]
+MeetOnZalo = Callable[..., ZaloPerson]
 
 
 @pytest.fixture
@@ -66,6 +70,40 @@ def meet(fake: FakeTelegram, processed: Processed) -> Meet:
 
     def make(user_id: int, first_name: str = "An") -> Person:
         return person(fake, processed, user_id, first_name)
+
+    return make
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    async with FakeZalo.running() as server:
+        yield server
+
+
+@pytest.fixture
+def zalo_processed(zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch) -> ZaloProcessed:
+    return ZaloProcessed(zalo).install(monkeypatch)
+
+
+@pytest.fixture(params=MODES)
+def zalo_mode(request: pytest.FixtureRequest) -> ZaloMode:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def zalo_bot(
+    zalo_mode: ZaloMode, zalo: FakeZalo, database: Database, zalo_processed: ZaloProcessed
+) -> AsyncIterator[RunningZalo]:
+    async with zalo_running(zalo_mode, zalo, database) as running:
+        yield running
+
+
+@pytest.fixture
+def meet_on_zalo(zalo: FakeZalo, zalo_processed: ZaloProcessed) -> MeetOnZalo:
+    """``meet_on_zalo("u-7")``: the person with Zalo id u-7, in a private chat with the bot."""
+
+    def make(user_id: str, display_name: str = "Nguyễn An") -> ZaloPerson:
+        return ZaloPerson(zalo.user(user_id, display_name), zalo_processed)
 
     return make
 

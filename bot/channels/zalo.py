@@ -1,0 +1,253 @@
+"""The Zalo channel: the Zalo Bot API in front of the channel-agnostic dialogs.
+
+Zalo bots have no buttons, no callbacks and no files, and a message holds 2000 characters. So
+options become numbered lines (the engine takes a typed number as the option), words such as
+"hủy" cancel, a phone number is typed rather than shared, a document becomes a signed,
+single-use download link, and a request for a file becomes a link to the upload page. Updates
+come by long polling (development) or by webhook (:func:`webhook`), either way one at a time;
+they carry no update id, so a delivery is known by its event name and message id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.channels.locks import ChatLocks
+from bot.channels.numbered import numbered_text
+from bot.channels.split import split_text
+from bot.channels.zalo_api import ZaloApiError, ZaloBotApi, ZaloUnauthorized, poll_updates
+from bot.clock import shown
+from bot.dialogs.engine import Dialogs
+from bot.dialogs.io import Incoming, Reply
+from bot.links import Links
+from bot.texts import t
+from bot.web import MalformedUpdate, Webhook
+from registry.errors import RegistryError, ValidationError
+from registry.shared_files import Owner
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+MESSAGE_LIMIT = 2000
+WEBHOOK_PATH = "/zalo/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+TEXT_EVENT = "message.text.received"
+# Other message events the platform sends; all get the same polite "text only" answer.
+OTHER_EVENTS = frozenset(
+    {"message.image.received", "message.sticker.received", "message.unsupported.received"}
+)
+_ID_LIMIT = 64  # processed_update.update_id
+
+
+@dataclass(frozen=True)
+class ZaloUpdate:
+    event_name: str
+    message_id: str
+    chat_id: str
+    user_id: str
+    private: bool
+    display_name: str | None = None
+    text: str | None = None
+
+    @property
+    def delivery_id(self) -> str:
+        """What makes a delivery unique: the same event of the same message is a repeat."""
+        key = f"{self.event_name}:{self.message_id}"
+        return key if len(key) <= _ID_LIMIT else hashlib.sha256(key.encode()).hexdigest()
+
+
+def _string_id(value: Any, what: str) -> str:
+    # Ids are strings in this API; a number is accepted, anything else is not an update.
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+        raise MalformedUpdate(f"{what} missing or not an id")
+    text = str(value)
+    if len(text) > 64:
+        raise MalformedUpdate(f"{what} longer than 64 characters")
+    return text
+
+
+def parse_update(body: Any) -> ZaloUpdate:
+    """One update from a webhook body or a getUpdates result, wrapped in ``{ok, result}`` or
+    bare; :class:`MalformedUpdate` for anything else."""
+    if isinstance(body, dict) and "result" in body and "event_name" not in body:
+        if body.get("ok") is False:
+            raise MalformedUpdate("an error answer, not an update")
+        body = body["result"]
+    if not isinstance(body, dict):
+        raise MalformedUpdate("not a JSON object")
+    event_name = body.get("event_name")
+    message = body.get("message")
+    if not isinstance(event_name, str) or not event_name or not isinstance(message, dict):
+        raise MalformedUpdate("no event_name or message")
+    sender, chat = message.get("from"), message.get("chat")
+    if not isinstance(sender, dict) or not isinstance(chat, dict):
+        raise MalformedUpdate("no sender or chat")
+    text = message.get("text")
+    if event_name == TEXT_EVENT and not isinstance(text, str):
+        raise MalformedUpdate("a text event without text")
+    name = sender.get("display_name")
+    return ZaloUpdate(
+        event_name=event_name[:64],
+        message_id=_string_id(message.get("message_id"), "message_id"),
+        chat_id=_string_id(chat.get("id"), "chat.id"),
+        user_id=_string_id(sender.get("id"), "from.id"),
+        private=str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
+        display_name=name[:100] if isinstance(name, str) and name.strip() else None,
+        text=text if isinstance(text, str) else None,
+    )
+
+
+def to_incoming(update: ZaloUpdate) -> Incoming | None:
+    """What the dialogs see; ``None`` for what nobody has to answer (a group's pictures)."""
+    if update.event_name == TEXT_EVENT and update.text is not None:
+        return Incoming.parse_text(update.text, display_name=update.display_name)
+    if not update.private:
+        return None
+    return Incoming("unsupported", display_name=update.display_name)
+
+
+class ZaloChannel:
+    """Handles updates in per-chat order and answers through the Bot API."""
+
+    def __init__(self, dialogs: Dialogs, api: ZaloBotApi, links: Links) -> None:
+        self.dialogs = dialogs
+        self.api = api
+        self.links = links
+        self.locks = ChatLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, body: Any) -> None:
+        """A webhook body: checked now (400 if malformed), handled in the background."""
+        update = parse_update(body)
+        task = asyncio.create_task(self.process(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the updates already accepted (at shutdown, after the web server stopped)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def handle_polled(self, result: dict[str, Any]) -> None:
+        """A getUpdates result; a malformed one is logged and skipped (it cannot be refused)."""
+        try:
+            update = parse_update(result)
+        except MalformedUpdate as error:
+            log.warning("malformed update from getUpdates skipped: %s", error)
+            return
+        await self.process(update)
+
+    async def process(self, update: ZaloUpdate) -> None:
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        # The lock comes first, before any await: tasks then keep the order of the updates.
+        async with self.locks.hold(update.chat_id):
+            try:
+                if not await self.dialogs.first_time(CHANNEL, update.delivery_id):
+                    log.info("Zalo message %s was already handled; ignored", update.message_id)
+                    return
+                replies = await self.dialogs.handle(
+                    CHANNEL, update.chat_id, update.user_id, incoming
+                )
+                await self.send(update.chat_id, update.user_id, replies)
+            except Exception:
+                log.exception("error while handling Zalo message %s", update.message_id)
+                await self._apologise(update)
+
+    async def send(self, chat_id: str, user_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies in order, each cut into messages of at most 2000 characters."""
+        language: str | None = None
+        for reply in replies:
+            if reply.document is not None or reply.upload:
+                language = language or await self.dialogs.language_for(CHANNEL, user_id)
+            text = await self._text(reply, chat_id, user_id, language)
+            for chunk in split_text(text, MESSAGE_LIMIT):
+                await self.api.send_message(chat_id, chunk)
+
+    async def _text(self, reply: Reply, chat_id: str, user_id: str, language: str | None) -> str:
+        if not reply.options and reply.document is None and not reply.upload:
+            return reply.text
+        language = language or await self.dialogs.language_for(CHANNEL, user_id)
+        parts = [numbered_text(reply, language)]
+        owner = Owner(CHANNEL, user_id, chat_id, language)
+        if reply.document is not None:
+            document = reply.document
+            link = await self.links.download(
+                owner, document.name, document.mime_type, document.content
+            )
+            parts.append(
+                t(language, "zalo.download", url=link.url, expires=shown(link.expires_at, "%H:%M"))
+            )
+        if reply.upload:
+            link = await self.links.upload(owner)
+            parts.append(
+                t(language, "zalo.upload", url=link.url, expires=shown(link.expires_at, "%H:%M"))
+            )
+        return "\n\n".join(part for part in parts if part.strip())
+
+    async def notify(self, owner: Owner, text: str) -> None:
+        """A message from the web server (the result of an upload) to a Zalo chat."""
+        if owner.channel != CHANNEL:
+            return
+        async with self.locks.hold(owner.chat_id):
+            for chunk in split_text(text, MESSAGE_LIMIT):
+                await self.api.send_message(owner.chat_id, chunk)
+
+    async def _apologise(self, update: ZaloUpdate) -> None:
+        language: str | None = None
+        try:
+            language = await self.dialogs.language_for(CHANNEL, update.user_id)
+        except Exception:
+            log.warning("language of Zalo user %s unknown (database down?)", update.user_id)
+        try:
+            await self.api.send_message(update.chat_id, self.dialogs.error_reply(language).text)
+        except Exception:
+            log.exception("could not tell Zalo chat %s about an error", update.chat_id)
+
+
+def webhook(channel: ZaloChannel, secret: str) -> Webhook:
+    return Webhook(
+        path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=channel.accept
+    )
+
+
+@asynccontextmanager
+async def zalo_errors() -> AsyncIterator[None]:
+    """A token Zalo refuses or a server out of reach, as a one-line registry error."""
+    try:
+        yield
+    except ZaloUnauthorized as error:
+        raise ValidationError("zalo.rejected_token") from error
+    except (ZaloApiError, httpx.HTTPError) as error:
+        raise RegistryError("zalo.unreachable", detail=str(error)[:200]) from error
+
+
+async def check_token(api: ZaloBotApi) -> None:
+    """getMe: the token works and the server answers, or the process stops with one line."""
+    async with zalo_errors():
+        me = await api.get_me()
+    log.info("connected to Zalo as %s", me.get("account_name") or me.get("id"))
+
+
+async def register_webhook(api: ZaloBotApi, url: str, secret: str) -> None:
+    async with zalo_errors():
+        await api.set_webhook(url, secret)
+
+
+async def poll(channel: ZaloChannel, stop: asyncio.Event) -> None:
+    """Long polling until ``stop`` is set; the webhook is deleted first (getUpdates does not
+    work while one is set). Updates are handled one after another, as getUpdates gives them."""
+    async with zalo_errors():
+        await channel.api.delete_webhook()
+    log.info("polling Zalo for updates")
+    async with zalo_errors():
+        await poll_updates(channel.api, channel.handle_polled, stop)

@@ -1,0 +1,272 @@
+"""The download and upload links of the web server (for chats that cannot carry files).
+
+``GET /files/<token>`` serves a file made for someone once. ``/upload/<token>`` is a small page,
+in the person's language and usable on a phone, that runs the same import as a file sent in
+Telegram: the list is checked by a dry run, the page shows what would change, and only the
+confirmation writes it. The rights are those of the chat account the link was made for, looked
+up again at each step, so a right revoked in the meantime is already gone.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from bot import roster
+from bot.links import LinkRefused, Links
+from bot.roster_report import report_xlsx, summary_lines
+from bot.texts import error_text, language_of, t
+from registry import accounts, shared_files
+from registry.actors import Actor
+from registry.errors import RegistryError, ValidationError
+from registry.roster.importer import import_roster
+from registry.roster.reader import megabytes
+from registry.settings import get_settings
+from registry.shared_files import Owner, Shared
+from registry.uow import Database
+
+log = logging.getLogger(__name__)
+
+# Tells the person's chat what happened on the page (the import's summary and its report).
+Notify = Callable[[Owner, str], Awaitable[None]]
+# What a multipart body may add around the file itself (boundaries, headers, the other fields).
+_FORM_OVERHEAD = 64 * 1024
+_REFUSED_STATUS = {"tampered": 403, "expired": 410, "used": 410}
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:1rem;
+background:#f5f6f8;color:#1d2330;line-height:1.5}
+main{max-width:36rem;margin:0 auto;background:#fff;border-radius:.75rem;padding:1.25rem;
+box-shadow:0 1px 3px rgba(0,0,0,.12)}
+h1{font-size:1.25rem;margin:0 0 .75rem}
+p,li{font-size:1rem}
+ul{padding-left:1.25rem}
+input[type=file]{display:block;width:100%;margin:.75rem 0;font-size:1rem}
+button,.button{display:block;width:100%;box-sizing:border-box;padding:.85rem;margin:.5rem 0;
+border:0;border-radius:.5rem;font-size:1.05rem;text-align:center;text-decoration:none;
+background:#b71c1c;color:#fff}
+.secondary{background:#e0e3e8;color:#1d2330}
+.error{background:#fdecea;border-left:4px solid #b71c1c;padding:.75rem}
+"""
+
+
+def _page(language: str, title: str, body: str, status: int = 200) -> HTMLResponse:
+    document = (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
+    return HTMLResponse(document, status_code=status, headers=_SECURITY_HEADERS)
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
+
+
+def _refused(language: str, refused: LinkRefused) -> HTMLResponse:
+    return _page(
+        language,
+        t(language, "web.refused_title"),
+        _paragraphs([t(language, f"web.refused.{refused.reason}")]),
+        status=_REFUSED_STATUS[refused.reason],
+    )
+
+
+def _content_disposition(name: str) -> str:
+    # ASCII fallback for old clients, the real (Vietnamese) name as RFC 5987 UTF-8.
+    fallback = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+
+
+class FilePages:
+    """The routes; ``notify`` (optional) tells the chat what an upload did."""
+
+    def __init__(self, database: Database, links: Links, notify: Notify | None = None) -> None:
+        self.database = database
+        self.links = links
+        self.notify = notify
+        self.language = language_of(get_settings().default_language)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/files/{token}", self.download, methods=["GET"]),
+            Route("/upload/{token}", self.upload_form, methods=["GET"]),
+            Route("/upload/{token}", self.upload, methods=["POST"]),
+            Route("/upload/{token}/confirm", self.confirm, methods=["POST"]),
+        ]
+
+    async def download(self, request: Request) -> Response:
+        try:
+            shared = await self.links.take_download(request.path_params["token"])
+        except LinkRefused as refused:
+            log.info("download link refused: %s", refused.reason)
+            return _refused(self.language, refused)
+        assert shared.content is not None
+        headers = {
+            **_SECURITY_HEADERS,
+            "Content-Disposition": _content_disposition(shared.file_name or "file"),
+        }
+        return Response(
+            shared.content,
+            media_type=shared.media_type or "application/octet-stream",
+            headers=headers,
+        )
+
+    async def upload_form(self, request: Request) -> Response:
+        try:
+            shared = await self.links.open_upload(request.path_params["token"])
+        except LinkRefused as refused:
+            return _refused(self.language, refused)
+        return self._form(shared, request.path_params["token"])
+
+    def _form(self, shared: Shared, token: str, *, error: str | None = None) -> HTMLResponse:
+        language = shared.owner.language
+        say = _sayer(language)
+        limit = megabytes(get_settings().import_max_bytes)
+        body = (f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "") + (
+            f"<p>{html.escape(say('web.upload.intro', max=limit))}</p>"
+            f'<form method="post" action="/upload/{html.escape(token)}" '
+            'enctype="multipart/form-data">'
+            f'<label for="file">{html.escape(say("web.upload.choose"))}</label>'
+            '<input id="file" name="file" type="file" required '
+            'accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,'
+            'text/csv">'
+            f'<button type="submit">{html.escape(say("web.upload.check"))}</button></form>'
+        )
+        return _page(language, say("web.upload.title"), body, status=400 if error else 200)
+
+    async def upload(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            shared = await self.links.open_upload(token)
+        except LinkRefused as refused:
+            return _refused(self.language, refused)
+        language = shared.owner.language
+        try:
+            name, content = await _received_file(request)
+            actor = await self._actor(shared.owner)
+            result = await import_roster(self.database, actor, content, dry_run=True)
+        except RegistryError as error:
+            return self._form(shared, token, error=error_text(language, error))
+        say = _sayer(language)
+        lines = summary_lines(language, result, file_name=name)
+        if not result.changes:
+            body = _paragraphs([*lines, say("web.upload.nothing")]) + _again(token, say)
+            return _page(language, say("web.upload.title"), body)
+        if not await shared_files.hold_upload(self.database.uow(), shared.id, name, content):
+            return _refused(language, LinkRefused("used"))
+        body = (
+            _paragraphs([*lines, say("bot.import.confirm")])
+            + f'<form method="post" action="/upload/{html.escape(token)}/confirm">'
+            f'<button type="submit">{html.escape(say("bot.import.apply"))}</button></form>'
+            + _again(token, say)
+        )
+        return _page(language, say("web.upload.check_title"), body)
+
+    async def confirm(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            shared = await self.links.open_upload(token)
+        except LinkRefused as refused:
+            return _refused(self.language, refused)
+        language, say = shared.owner.language, _sayer(shared.owner.language)
+        held = await shared_files.use_upload(self.database.uow(), shared.id)
+        if held is None or held.content is None:
+            # Already applied from another tab, or nothing was uploaded through this link yet.
+            return _refused(language, LinkRefused("used"))
+        name = held.file_name or "file"
+        try:
+            actor = await self._actor(shared.owner)
+            result = await import_roster(self.database, actor, held.content, dry_run=False)
+        except RegistryError as error:
+            # Nothing was written: the list goes back into its slot, to be tried again.
+            await shared_files.release_upload(self.database.uow(), shared.id, name, held.content)
+            return self._form(shared, token, error=error_text(language, error))
+        lines = summary_lines(language, result, file_name=name)
+        report = await self.links.download(
+            shared.owner,
+            say("bot.import.report_name", name=name.rsplit(".", 1)[0][:100]),
+            roster.XLSX_MEDIA_TYPE,
+            report_xlsx(language, result, file_name=name),
+        )
+        await self._tell_chat(
+            shared.owner, "\n".join([*lines, say("web.upload.report_link", url=report.url)])
+        )
+        body = _paragraphs([say("web.upload.applied"), *lines]) + (
+            f'<a class="button" href="{html.escape(report.url)}">'
+            f"{html.escape(say('web.upload.report'))}</a>"
+        )
+        return _page(language, say("web.upload.done_title"), body)
+
+    async def _actor(self, owner: Owner) -> Actor:
+        profile = await accounts.open_profile(self.database.uow(), owner.channel, owner.external_id)
+        return profile.actor
+
+    async def _tell_chat(self, owner: Owner, text: str) -> None:
+        if self.notify is None:
+            return
+        try:
+            await self.notify(owner, text)
+        except Exception:
+            # The import is written and the page says so; a chat that cannot be reached now
+            # must not turn that into an error page.
+            log.exception("could not tell %s:%s about their import", owner.channel, owner.chat_id)
+
+
+def _sayer(language: str) -> Callable[..., str]:
+    def say(key: str, **params: Any) -> str:
+        return t(language, key, **params)
+
+    return say
+
+
+def _again(token: str, say: Callable[..., str]) -> str:
+    return (
+        f'<a class="button secondary" href="/upload/{html.escape(token)}">'
+        f"{html.escape(say('web.upload.another'))}</a>"
+    )
+
+
+async def _received_file(request: Request) -> tuple[str, bytes]:
+    """The one file of the form, within the import's size limit; a clear error otherwise."""
+    limit = get_settings().import_max_bytes
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise ValidationError("web.no_file")
+    if int(length) > limit + _FORM_OVERHEAD:
+        raise ValidationError("import.too_large", size=megabytes(int(length)), max=megabytes(limit))
+    try:
+        async with request.form(max_files=1, max_fields=4) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise ValidationError("web.no_file")
+            content = await upload.read(limit + 1)
+            name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "file"
+    except ValidationError:
+        raise
+    except Exception as error:  # a broken multipart body: the browser did not send a form
+        log.info("upload: unreadable form: %s", str(error)[:200])
+        raise ValidationError("web.no_file") from error
+    if len(content) > limit:
+        raise ValidationError(
+            "import.too_large", size=megabytes(len(content)), max=megabytes(limit)
+        )
+    if not content:
+        raise ValidationError("web.empty_file")
+    return name, content

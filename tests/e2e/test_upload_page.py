@@ -1,0 +1,142 @@
+"""The upload page, in a real headless browser on a phone-sized screen.
+
+A focal point on Zalo asks for /import, opens the link in Chromium (the system's own, driven by
+Playwright; nothing is downloaded), picks a real .xlsx list, reads the dry run, confirms, and the
+people are in the registry; the Zalo chat is told, with the report link.
+
+Needs ``/usr/bin/chromium`` (Debian's package, installed by ``.ci/run``). Without it the test is
+skipped, unless ``SPOKES_TEST_REQUIRE_BROWSER`` is set, as in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.texts import t
+from registry import accounts
+from registry.uow import Database
+from tests.e2e.conftest import SYSTEM, MeetOnZalo, count_people
+from tests.e2e.fake_zalo import FakeZalo
+from tests.e2e.zalo_bot import ZaloProcessed, zalo_running
+from tests.roster_files import xlsx
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a container, without a display, on a machine with no way out to the Internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LIST = xlsx(
+    [
+        ("DANH SÁCH NGƯỜI PHÁT NGÔN, CUNG CẤP THÔNG TIN CHO BÁO CHÍ",),
+        (),
+        ("STT", "Họ và tên", "Chức vụ", "Cơ quan", "Điện thoại di động", "Email"),
+        (1, "Nguyễn Văn An", "Chánh Văn phòng", "UBND tỉnh Lào Cai", "0912.345.678", "an@laocai.gov.vn"),
+        (2, "Trần Thị Bình", "Phó Chánh Văn phòng", "Lào Cai", "0987 654 321", "binh@laocai.gov.vn"),
+        (3, "Lê Văn Cường", "Chuyên viên", "Lào Cai", "số này sai", ""),
+    ]
+)  # fmt: skip
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not Path(CHROMIUM).exists():
+        return "no Chromium at /usr/bin/chromium (apt install chromium)"
+    return None
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    missing = _browser_missing()
+    if missing is not None:
+        if os.environ.get("SPOKES_TEST_REQUIRE_BROWSER"):
+            pytest.fail(f"the browser test must run here: {missing}")
+        pytest.skip(missing)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def test_a_focal_point_uploads_a_list_from_a_phone_and_confirms(
+    browser: object,
+    zalo: FakeZalo,
+    database: Database,
+    zalo_processed: ZaloProcessed,
+    meet_on_zalo: MeetOnZalo,
+    tmp_path: Path,
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    async with zalo_running("webhook", zalo, database):
+        focal = meet_on_zalo("u-901")
+        await accounts.grant(database.uow(), SYSTEM, focal.identity, "focal", agency="Lào Cai")
+        answer = await focal.say("/import")
+        [url] = re.findall(r"https?://\S+/upload/\S+", answer)
+
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="vi-VN"
+        )
+        page = await context.new_page()
+        await page.goto(url)
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload.title"))
+        assert await page.get_attribute("html", "lang") == "vi"
+        # Made for a phone: nothing wider than the screen.
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+        # Checking without a file: the browser itself asks for one (the field is required).
+        await page.get_by_role("button", name=t("vi", "web.upload.check")).click()
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload.title"))
+
+        await page.set_input_files(
+            "#file",
+            files=[{"name": "danh-sach-lao-cai.xlsx", "mimeType": XLSX_TYPE, "buffer": LIST}],
+        )
+        await page.get_by_role("button", name=t("vi", "web.upload.check")).click()
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload.check_title"))
+        summary = await page.locator("main").inner_text()
+        assert "danh-sach-lao-cai.xlsx" in summary
+        assert t("vi", "bot.import.confirm") in summary
+        assert await count_people(database) == 0  # the dry run wrote nothing
+        await page.screenshot(path=str(tmp_path / "dry-run.png"), full_page=True)
+
+        confirm_url = await page.locator("form").first.get_attribute("action")
+        await page.get_by_role("button", name=t("vi", "bot.import.apply")).click()
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload.done_title"))
+        await expect(page.locator("main")).to_contain_text(t("vi", "web.upload.applied"))
+        assert await count_people(database) == 2  # the row with a broken phone was not taken
+
+        # The chat is told what happened, with the row-by-row report.
+        told = await focal.user.replies()
+        assert any("danh-sach-lao-cai.xlsx" in text and "/files/" in text for text in told)
+
+        # The link is used up: opening it again, or confirming again, changes nothing.
+        await page.goto(url)
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.refused_title"))
+        again = await page.request.post(f"{url.split('/upload/')[0]}{confirm_url}")
+        assert again.status == 410
+        assert await count_people(database) == 2
+        await context.close()

@@ -1,0 +1,211 @@
+"""The download and upload links of the web server, on every database backend.
+
+Driven through the ASGI app with httpx (the real routes, the real import); the upload page in a
+real browser is in tests/e2e/test_upload_page.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from bot import web
+from bot.links import Links
+from bot.settings import BotSettings
+from bot.texts import t
+from bot.web_files import FilePages
+from registry import accounts
+from registry.models import Person, SharedFile, utcnow
+from registry.shared_files import Owner
+from registry.uow import Database
+from tests.integration.conftest import SYSTEM, Cast
+from tests.roster_files import csv_bytes, random_bytes
+
+SETTINGS = BotSettings(link_secret="s" * 40, public_url="http://testserver")
+STAFF = Owner("telegram", "2", "2", "vi")  # cast.staff
+ROWS = [
+    ("Cơ quan", "Họ và tên", "Chức vụ", "Di động", "Email"),
+    ("UBND tỉnh Lào Cai", "Nguyễn Văn An", "Chánh Văn phòng", "0912 345 678", "an@laocai.gov.vn"),
+    ("UBND tỉnh Lào Cai", "Trần Thị Bình", "Phó Chánh Văn phòng", "0987 654 321", ""),
+]
+LIST = csv_bytes(ROWS)
+
+
+@pytest.fixture
+async def links(cast: Cast, db: Database) -> Links:
+    return Links(db, SETTINGS)
+
+
+@pytest.fixture
+async def told(links: Links) -> list[tuple[Owner, str]]:
+    return []
+
+
+@pytest.fixture
+async def client(
+    db: Database, links: Links, told: list[tuple[Owner, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async def notify(owner: Owner, text: str) -> None:
+        told.append((owner, text))
+
+    app = web.create_app(db, [], FilePages(db, links, notify).routes())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def path(url: str) -> str:
+    return url.removeprefix("http://testserver")
+
+
+async def people_count(db: Database) -> int:
+    async with db.uow().reading() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Person)) or 0)
+
+
+async def test_a_download_link_opens_once(links: Links, client: httpx.AsyncClient) -> None:
+    link = await links.download(STAFF, "danh-sách.csv", "text/csv", b"a,b\n")
+    assert link.url.startswith("http://testserver/files/")
+    first = await client.get(path(link.url))
+    assert first.status_code == 200
+    assert first.content == b"a,b\n"
+    assert first.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''danh-s%C3%A1ch.csv" in first.headers["content-disposition"]
+    assert first.headers["cache-control"] == "no-store"
+    again = await client.get(path(link.url))
+    assert again.status_code == 410
+    assert t("vi", "web.refused.used") in again.text
+
+
+async def test_a_download_link_is_refused_after_it_expires(
+    links: Links, db: Database, client: httpx.AsyncClient
+) -> None:
+    links.lifetime = timedelta(seconds=-1)  # signed already expired
+    expired = await links.download(STAFF, "a.csv", "text/csv", b"x")
+    response = await client.get(path(expired.url))
+    assert response.status_code == 410
+    assert t("vi", "web.refused.expired") in response.text
+    # A row past its time is refused even when the token's own time has not come.
+    links.lifetime = timedelta(minutes=30)
+    link = await links.download(STAFF, "a.csv", "text/csv", b"x")
+    async with db.uow() as uow:
+        await uow.session.execute(
+            update(SharedFile).values(expires_at=utcnow() - timedelta(hours=1))
+        )
+        await uow.commit()
+    assert (await client.get(path(link.url))).status_code == 410
+
+
+async def test_a_tampered_download_link_is_refused_and_still_works_untouched(
+    links: Links, client: httpx.AsyncClient
+) -> None:
+    link = await links.download(STAFF, "a.csv", "text/csv", b"secret roster")
+    file_id, expiry, mac = path(link.url).removeprefix("/files/").split(".")
+    for forged in (
+        f"{file_id}.{int(expiry) + 86400}.{mac}",
+        f"{file_id}.{expiry}.{mac[::-1]}",
+        f"{file_id}",
+        "x" * 300,
+    ):
+        response = await client.get(f"/files/{forged}")
+        assert response.status_code == 403, forged
+        assert "secret roster" not in response.text
+    assert (await client.get(path(link.url))).content == b"secret roster"
+
+
+async def test_a_list_is_checked_then_written_on_confirmation(
+    links: Links, db: Database, client: httpx.AsyncClient, told: list[tuple[Owner, str]]
+) -> None:
+    link = await links.upload(STAFF)
+    page = await client.get(path(link.url))
+    assert page.status_code == 200
+    assert '<html lang="vi">' in page.text and 'type="file"' in page.text
+    checked = await client.post(path(link.url), files={"file": ("danh sach.csv", LIST, "text/csv")})
+    assert checked.status_code == 200
+    assert t("vi", "bot.import.apply") in checked.text
+    assert await people_count(db) == 0  # a dry run writes nothing
+    confirm = re.search(r'action="([^"]+/confirm)"', checked.text)
+    assert confirm is not None
+    done = await client.post(confirm.group(1))
+    assert done.status_code == 200
+    assert t("vi", "web.upload.applied") in done.text
+    assert await people_count(db) == 2
+    # The chat hears of it, with a link to the row-by-row report that opens once.
+    [(owner, text)] = told
+    assert owner == STAFF and "danh sach.csv" in text
+    report = re.search(r"(/files/\S+)", text)
+    assert report is not None
+    assert (await client.get(report.group(1))).content[:2] == b"PK"
+    assert (await client.get(report.group(1))).status_code == 410
+    # The link is used up: confirming or uploading again is refused, nothing written twice.
+    assert (await client.post(confirm.group(1))).status_code == 410
+    assert (await client.get(path(link.url))).status_code == 410
+    assert await people_count(db) == 2
+
+
+@pytest.mark.parametrize(
+    ("files", "key"),
+    [
+        (None, "error.web.no_file"),
+        ({"file": ("empty.xlsx", b"", "application/octet-stream")}, "error.web.empty_file"),
+        ({"other": ("a.csv", LIST, "text/csv")}, "error.web.no_file"),
+        ({"file": ("noise.xlsx", random_bytes(), "application/octet-stream")}, None),
+    ],
+)
+async def test_a_bad_upload_gets_the_form_back_with_what_to_fix(
+    links: Links, db: Database, client: httpx.AsyncClient, files: dict | None, key: str | None
+) -> None:
+    link = await links.upload(STAFF)
+    response = await client.post(
+        path(link.url), files=files, data={"x": "1"} if files is None else None
+    )
+    assert response.status_code == 400
+    assert 'role="alert"' in response.text and 'type="file"' in response.text
+    if key is not None:
+        assert t("vi", key).split("“")[0] in response.text
+    assert await people_count(db) == 0
+    # The link still works: the person picks the right file.
+    fixed = await client.post(path(link.url), files={"file": ("a.csv", LIST, "text/csv")})
+    assert fixed.status_code == 200 and "/confirm" in fixed.text
+
+
+async def test_a_body_that_is_not_a_form_or_too_large_is_refused(
+    links: Links, db: Database, client: httpx.AsyncClient
+) -> None:
+    link = await links.upload(STAFF)
+    garbage = await client.post(
+        path(link.url),
+        content=b"\x00garbage",
+        headers={"content-type": "multipart/form-data; boundary=zz"},
+    )
+    assert garbage.status_code == 400
+    huge = await client.post(
+        path(link.url), content=b"x" * 1024, headers={"content-length": str(50 * 1024 * 1024)}
+    )
+    assert huge.status_code == 400
+    assert "MB" in huge.text
+    assert await people_count(db) == 0
+
+
+async def test_the_page_acts_with_the_rights_the_account_has_now(
+    links: Links, db: Database, client: httpx.AsyncClient
+) -> None:
+    link = await links.upload(STAFF)
+    await accounts.revoke(db.uow(), SYSTEM, "telegram:2")
+    response = await client.post(path(link.url), files={"file": ("a.csv", LIST, "text/csv")})
+    assert response.status_code == 400
+    assert t("vi", "error.permission.denied", action="").split(":")[0][:20] in response.text
+    assert await people_count(db) == 0
+
+
+async def test_an_english_speaker_gets_the_page_in_english(
+    links: Links, client: httpx.AsyncClient
+) -> None:
+    link = await links.upload(Owner("telegram", "2", "2", "en"))
+    page = await client.get(path(link.url))
+    assert '<html lang="en">' in page.text and t("en", "web.upload.check") in page.text

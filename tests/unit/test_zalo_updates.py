@@ -1,0 +1,110 @@
+"""What the Zalo channel reads from an update (wrapped or bare) and how it numbers options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.channels.numbered import choose_hint, numbered_text
+from bot.channels.split import split_text, text_size
+from bot.channels.zalo import MESSAGE_LIMIT, parse_update, to_incoming
+from bot.dialogs.io import Option, Reply
+from bot.web import MalformedUpdate
+
+
+def update(event: str = "message.text.received", **message: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "from": {"id": "u-7", "display_name": "Nguyễn An", "is_bot": False},
+        "chat": {"id": "u-7", "chat_type": "PRIVATE"},
+        "message_id": "m-1",
+        "date": 1750316131602,
+        "text": "/start",
+    }
+    body.update(message)
+    return {"event_name": event, "message": body}
+
+
+def test_a_wrapped_and_a_bare_update_are_the_same_update() -> None:
+    bare = parse_update(update())
+    wrapped = parse_update({"ok": True, "result": update()})
+    assert bare == wrapped
+    assert (bare.chat_id, bare.user_id, bare.message_id, bare.text) == (
+        "u-7",
+        "u-7",
+        "m-1",
+        "/start",
+    )
+    assert bare.display_name == "Nguyễn An"
+
+
+def test_a_text_becomes_a_command_or_text_and_other_events_unsupported() -> None:
+    command = to_incoming(parse_update(update(text="/find  Lan")))
+    assert command is not None and (command.kind, command.command, command.text) == (
+        "command",
+        "find",
+        "Lan",
+    )
+    text = to_incoming(parse_update(update(text="hủy")))
+    assert text is not None and (text.kind, text.text) == ("text", "hủy")
+    for event in ("message.image.received", "message.sticker.received", "message.x.received"):
+        incoming = to_incoming(parse_update(update(event, text=None)))
+        assert incoming is not None and incoming.kind == "unsupported"
+
+
+def test_pictures_in_a_group_are_not_answered() -> None:
+    group = {"id": "g-1", "chat_type": "GROUP"}
+    assert to_incoming(parse_update(update("message.image.received", chat=group))) is None
+
+
+def test_the_same_message_and_event_is_the_same_delivery() -> None:
+    first, again = parse_update(update()), parse_update({"ok": True, "result": update()})
+    other_event = parse_update(update("message.sticker.received"))
+    assert first.delivery_id == again.delivery_id != other_event.delivery_id
+    long = parse_update(update(message_id="m" * 64))
+    assert len(long.delivery_id) <= 64
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"ok": False, "error_code": 408, "result": None},
+        {"ok": True, "result": None},
+        {"event_name": "message.text.received"},
+        update(text=None),
+        update(text=12),
+        update(message_id=None),
+        update(message_id=True),
+        update(message_id="x" * 65),
+        update(chat="u-7"),
+        {"event_name": 5, "message": update()["message"]},
+    ],
+)
+def test_anything_else_is_malformed(body: Any) -> None:
+    with pytest.raises(MalformedUpdate):
+        parse_update(body)
+
+
+def test_options_become_numbered_lines_with_how_to_answer() -> None:
+    reply = Reply(
+        "Vai trò của bạn?", [Option("a", "Người phát ngôn"), Option("b", "Đầu mối")], question=3
+    )
+    assert numbered_text(reply, "vi") == (
+        "Vai trò của bạn?\n1. Người phát ngôn\n2. Đầu mối\nTrả lời 1 hoặc 2 (hoặc gõ “hủy” để dừng)"
+    )
+    assert choose_hint("vi", 3) == "Trả lời 1, 2 hoặc 3 (hoặc gõ “hủy” để dừng)"
+    assert choose_hint("en", 1) == "Answer 1 (or type “cancel” to stop)"
+    assert choose_hint("en", 9) == "Answer with a number from 1 to 9 (or type “cancel” to stop)"
+    assert numbered_text(Reply("Chỉ chữ"), "vi") == "Chỉ chữ"
+
+
+def test_a_long_answer_is_cut_below_zalos_limit() -> None:
+    lines = [f"{n}. Nguyễn Văn An — UBND tỉnh Lào Cai — 0912 345 678" for n in range(100)]
+    parts = split_text("\n".join(lines), MESSAGE_LIMIT)
+    assert len(parts) > 1
+    assert all(text_size(part) <= 2000 for part in parts)
+    assert [line for part in parts for line in part.split("\n")] == lines

@@ -81,26 +81,9 @@ async def share(
 async def take_download(uow: UnitOfWork, file_id: str) -> Shared | None:
     """The download's content, exactly once: the first request marks it used and empties it.
 
-    ``None`` when it does not exist, has expired or was already taken. Two requests racing for
-    the same link: the conditional UPDATE lets only one of them through.
+    ``None`` when it does not exist, has expired or was already taken.
     """
-    async with uow:
-        row = await uow.session.get(SharedFile, file_id)
-        if row is None or row.purpose != DOWNLOAD or row.used_at is not None:
-            return None
-        if row.expires_at <= utcnow() or row.content is None:
-            return None
-        view = _view(row)
-        taken = await uow.session.execute(
-            update(SharedFile)
-            .where(SharedFile.id == file_id, SharedFile.used_at.is_(None))
-            .values(used_at=utcnow(), content=None)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        await uow.commit()
-        return view
+    return await _consume(uow, file_id, DOWNLOAD)
 
 
 async def open_upload(uow: UnitOfWork, file_id: str) -> Shared | None:
@@ -134,20 +117,28 @@ async def hold_upload(uow: UnitOfWork, file_id: str, file_name: str, content: by
 
 async def use_upload(uow: UnitOfWork, file_id: str) -> Shared | None:
     """Use the slot up and hand back the list it held; ``None`` if someone else did first."""
+    return await _consume(uow, file_id, UPLOAD)
+
+
+async def _consume(uow: UnitOfWork, file_id: str, purpose: str) -> Shared | None:
+    """The file with its content, marked used and emptied in the same transaction.
+
+    Two requests racing for the same link: the conditional UPDATE lets only one through.
+    """
     async with uow:
         row = await uow.session.get(SharedFile, file_id)
-        if row is None or row.purpose != UPLOAD or row.used_at is not None:
+        if row is None or row.purpose != purpose or row.used_at is not None:
             return None
         if row.expires_at <= utcnow() or row.content is None:
             return None
         view = _view(row)
-        used = await uow.session.execute(
+        taken = await uow.session.execute(
             update(SharedFile)
             .where(SharedFile.id == file_id, SharedFile.used_at.is_(None))
             .values(used_at=utcnow(), content=None)
             .execution_options(synchronize_session=False)
         )
-        if used.rowcount != 1:  # type: ignore[attr-defined]
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
         await uow.commit()
         return view

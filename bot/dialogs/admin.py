@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogs.context import Context
 from registry import accounts
 from registry.errors import ValidationError
 
 
 def _identity(ctx: Context, text: str) -> str:
-    """ "telegram:123" as is; a bare id means the admin's own channel."""
+    """ "telegram:123" as is; a bare id (Telegram's numbers, Zalo's strings) means the admin's
+    own channel. :func:`registry.accounts.parse_identity` checks the result."""
     if ":" in text:
         return text
-    if text.isdigit():
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text):
         return f"{ctx.channel}:{text}"
     raise ValidationError(
         "account.bad_identity", identity=text[:64], channels=", ".join(accounts.CHANNELS)

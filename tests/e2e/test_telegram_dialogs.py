@@ -716,7 +716,8 @@ async def test_admin_grants_and_revokes_roles(
     assert await admin.say("/grant 716 focal") == "Đầu mối phải gắn với một cơ quan (--agency)."
     assert await admin.say("/grant 716") == vi("bot.grant.usage")
     assert await admin.say("/revoke") == vi("bot.revoke.usage")
-    assert "“nobody”" in await admin.say("/grant nobody staff")
+    assert await admin.say("/grant nobody staff") == "Chưa có tài khoản telegram:nobody."
+    assert "“n@body!”" in await admin.say("/grant n@body! staff")
 
 
 # --- who may do what ----------------------------------------------------------------------------

@@ -262,3 +262,61 @@ async def processed_updates(db: Database) -> int:
         return int(
             await uow.session.scalar(statement.where(ProcessedUpdate.channel == "zalo")) or 0
         )
+
+
+async def test_staff_commands_work_with_numbers_instead_of_buttons(
+    zalo_bot: RunningZalo, meet_on_zalo: MeetOnZalo, database: Database
+) -> None:
+    for given, mobile in (("An", "0988 111 201"), ("Bình", "0988 111 202")):
+        await people.register_person(
+            database.uow(),
+            SYSTEM,
+            agency="Lào Cai",
+            full_name=f"Trần Văn {given}",
+            role="spokesperson",
+            mobile=mobile,
+        )
+    staff = meet_on_zalo("u-720")
+    await accounts.grant(database.uow(), SYSTEM, staff.identity, "staff")
+    assert "/import — nhập danh sách (/nhap)" in await staff.say("/help")
+
+    found = await staff.say("/tim tran van")
+    assert found.startswith("Kết quả cho “tran van” (1–2):")
+    assert "1. #1 Trần Văn An\n2. #2 Trần Văn Bình\nTrả lời 1 hoặc 2" in found
+    opened = await staff.say("2")
+    assert opened.texts[0].startswith("#2 Trần Văn Bình\nCơ quan: Tỉnh Lào Cai")
+
+    ambiguous = await staff.say("/agency Quảng")
+    assert ambiguous.startswith("Có nhiều cơ quan khớp; chọn một:\n1. ")
+    number = next(
+        line.split(".")[0] for line in ambiguous.texts[-1].split("\n") if "Tỉnh Quảng Ninh" in line
+    )
+    assert await staff.say(number) == "Tỉnh Quảng Ninh chưa có ai trong danh sách."
+    assert (await staff.say("/missing")).startswith("55 cơ quan chưa cử người:")
+    assert "• Tỉnh: 1/28" in await staff.say("/stats")
+
+    assert (await staff.say("/person 1")).startswith("#1 Trần Văn An")
+    assert await staff.say("/verify 1") == "Đã xác minh #1 Trần Văn An."
+    asked = await staff.say("/retire 1")
+    assert asked.endswith("1. Đồng ý\n2. Không\nTrả lời 1 hoặc 2 (hoặc gõ “hủy” để dừng)")
+    assert await staff.say("1") == "#1 Trần Văn An đã thôi tham gia mạng lưới."
+
+    template = await staff.say("/template")
+    [url] = re.findall(r"https?://\S+/files/\S+", template)
+    blank = await _fetch(url)
+    assert blank.status_code == 200 and blank.content[:2] == b"PK"
+
+
+async def test_admins_grant_and_revoke_from_zalo(
+    zalo_bot: RunningZalo, meet_on_zalo: MeetOnZalo, database: Database
+) -> None:
+    admin = meet_on_zalo("u-730")
+    await accounts.grant(database.uow(), SYSTEM, admin.identity, "admin")
+    newcomer = meet_on_zalo("u-731", "Lê Cường")
+    await newcomer.say("/start")
+    assert await admin.say("/grant u-731 staff") == "zalo:u-731: quyền cán bộ Cục Báo chí "
+    assert await newcomer.say("/find nguyen") == "Không tìm thấy ai với “nguyen”."
+    assert (
+        await admin.say("/revoke zalo:u-731") == "zalo:u-731: đã thu hồi quyền, trở lại thành viên."
+    )
+    assert await newcomer.say("/stats") == "Bạn không có quyền thực hiện thao tác này."

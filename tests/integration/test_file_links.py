@@ -6,6 +6,7 @@ real browser is in tests/e2e/test_upload_page.py.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -209,3 +210,11 @@ async def test_an_english_speaker_gets_the_page_in_english(
     link = await links.upload(Owner("telegram", "2", "2", "en"))
     page = await client.get(path(link.url))
     assert '<html lang="en">' in page.text and t("en", "web.upload.check") in page.text
+
+
+async def test_of_requests_racing_for_one_link_exactly_one_gets_the_file(
+    links: Links, client: httpx.AsyncClient
+) -> None:
+    link = await links.download(STAFF, "a.csv", "text/csv", b"roster")
+    responses = await asyncio.gather(*(client.get(path(link.url)) for _ in range(6)))
+    assert sorted(r.status_code for r in responses) == [200, 410, 410, 410, 410, 410]

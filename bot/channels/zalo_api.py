@@ -35,6 +35,7 @@ import httpx
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://bot-api.zapps.me/bot"
+MAX_RETRY_AFTER = 60.0  # seconds
 MESSAGE_LIMIT = 2000  # characters in a sendMessage text
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
@@ -162,7 +163,8 @@ class ZaloBotApi:
     def _delay(self, error: Exception, attempt: int) -> float:
         """What the API asked for (``retry_after``), else exponential backoff."""
         if isinstance(error, ZaloApiError) and error.retry_after is not None:
-            return max(0.0, error.retry_after)
+            # Capped: a reply must not wait an hour because the quota answer said so.
+            return min(max(0.0, error.retry_after), MAX_RETRY_AFTER)
         return float(self.backoff * 2**attempt)
 
     async def _call_once(

@@ -1,8 +1,11 @@
 """What a channel gives a dialog (:class:`Incoming`) and what it gets back (:class:`Reply`).
 
-Channels translate: an inline keyboard button, a numbered line or a typed number all become a
-``choice``; a shared contact (Telegram) or a typed number becomes a ``contact`` or ``text``.
-Dialogs never see a platform object, so a new channel reuses them unchanged.
+Channels translate: an inline keyboard button becomes a ``choice``; on channels without buttons
+(Zalo, the terminal) options are shown as numbered lines and the engine takes a typed number as
+the option. A shared contact (Telegram) becomes a ``contact``, a typed number ``text``. A
+document goes out as a file or as a download link, a request for a file as an upload link
+where the channel cannot carry files. Dialogs never see a platform object, so every channel
+reuses them unchanged.
 """
 
 from __future__ import annotations

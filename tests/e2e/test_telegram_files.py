@@ -8,6 +8,7 @@ import io
 import openpyxl
 import pytest
 
+from bot.texts import t
 from registry import accounts, directory, people
 from registry.uow import Database
 from tests.e2e.conftest import SYSTEM, Meet, count_people
@@ -102,3 +103,12 @@ async def test_members_get_no_export_and_their_files_are_not_read(
     assert await member.say("/export xlsx") == refusal
     assert await member.send_document("danh-sach.csv", CSV_LIST) == refusal
     assert await count_people(database) == 0
+
+
+async def test_import_on_telegram_asks_for_the_file_in_the_chat_without_a_link(
+    bot: RunningBot, meet: Meet, database: Database
+) -> None:
+    staff = await _staff(meet, database, 803)
+    asked = await staff.say("/import")
+    assert asked == t("vi", "bot.import.send_file", max=10)
+    assert "/upload/" not in asked  # Telegram carries files: no upload page needed

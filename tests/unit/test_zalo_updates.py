@@ -108,3 +108,15 @@ def test_a_long_answer_is_cut_below_zalos_limit() -> None:
     assert len(parts) > 1
     assert all(text_size(part) <= 2000 for part in parts)
     assert [line for part in parts for line in part.split("\n")] == lines
+
+
+def test_the_terminal_shows_numbered_options_and_how_to_send_a_file() -> None:
+    from bot.channels.console import render
+    from bot.texts import t
+
+    asked = Reply("Ngôn ngữ?", [Option("vi", "Tiếng Việt"), Option("en", "English")], question=1)
+    assert render(asked, "vi") == (
+        "Ngôn ngữ?\n1. Tiếng Việt\n2. English\nTrả lời 1 hoặc 2 (hoặc gõ “hủy” để dừng)"
+    )
+    upload = render(Reply("Gửi tệp.", upload=True), "vi")
+    assert upload == f"Gửi tệp.\n{t('vi', 'console.file_hint')}"

@@ -23,7 +23,14 @@ import httpx
 from bot.channels.locks import ChatLocks
 from bot.channels.numbered import numbered_text
 from bot.channels.split import split_text
-from bot.channels.zalo_api import ZaloApiError, ZaloBotApi, ZaloUnauthorized, poll_updates
+from bot.channels.zalo_api import (
+    MESSAGE_LIMIT,
+    SECRET_HEADER,
+    ZaloApiError,
+    ZaloBotApi,
+    ZaloUnauthorized,
+    poll_updates,
+)
 from bot.clock import shown
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Incoming, Reply
@@ -36,14 +43,9 @@ from registry.shared_files import Owner
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
-MESSAGE_LIMIT = 2000
 WEBHOOK_PATH = "/zalo/webhook"
-SECRET_HEADER = "X-Bot-Api-Secret-Token"
+# Every other event (pictures, stickers, "unsupported") gets the same polite "text only" answer.
 TEXT_EVENT = "message.text.received"
-# Other message events the platform sends; all get the same polite "text only" answer.
-OTHER_EVENTS = frozenset(
-    {"message.image.received", "message.sticker.received", "message.unsupported.received"}
-)
 _ID_LIMIT = 64  # processed_update.update_id
 
 
@@ -167,16 +169,16 @@ class ZaloChannel:
         """Send replies in order, each cut into messages of at most 2000 characters."""
         language: str | None = None
         for reply in replies:
-            if reply.document is not None or reply.upload:
+            text = reply.text
+            if reply.options or reply.document is not None or reply.upload:
+                # Only these add words of their own ("Trả lời 1 hoặc 2", a link's expiry).
                 language = language or await self.dialogs.language_for(CHANNEL, user_id)
-            text = await self._text(reply, chat_id, user_id, language)
+                text = await self._text(reply, chat_id, user_id, language)
             for chunk in split_text(text, MESSAGE_LIMIT):
                 await self.api.send_message(chat_id, chunk)
 
-    async def _text(self, reply: Reply, chat_id: str, user_id: str, language: str | None) -> str:
-        if not reply.options and reply.document is None and not reply.upload:
-            return reply.text
-        language = language or await self.dialogs.language_for(CHANNEL, user_id)
+    async def _text(self, reply: Reply, chat_id: str, user_id: str, language: str) -> str:
+        """Options numbered, a document as a download link, a file request as an upload link."""
         parts = [numbered_text(reply, language)]
         owner = Owner(CHANNEL, user_id, chat_id, language)
         if reply.document is not None:

@@ -15,12 +15,10 @@ from typing import Any
 
 import httpx
 import openpyxl
-from sqlalchemy import func, select
 
 from bot.channels.split import text_size
 from bot.texts import t
 from registry import accounts, people
-from registry.models import ProcessedUpdate
 from registry.uow import Database
 from tests.e2e.conftest import SYSTEM, MeetOnZalo, count_people
 from tests.e2e.fake_zalo import FakeZalo
@@ -254,14 +252,6 @@ async def test_english_speakers_get_english(
         "1. I agree\n2. I do not agree\nAnswer 1 or 2 (or type “cancel” to stop)"
     )
     assert await an.say("2") == en("bot.consent.declined")
-
-
-async def processed_updates(db: Database) -> int:
-    async with db.uow().reading() as uow:
-        statement = select(func.count()).select_from(ProcessedUpdate)
-        return int(
-            await uow.session.scalar(statement.where(ProcessedUpdate.channel == "zalo")) or 0
-        )
 
 
 async def test_staff_commands_work_with_numbers_instead_of_buttons(

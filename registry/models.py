@@ -87,6 +87,34 @@ class Role(enum.StrEnum):
     press_contact = "press_contact"
 
 
+class PersonField(enum.StrEnum):
+    """A person's fields as people name them, in the order they are asked, listed and printed.
+
+    Declared once: the dialogs, the CLI, the import headers, the export columns and the texts
+    (``field.<name>``) all derive their lists from this order.
+    """
+
+    agency = "agency"
+    full_name = "full_name"
+    position = "position"
+    role = "role"
+    mobile = "mobile"
+    office_phone = "office_phone"
+    email = "email"
+    note = "note"
+
+    @classmethod
+    def own(cls) -> tuple[PersonField, ...]:
+        """What a person gives about themselves in a chat (the agency is chosen before, the
+        note is for staff)."""
+        return tuple(f for f in cls if f not in (cls.agency, cls.note))
+
+    @classmethod
+    def contacts(cls) -> tuple[PersonField, ...]:
+        """At least one of these must be known for a record to be of any use."""
+        return (cls.mobile, cls.office_phone, cls.email)
+
+
 class Status(enum.StrEnum):
     pending = "pending"
     verified = "verified"

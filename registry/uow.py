@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+)
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.db import READ_ONLY, create_engine
@@ -44,6 +49,14 @@ class UnitOfWork:
 
     A use case that is interrupted by an error leaves the database as it was: the change and its
     ChangeLog entries are rolled back together.
+
+    A unit of work may be entered again while it is open. The outer ``async with`` owns the
+    transaction (the chat pipeline opens one per update); an inner one, as every use case opens,
+    borrows it inside a SAVEPOINT: the use case's ``commit()`` releases the savepoint and its
+    failure rolls back only its own writes, and nothing is durable until the outer owner
+    commits. So one update's dialog state and the use case's write commit together or not at
+    all, and the use cases are written the same way whether they run alone (the CLI) or inside
+    a chat update.
     """
 
     session: AsyncSession
@@ -51,19 +64,33 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._read_only = False
+        # One entry per open ``async with``: the savepoint of a borrowed level (None for the
+        # owner, and for a borrowed read that needs none).
+        self._levels: list[AsyncSessionTransaction | None] = []
+
+    @property
+    def borrowed(self) -> bool:
+        """Whether the innermost level runs inside a transaction someone else owns."""
+        return len(self._levels) > 1
 
     def reading(self) -> UnitOfWork:
         """``async with uow.reading():`` for a use case that only reads.
 
         On SQLite it then starts a plain deferred transaction instead of taking the write lock,
-        so searches never wait for, or hold up, writers.
+        so searches never wait for, or hold up, writers. Inside an open unit it simply reads
+        within it.
         """
         self._read_only = True
         return self
 
     async def __aenter__(self) -> UnitOfWork:
+        read_only, self._read_only = self._read_only, False
+        if self._levels:
+            self._levels.append(None if read_only else await self.session.begin_nested())
+            return self
         self.session = self._sessions()
-        if self._read_only:
+        self._levels.append(None)
+        if read_only:
             await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
@@ -73,16 +100,30 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        level = self._levels.pop()
+        if self._levels:
+            # Borrowed: whatever this level did not commit is undone, the owner's work stays.
+            if level is not None and level.is_active:
+                await level.rollback()
+            return
         try:
             await self.session.rollback()
         finally:
-            self._read_only = False
             await self.session.close()
 
     async def commit(self) -> None:
-        """Commit, turning a lost race into the registry's own errors."""
+        """Commit, turning a lost race into the registry's own errors.
+
+        Borrowed, it releases this level's savepoint: the owner commits for everyone.
+        """
         async with self._translated_errors():
-            await self.session.commit()
+            level = self._levels[-1] if self._levels else None
+            if level is not None:
+                await level.commit()
+            elif self.borrowed:
+                await self.session.flush()
+            else:
+                await self.session.commit()
 
     async def flush(self) -> None:
         """Flush pending changes, with the same error translation as :meth:`commit`."""
@@ -94,7 +135,12 @@ class UnitOfWork:
         try:
             yield
         except (StaleDataError, IntegrityError) as error:
-            await self.session.rollback()
+            level = self._levels[-1] if self._levels else None
+            if level is not None:
+                if level.is_active:
+                    await level.rollback()
+            elif not self.borrowed:
+                await self.session.rollback()
             translated = registry_error(error)
             if translated is None:
                 raise

@@ -90,10 +90,11 @@ async def converse(
             language = await dialogs.language_for(CHANNEL, user_id)
             write(t(language, "console.file_unreadable", line=line.strip()[:200]))
             continue
-        replies = await dialogs.handle(CHANNEL, user_id, user_id, incoming)
-        language = await dialogs.language_for(CHANNEL, user_id)
-        for reply in replies:
-            write(render(reply, language))
+        async with dialogs.db.uow() as uow:
+            outcome = await dialogs.handle(uow, CHANNEL, user_id, user_id, incoming)
+            await uow.commit()
+        for reply in outcome.replies:
+            write(render(reply, outcome.language))
         write("")
 
 

@@ -156,7 +156,10 @@ class TelegramChannel:
             await _answer(query)
         if incoming.kind == "file" and update.effective_message is not None:
             incoming = await _downloaded(update.effective_message, incoming)
-        replies = await self.dialogs.handle(CHANNEL, str(chat_id), str(user_id), incoming)
+        async with self.dialogs.db.uow() as uow:
+            outcome = await self.dialogs.handle(uow, CHANNEL, str(chat_id), str(user_id), incoming)
+            await uow.commit()
+        replies = outcome.replies
         if query is not None:
             # Only now: if handling failed, the buttons stay and the person can press again.
             await _remove_buttons(query)

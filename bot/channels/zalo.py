@@ -157,10 +157,12 @@ class ZaloChannel:
                 if not await self.dialogs.first_time(CHANNEL, update.delivery_id):
                     log.info("Zalo message %s was already handled; ignored", update.message_id)
                     return
-                replies = await self.dialogs.handle(
-                    CHANNEL, update.chat_id, update.user_id, incoming
-                )
-                await self.send(update.chat_id, update.user_id, replies)
+                async with self.dialogs.db.uow() as uow:
+                    outcome = await self.dialogs.handle(
+                        uow, CHANNEL, update.chat_id, update.user_id, incoming
+                    )
+                    await uow.commit()
+                await self.send(update.chat_id, update.user_id, outcome.replies)
             except Exception:
                 log.exception("error while handling Zalo message %s", update.message_id)
                 await self._apologise(update)

@@ -17,6 +17,7 @@ from registry.uow import Database, UnitOfWork
 @dataclass
 class Context:
     db: Database
+    unit: UnitOfWork  # the update's unit of work: every use case of the step borrows it
     channel: str
     chat_id: str
     user_id: str
@@ -31,7 +32,7 @@ class Context:
         return self.profile.actor
 
     def uow(self) -> UnitOfWork:
-        return self.db.uow()
+        return self.unit
 
     def say(self, key: str, **params: Any) -> str:
         return t(self.language, key, **params)

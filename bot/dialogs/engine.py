@@ -20,7 +20,7 @@ from bot.texts import has, language_of, t
 from registry import accounts, conversations
 from registry.errors import RegistryError
 from registry.models import utcnow
-from registry.uow import Database
+from registry.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,15 @@ def typed_choice(state: conversations.DialogState, incoming: Incoming) -> Incomi
     return Incoming("choice", choice=f"{state.question}:{key}", display_name=incoming.display_name)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one message gave: the replies, and the person's language once it was handled (a
+    channel's own words, such as "answer 1, 2 or 3", are in it)."""
+
+    replies: list[Reply]
+    language: str
+
+
 class Dialogs:
     """The bot, independent of any chat platform."""
 
@@ -126,13 +135,16 @@ class Dialogs:
         ]
 
     async def handle(
-        self, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
-        profile = await accounts.open_profile(self.db.uow(), channel, user_id)
-        state = await conversations.load_state(self.db.uow(), channel, chat_id)
+        self, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
+        """One message, in the caller's open unit of work: the account, the dialog state and
+        whatever the use case writes are committed by the caller, together or not at all."""
+        profile = await accounts.open_profile(uow, channel, user_id)
+        state = await conversations.load_state(uow, channel, chat_id)
         incoming = typed_choice(state, incoming)
         ctx = Context(
             db=self.db,
+            unit=uow,
             channel=channel,
             chat_id=chat_id,
             user_id=user_id,
@@ -148,8 +160,8 @@ class Dialogs:
         await self._dispatch(ctx)
         # Most staff commands leave no dialog behind: no write needed for them.
         if state.snapshot() != before or state.flow:
-            await conversations.save_state(self.db.uow(), channel, chat_id, state)
-        return ctx.replies
+            await conversations.save_state(uow, channel, chat_id, state)
+        return Outcome(ctx.replies, ctx.language)
 
     async def _dispatch(self, ctx: Context) -> None:
         incoming = ctx.incoming

@@ -17,8 +17,17 @@ class Chat:
     last: list[Reply] = field(default_factory=list)
     pending: Reply | None = None
 
+    async def send(self, incoming: Incoming) -> str:
+        """Any incoming message, as a channel would hand it over."""
+        return await self._send(incoming)
+
     async def _send(self, incoming: Incoming) -> str:
-        self.last = await self.dialogs.handle(self.channel, self.user_id, self.user_id, incoming)
+        async with self.dialogs.db.uow() as uow:
+            outcome = await self.dialogs.handle(
+                uow, self.channel, self.user_id, self.user_id, incoming
+            )
+            await uow.commit()
+        self.last = outcome.replies
         for reply in self.last:
             if reply.question is not None:
                 self.pending = reply

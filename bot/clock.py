@@ -1,33 +1,39 @@
-"""Times as people read them: stored in UTC, shown in the configured time zone (Vietnam)."""
+"""Times as people read them: stored in UTC, shown in the configured time zone (Vietnam).
+
+The zone is configuration: the entry points (the CLI, the servers) hand it over once with
+:func:`use_zone` from their settings; until then it is Vietnam's.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from registry.settings import get_settings
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+
+_zone = ZoneInfo(DEFAULT_ZONE)
 
 
-@cache
-def _zone() -> ZoneInfo:
+def use_zone(name: str) -> None:
+    """Show times in ``name`` (an IANA zone); an unknown name keeps Vietnam's."""
+    global _zone
     try:
-        return ZoneInfo(get_settings().timezone)
+        _zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Ho_Chi_Minh")
+        _zone = ZoneInfo(DEFAULT_ZONE)
 
 
 def shown(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_zone()).strftime(pattern)
+    return moment.astimezone(_zone).strftime(pattern)
 
 
 def local_date(moment: datetime) -> date:
     """The calendar day of a stored UTC time where the readers are (Vietnam by default)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_zone()).date()
+    return moment.astimezone(_zone).date()
 
 
 def today() -> date:

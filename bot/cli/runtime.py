@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
+from bot import clock
 from bot.texts import language_of, t
 from registry.db import schema_state, upgrade
 from registry.settings import get_settings
@@ -60,6 +61,7 @@ def run(work: Callable[[Database], Awaitable[T]], *, upgrade_first: bool = True)
 
     async def main() -> T:
         settings = get_settings()
+        clock.use_zone(settings.timezone)
         database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         try:
             if upgrade_first:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Audience, Command, Dialog
 from registry import accounts
 from registry.errors import ValidationError
 
 
-def _identity(ctx: Context, text: str) -> str:
+def _identity(ctx: Context[Any], text: str) -> str:
     """ "telegram:123" as is; a bare id (Telegram's numbers, Zalo's strings) means the admin's
     own channel. :func:`registry.accounts.parse_identity` checks the result."""
     if ":" in text:
@@ -21,7 +23,7 @@ def _identity(ctx: Context, text: str) -> str:
     )
 
 
-async def grant(ctx: Context, args: str) -> None:
+async def grant(ctx: Context[Any], args: str) -> None:
     parts = args.split(maxsplit=2)
     if len(parts) < 2:
         ctx.tell("bot.grant.usage")
@@ -39,10 +41,18 @@ async def grant(ctx: Context, args: str) -> None:
     )
 
 
-async def revoke(ctx: Context, args: str) -> None:
+async def revoke(ctx: Context[Any], args: str) -> None:
     text = args.strip()
     if not text:
         ctx.tell("bot.revoke.usage")
         return
     view = await accounts.revoke(ctx.uow(), ctx.actor, _identity(ctx, text))
     ctx.tell("bot.revoke.done", identity=view.identity)
+
+
+DIALOG = Dialog(
+    commands=(
+        Command("grant", grant, Audience.admin),
+        Command("revoke", revoke, Audience.admin),
+    )
+)

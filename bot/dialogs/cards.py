@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.clock import shown
 from bot.dialogs.context import Context
 from registry.directory import FindResult, Statistics
@@ -9,7 +11,7 @@ from registry.validation import format_phone
 from registry.views import AgencyView, ChangeView, Notice, PersonView
 
 
-def person_card(ctx: Context, person: PersonView) -> str:
+def person_card(ctx: Context[Any], person: PersonView) -> str:
     lines = [
         f"#{person.id} {person.full_name}",
         ctx.say("bot.card.agency", value=person.agency_name),
@@ -26,13 +28,13 @@ def person_card(ctx: Context, person: PersonView) -> str:
     return "\n".join(lines)
 
 
-def person_line(ctx: Context, person: PersonView) -> str:
+def person_line(ctx: Context[Any], person: PersonView) -> str:
     contact = format_phone(person.mobile) or person.email or ""
     role = ctx.say(f"role.{person.role}")
     return f"#{person.id} {person.full_name} — {role}, {person.agency_name} {contact}".rstrip()
 
 
-def _value(ctx: Context, field: str | None, value: str | None) -> str:
+def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
     """A stored value as people read it: role names, national phone formats."""
     if not value:
         return "—"
@@ -44,7 +46,7 @@ def _value(ctx: Context, field: str | None, value: str | None) -> str:
     return value
 
 
-def history_lines(ctx: Context, entries: list[ChangeView], *, last: int = 5) -> str:
+def history_lines(ctx: Context[Any], entries: list[ChangeView], *, last: int = 5) -> str:
     lines = []
     for entry in entries[-last:]:
         field = ctx.say(f"field.{entry.field}") if entry.field else ""
@@ -62,7 +64,7 @@ def history_lines(ctx: Context, entries: list[ChangeView], *, last: int = 5) -> 
     return "\n".join(lines)
 
 
-def find_page(ctx: Context, query: str, result: FindResult) -> str:
+def find_page(ctx: Context[Any], query: str, result: FindResult) -> str:
     if not result.items:
         return ctx.say("bot.find.none", query=query)
     header = ctx.say(
@@ -74,7 +76,7 @@ def find_page(ctx: Context, query: str, result: FindResult) -> str:
     return "\n".join([header, *(person_line(ctx, p) for p in result.items)])
 
 
-def agency_people(ctx: Context, agency: AgencyView, people: list[PersonView]) -> str:
+def agency_people(ctx: Context[Any], agency: AgencyView, people: list[PersonView]) -> str:
     if not people:
         return ctx.say("bot.agency.empty", agency=agency.name)
     lines = [ctx.say("bot.agency.header", agency=agency.name, count=len(people))]
@@ -82,7 +84,7 @@ def agency_people(ctx: Context, agency: AgencyView, people: list[PersonView]) ->
     return "\n".join(lines)
 
 
-def missing_list(ctx: Context, agencies: list[AgencyView]) -> str:
+def missing_list(ctx: Context[Any], agencies: list[AgencyView]) -> str:
     if not agencies:
         return ctx.say("bot.missing.none")
     lines = [ctx.say("bot.missing.header", count=len(agencies))]
@@ -96,7 +98,7 @@ def missing_list(ctx: Context, agencies: list[AgencyView]) -> str:
     return "\n".join(lines)
 
 
-def statistics(ctx: Context, stats: Statistics) -> str:
+def statistics(ctx: Context[Any], stats: Statistics) -> str:
     lines = [ctx.say("bot.stats.agencies")]
     for count in stats.agencies:
         lines.append(
@@ -119,7 +121,7 @@ def statistics(ctx: Context, stats: Statistics) -> str:
     return "\n".join(lines)
 
 
-def notices(ctx: Context, items: list[Notice]) -> list[str]:
+def notices(ctx: Context[Any], items: list[Notice]) -> list[str]:
     return [
         ctx.say(
             f"notice.{n.code}",

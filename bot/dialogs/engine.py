@@ -1,100 +1,54 @@
-"""The dialog engine: one incoming message in, replies out, state kept in the database.
+"""The dialog engine: one incoming message in, replies out, the dialog state kept in the database.
 
-Every channel calls :meth:`Dialogs.handle` with the same kind of input, so the rules, texts and
-steps are the same in Telegram, Zalo and the terminal. The registry's use cases decide who may
-do what; the engine only routes and renders their answers.
+Every channel hands the engine the same kind of input, so the rules, texts and steps are the
+same in Telegram, Zalo and the terminal. The engine builds its command and step tables from what
+each dialog module declares (:mod:`bot.dialogs.flow`), reads the answer once
+(:mod:`bot.dialogs.answers`), runs the one handler of the current step, and stores where the
+dialog stands. The registry's use cases decide who may do what; the engine only routes and
+renders their answers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.dialogs import admin, common, files, link, own, register, staff
+from bot.dialogs.answers import Asked, read_answer
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Audience, Command, Dialog, Flow, Handler, stored
 from bot.dialogs.io import Incoming, Reply
 from bot.settings import BotSettings
 from bot.texts import has, language_of, t
 from registry import accounts, conversations
+from registry.conversations import DialogState
 from registry.errors import RegistryError
 from registry.models import utcnow
 from registry.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Step = Callable[[Context], Awaitable[None]]
-Begin = Callable[[Context, str], Awaitable[None]]
+# In the order /help and the command menus list them.
+DIALOGS: tuple[Dialog, ...] = (
+    common.DIALOG,
+    register.DIALOG,
+    own.DIALOG,
+    link.DIALOG,
+    staff.DIALOG,
+    files.DIALOG,
+    admin.DIALOG,
+)
+COMMANDS: tuple[Command, ...] = tuple(c for d in DIALOGS for c in d.commands)
+FLOWS: dict[str, Flow[Any]] = {f.name: f for d in DIALOGS for f in d.flows}
+_BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
+
+if len(_BY_NAME) != sum(1 + len(c.aliases) for c in COMMANDS):
+    raise TypeError("two dialogs declare the same command or alias")
 
 # Words that cancel whatever is going on, typed instead of /cancel (some channels have no menu).
 CANCEL_WORDS = {"huy", "hủy", "huỷ", "cancel", "thoat", "thoát", "stop"}
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    begin: Begin
-    audience: str  # everyone, staff or admin: which /help lists it (the use cases decide)
-    aliases: tuple[str, ...] = ()
-    needs_consent: bool = False
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command("start", common.start, "everyone"),
-    Command("help", common.help_, "everyone"),
-    Command("lang", common.language, "everyone"),
-    Command("cancel", common.cancel, "everyone", aliases=("huy",)),
-    Command("register", register.begin, "everyone", aliases=("dangky",), needs_consent=True),
-    Command("me", own.show, "everyone", needs_consent=True),
-    Command("update", own.begin_update, "everyone", aliases=("capnhat",), needs_consent=True),
-    Command("withdraw", own.begin_withdraw, "everyone", needs_consent=True),
-    Command("link", link.begin, "everyone", aliases=("lienket",)),
-    Command("find", staff.find, "staff", aliases=("tim",)),
-    Command("agency", staff.agency, "staff"),
-    Command("missing", staff.missing, "staff"),
-    Command("stats", staff.stats, "staff"),
-    Command("person", staff.person, "staff"),
-    Command("verify", staff.verify, "staff"),
-    Command("retire", staff.retire, "staff"),
-    Command("export", files.export, "staff"),
-    Command("template", files.template, "staff"),
-    Command("import", files.ask_for_file, "staff", aliases=("nhap",)),
-    Command("grant", admin.grant, "admin"),
-    Command("revoke", admin.revoke, "admin"),
-)
-_BY_NAME = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
-
-FLOWS: dict[str, Step] = {
-    "consent": common.resume_consent,
-    "language": common.resume_language,
-    "register": register.resume,
-    "update": own.resume_update,
-    "withdraw": own.resume_withdraw,
-    "find": staff.resume_find,
-    "agency": staff.resume_agency,
-    "retire": staff.resume_retire,
-    "export": files.resume_export,
-    "import": files.resume_import,
-    "link": link.resume,
-}
-
-
-def typed_choice(state: conversations.DialogState, incoming: Incoming) -> Incoming:
-    """A number typed in answer to a question with options is that option.
-
-    Channels without buttons (Zalo, the terminal) show options as numbered lines; on Telegram
-    typing the number works as well as pressing the button. Only 1..n counts: any other number
-    stays text (a phone number typed where "skip" is offered, say).
-    """
-    if incoming.kind != "text" or not state.flow:
-        return incoming
-    number = incoming.text.strip().rstrip(".)")
-    options = (state.data.get("_asked") or {}).get("options") or []
-    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(options):
-        return incoming
-    key = options[int(number) - 1][0]
-    return Incoming("choice", choice=f"{state.question}:{key}", display_name=incoming.display_name)
 
 
 @dataclass(frozen=True)
@@ -114,14 +68,6 @@ class Dialogs:
         self.settings = settings
         self.idle = timedelta(hours=settings.dialog_idle_hours)
 
-    async def first_time(self, channel: str, update_id: str) -> bool:
-        """False when this update was already handled (platforms deliver some twice)."""
-        return await conversations.first_time(self.db.uow(), channel, update_id)
-
-    async def language_for(self, channel: str, user_id: str) -> str:
-        profile = await accounts.open_profile(self.db.uow(), channel, user_id)
-        return language_of(profile.language or self.settings.default_language)
-
     def error_reply(self, language: str | None) -> Reply:
         """What a person is told when something broke while handling their message."""
         return Reply(t(language_of(language), "bot.internal_error"))
@@ -131,8 +77,16 @@ class Dialogs:
         return [
             (c.name, t(language, f"bot.command.{c.name}"))
             for c in COMMANDS
-            if c.audience == "everyone"
+            if c.audience is Audience.everyone
         ]
+
+    async def first_time(self, channel: str, update_id: str) -> bool:
+        """False when this update was already handled (platforms deliver some twice)."""
+        return await conversations.first_time(self.db.uow(), channel, update_id)
+
+    async def language_for(self, channel: str, user_id: str) -> str:
+        profile = await accounts.open_profile(self.db.uow(), channel, user_id)
+        return language_of(profile.language or self.settings.default_language)
 
     async def handle(
         self, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
@@ -141,29 +95,31 @@ class Dialogs:
         whatever the use case writes are committed by the caller, together or not at all."""
         profile = await accounts.open_profile(uow, channel, user_id)
         state = await conversations.load_state(uow, channel, chat_id)
-        incoming = typed_choice(state, incoming)
-        ctx = Context(
-            db=self.db,
+        ctx = Context[Any](
+            settings=self.settings,
             unit=uow,
             channel=channel,
             chat_id=chat_id,
             user_id=user_id,
             profile=profile,
             language=language_of(profile.language or self.settings.default_language),
-            state=state,
             incoming=incoming,
         )
-        before = state.snapshot()
-        if state.flow and state.updated_at and utcnow() - state.updated_at > self.idle:
-            state.reset()
+        _restore(ctx, state)
+        before = _stored(ctx)
+        if ctx.in_dialog and state.updated_at and utcnow() - state.updated_at > self.idle:
+            ctx.end()
             ctx.tell("bot.expired")
+        ctx.answer = read_answer(incoming, ctx.asked if ctx.in_dialog else None)
         await self._dispatch(ctx)
+        after = _stored(ctx)
         # Most staff commands leave no dialog behind: no write needed for them.
-        if state.snapshot() != before or state.flow:
+        if after != before or ctx.in_dialog:
+            state.flow, state.step, state.data, state.question = after
             await conversations.save_state(uow, channel, chat_id, state)
         return Outcome(ctx.replies, ctx.language)
 
-    async def _dispatch(self, ctx: Context) -> None:
+    async def _dispatch(self, ctx: Context[Any]) -> None:
         incoming = ctx.incoming
         if incoming.kind == "command":
             await self._command(ctx, incoming.command or "", incoming.text)
@@ -171,42 +127,36 @@ class Dialogs:
         if incoming.kind == "text" and incoming.text.strip().lower() in CANCEL_WORDS:
             await common.cancel(ctx, "")
             return
-        if incoming.kind == "choice" and (ctx.chosen() is None or not ctx.state.flow):
+        if incoming.kind == "choice" and (ctx.answer.stale or not ctx.in_dialog):
             # A button of an older message, or of a question whose dialog has ended since
             # (/cancel, or another command that asks nothing): nothing changes.
             ctx.tell("bot.question_expired")
             return
+        if ctx.answer.foreign:
+            ctx.ask_again()
+            return
         if incoming.kind == "file":
             # A list sent by an agency: whatever was going on, it is now an import.
-            await self._guarded(ctx, files.receive)
+            await _guarded(ctx, files.receive)
             return
         if incoming.kind == "unsupported":
             # What the bot can read differs by channel (Zalo has no buttons and no files).
             specific = f"bot.unsupported_{ctx.channel}"
             ctx.tell(specific if has(specific) else "bot.unsupported")
-            if ctx.state.flow:
+            if ctx.in_dialog:
                 ctx.tell("bot.still_waiting")
             return
-        step = FLOWS.get(ctx.state.flow or "")
-        if step is None:
+        if ctx.flow is None or ctx.step is None:
             ctx.tell("bot.not_understood")
             return
-        await self._guarded(ctx, step)
+        await _guarded(ctx, ctx.flow.handlers[ctx.step])
 
-    @staticmethod
-    async def _guarded(ctx: Context, step: Step) -> None:
-        """Run a step; a registry error becomes a message saying what to fix."""
-        try:
-            await step(ctx)
-        except RegistryError as error:
-            ctx.fail(error)
-
-    async def _command(self, ctx: Context, name: str, args: str) -> None:
+    async def _command(self, ctx: Context[Any], name: str, args: str) -> None:
         command = _BY_NAME.get(name)
         if command is None:
             ctx.tell("bot.unknown_command", command=name[:32])
             return
-        if ctx.state.flow and command.name not in ("help", "cancel"):
+        if ctx.in_dialog and command.name not in ("help", "cancel"):
             # A new command abandons the dialog that was going on.
             ctx.end()
         if command.needs_consent and not ctx.profile.consented:
@@ -216,3 +166,45 @@ class Dialogs:
             await command.begin(ctx, args)
         except RegistryError as error:
             ctx.fail(error)
+
+
+async def _guarded(ctx: Context[Any], handler: Handler) -> None:
+    """Run a step; a registry error becomes a message saying what to fix."""
+    try:
+        await handler(ctx)
+    except RegistryError as error:
+        ctx.fail(error)
+
+
+def _restore(ctx: Context[Any], state: DialogState) -> None:
+    """Where the dialog stood, from the stored state. A flow or step this version does not know
+    (stored before an upgrade), or a draft that no longer fits, ends the dialog quietly."""
+    data = state.data or {}
+    payload = data.get("start_payload")
+    ctx.start_payload = payload if isinstance(payload, str) else None
+    ctx.question = state.question
+    flow = FLOWS.get(state.flow or "")
+    step = flow.step(state.step) if flow is not None else None
+    if flow is None or step is None:
+        return
+    try:
+        draft = flow.new_draft(data.get("draft"))
+    except (TypeError, ValueError):
+        log.warning("dialog %s of %s: stored draft no longer fits", flow.name, ctx.chat_id)
+        return
+    ctx.start(flow, step, draft)
+    ctx.asked = Asked.from_stored(state.question, data.get("asked"))
+
+
+def _stored(ctx: Context[Any]) -> tuple[str | None, str | None, dict[str, Any], int]:
+    """Where the dialog stands, as the state stores it: flow, step, data, question."""
+    data: dict[str, Any] = {}
+    if ctx.flow is not None and ctx.step is not None:
+        data["draft"] = stored(ctx.draft)
+        if ctx.asked is not None:
+            data["asked"] = ctx.asked.stored()
+    if ctx.start_payload:
+        data["start_payload"] = ctx.start_payload
+    flow = ctx.flow.name if ctx.flow is not None and ctx.step is not None else None
+    step = str(ctx.step.value) if flow is not None and ctx.step is not None else None
+    return flow, step, data, ctx.question

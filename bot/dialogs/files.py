@@ -3,8 +3,13 @@ list an agency sends (dry run, summary, confirm, report)."""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+from typing import Any
+
 from bot import roster
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Document, Option, Reply
 from bot.roster_report import report_xlsx, summary_lines
 from registry import conversations
@@ -18,18 +23,32 @@ from registry.settings import get_settings
 FORMATS = ("xlsx", "csv", "vcf")
 
 
-async def export(ctx: Context, args: str) -> None:
+class ExportStep(enum.StrEnum):
+    format = "format"
+
+
+class ImportStep(enum.StrEnum):
+    confirm = "confirm"  # the dry run was shown; waiting for "apply" or "no"
+
+
+@dataclass
+class ImportDraft:
+    file_id: int = 0  # the list, kept until the person answers
+    name: str = ""
+
+
+async def export(ctx: Context[Any], args: str) -> None:
     wanted = args.strip().lower()
     if wanted:
         await _send_export(ctx, parse_format(wanted).value)
         return
-    ctx.go("export", "format")
+    ctx.start(EXPORT, ExportStep.format)
     ctx.ask(
         ctx.say("bot.export.which_format"), [Option(f, ctx.say(f"bot.export.{f}")) for f in FORMATS]
     )
 
 
-async def resume_export(ctx: Context) -> None:
+async def on_format(ctx: Context[NoDraft]) -> None:
     wanted = ctx.chosen()
     if wanted not in FORMATS:
         ctx.ask_again()
@@ -38,13 +57,13 @@ async def resume_export(ctx: Context) -> None:
     await _send_export(ctx, wanted)
 
 
-async def _send_export(ctx: Context, format_: str) -> None:
+async def _send_export(ctx: Context[Any], format_: str) -> None:
     made = await roster.export_file(ctx.db, ctx.actor, format=format_, language=ctx.language)
     caption = ctx.say("bot.export.done", people=made.people, missing=made.missing)
     ctx.replies.append(_document_reply(caption, made.file_name, made.data, made.media_type))
 
 
-async def template(ctx: Context, args: str) -> None:
+async def template(ctx: Context[Any], args: str) -> None:
     made = await roster.template_file(ctx.db, language=ctx.language, agency=args.strip() or None)
     ctx.replies.append(
         _document_reply(ctx.say("bot.template.done"), made.file_name, made.data, made.media_type)
@@ -55,7 +74,7 @@ def _document_reply(caption: str, name: str, data: bytes, media_type: str) -> Re
     return Reply(caption, document=Document(name, data, media_type))
 
 
-async def ask_for_file(ctx: Context, args: str) -> None:
+async def ask_for_file(ctx: Context[Any], args: str) -> None:
     """/import: how to send a list. Channels that cannot receive files add an upload link."""
     if not may_import(ctx.actor):
         raise deny("people.import")
@@ -63,7 +82,7 @@ async def ask_for_file(ctx: Context, args: str) -> None:
     ctx.replies.append(Reply(ctx.say("bot.import.send_file", max=limit), upload=True))
 
 
-async def receive(ctx: Context) -> None:
+async def receive(ctx: Context[Any]) -> None:
     """A file came in: run the import as a dry run, show what it would do, ask to confirm."""
     incoming = ctx.incoming
     name = (incoming.file_name or "file")[:255]
@@ -81,18 +100,17 @@ async def receive(ctx: Context) -> None:
     file_id = await conversations.keep_file(
         ctx.uow(), ctx.channel, ctx.chat_id, name, incoming.file_content
     )
-    ctx.go("import", "confirm")
-    ctx.data.update(file_id=file_id, name=name)
+    ctx.start(IMPORT, ImportStep.confirm, ImportDraft(file_id, name))
     ctx.ask_yes_no(
         "\n".join([*lines, ctx.say("bot.import.confirm")]), yes=ctx.say("bot.import.apply")
     )
 
 
-async def resume_import(ctx: Context) -> None:
+async def on_confirm(ctx: Context[ImportDraft]) -> None:
     if not ctx.confirmed():
         await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
         return
-    file_id, name = int(ctx.data["file_id"]), str(ctx.data["name"])
+    file_id, name = ctx.draft.file_id, ctx.draft.name
     ctx.end()
     pending = await conversations.pending_file(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
     if pending is None:
@@ -104,7 +122,7 @@ async def resume_import(ctx: Context) -> None:
     ctx.replies.append(_report(ctx, result, name))
 
 
-def _report(ctx: Context, result: ImportResult, name: str) -> Reply:
+def _report(ctx: Context[Any], result: ImportResult, name: str) -> Reply:
     report_name = ctx.say("bot.import.report_name", name=name.rsplit(".", 1)[0][:100])
     return _document_reply(
         ctx.say("bot.import.report"),
@@ -112,3 +130,15 @@ def _report(ctx: Context, result: ImportResult, name: str) -> Reply:
         report_xlsx(ctx.language, result, file_name=name),
         roster.XLSX_MEDIA_TYPE,
     )
+
+
+EXPORT = Flow("export", ExportStep, {ExportStep.format: on_format}, NoDraft)
+IMPORT = Flow("import", ImportStep, {ImportStep.confirm: on_confirm}, ImportDraft)
+DIALOG = Dialog(
+    commands=(
+        Command("export", export, Audience.staff),
+        Command("template", template, Audience.staff),
+        Command("import", ask_for_file, Audience.staff, aliases=("nhap",)),
+    ),
+    flows=(EXPORT, IMPORT),
+)

@@ -6,15 +6,29 @@
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+from typing import Any
+
 from bot.clock import shown
 from bot.dialogs import common
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Command, Dialog, Flow
 from bot.texts import has
 from registry import accounts, linking
 from registry.views import LinkView
 
 
-async def begin(ctx: Context, args: str) -> None:
+class Step(enum.StrEnum):
+    confirm = "confirm"  # whose code it is was shown; waiting for yes or no
+
+
+@dataclass
+class Draft:
+    code: str = ""
+
+
+async def begin(ctx: Context[Any], args: str) -> None:
     code = args.strip()
     if not code:
         await _give_code(ctx)
@@ -24,8 +38,7 @@ async def begin(ctx: Context, args: str) -> None:
     # the person is shown whose code it is and confirms, so a code passed on by someone else
     # ("send /link ABCD-EFGH to verify your account") is caught before anything changes.
     identity, name = await linking.peek_link_code(ctx.uow(), ctx.channel, ctx.user_id, code)
-    ctx.go("link", "confirm")
-    ctx.data["code"] = code[:32]
+    ctx.start(FLOW, Step.confirm, Draft(code[:32]))
     ctx.ask_yes_no(
         ctx.say(
             "bot.link.confirm",
@@ -36,17 +49,17 @@ async def begin(ctx: Context, args: str) -> None:
     )
 
 
-async def resume(ctx: Context) -> None:
+async def on_confirm(ctx: Context[Draft]) -> None:
     if not ctx.confirmed():
         return
-    code = str(ctx.data.get("code", ""))
+    code = ctx.draft.code
     ctx.end()
     view = await linking.redeem_link_code(ctx.uow(), ctx.channel, ctx.user_id, code)
     ctx.profile = await accounts.open_profile(ctx.uow(), ctx.channel, ctx.user_id)
     _tell_linked(ctx, view)
 
 
-async def _give_code(ctx: Context) -> None:
+async def _give_code(ctx: Context[Any]) -> None:
     # The link is about the chat account itself: only after the personal-data notice.
     if not ctx.profile.consented:
         await common.ask_consent(ctx, intro=False)
@@ -60,13 +73,13 @@ async def _give_code(ctx: Context) -> None:
     )
 
 
-def _channel(ctx: Context, identity: str) -> str:
+def _channel(ctx: Context[Any], identity: str) -> str:
     channel = identity.partition(":")[0]
     key = f"bot.link.channel.{channel}"
     return ctx.say(key) if has(key) else channel
 
 
-def _tell_linked(ctx: Context, view: LinkView) -> None:
+def _tell_linked(ctx: Context[Any], view: LinkView) -> None:
     role = ctx.say(f"account_role.{view.role}")
     if view.agency_name:
         role = ctx.say("bot.link.role_agency", role=role, agency=view.agency_name)
@@ -82,3 +95,7 @@ def _tell_linked(ctx: Context, view: LinkView) -> None:
         ctx.tell("bot.link.no_record")
     else:
         ctx.tell("bot.link.consent_needed")
+
+
+FLOW = Flow("link", Step, {Step.confirm: on_confirm}, Draft)
+DIALOG = Dialog(commands=(Command("link", begin, aliases=("lienket",)),), flows=(FLOW,))

@@ -1,21 +1,52 @@
 """A member's own record: /me, /update (/capnhat) and /withdraw.
 
-Staff and focal points also use /update ID for a record they manage; the registry decides.
+Staff and focal points also use /update ID for a record they manage; the registry decides. The
+new value is checked when it is typed, and the draft keeps it normalised (an E.164 phone, the
+normalised email) for the confirmation and the write.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+from typing import Any
+
 from bot.dialogs import cards
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import people
 from registry.errors import Conflict, RegistryError, ValidationError
-from registry.models import Role
+from registry.models import PersonField, Role
+from registry.validation import format_phone
 
-MEMBER_FIELDS = ("full_name", "position", "role", "mobile", "office_phone", "email")
+
+class UpdateStep(enum.StrEnum):
+    field = "field"
+    value = "value"
+    confirm = "confirm"
 
 
-def _target(ctx: Context, args: str) -> int | None:
+class WithdrawStep(enum.StrEnum):
+    confirm = "confirm"
+
+
+@dataclass
+class UpdateDraft:
+    person_id: int = 0
+    version: int = 0  # the record as shown; changed meanwhile, the update is refused
+    field: str | None = None
+    value: str | None = None  # normalised as stored ("" to clear the field)
+    shown: str = ""  # the new value as the person reads it
+
+
+@dataclass
+class WithdrawDraft:
+    person_id: int = 0
+    version: int = 0
+
+
+def _target(ctx: Context[Any], args: str) -> int | None:
     """The record meant: ``/update 12`` names one, otherwise one's own."""
     text = args.strip().lstrip("#")
     if text:
@@ -25,7 +56,7 @@ def _target(ctx: Context, args: str) -> int | None:
     return ctx.actor.person_id
 
 
-async def show(ctx: Context, args: str) -> None:
+async def show(ctx: Context[Any], args: str) -> None:
     person_id = ctx.actor.person_id
     if person_id is None:
         ctx.tell("bot.me.none")
@@ -36,7 +67,10 @@ async def show(ctx: Context, args: str) -> None:
     ctx.send(ctx.say("bot.me.history") + "\n" + cards.history_lines(ctx, history))
 
 
-async def begin_update(ctx: Context, args: str) -> None:
+# --- /update ----------------------------------------------------------------------------------
+
+
+async def begin_update(ctx: Context[UpdateDraft], args: str) -> None:
     person_id = _target(ctx, args)
     if person_id is None:
         ctx.tell("bot.me.none")
@@ -45,97 +79,116 @@ async def begin_update(ctx: Context, args: str) -> None:
     if person.status == "retired":
         ctx.fail(ValidationError("person.retired", person_id=person.id))
         return
-    ctx.go("update", "field")
-    ctx.data.update(person_id=person.id, version=person.version)
+    ctx.start(UPDATE, UpdateStep.field, UpdateDraft(person.id, person.version))
     ctx.send(cards.person_card(ctx, person))
     _ask_field(ctx)
 
 
-def _fields(ctx: Context) -> tuple[str, ...]:
+def _fields(ctx: Context[UpdateDraft]) -> tuple[PersonField, ...]:
     # Moving a record to another agency is for staff; people keep to their own agency.
-    return (*MEMBER_FIELDS, "agency") if ctx.actor.is_staff else MEMBER_FIELDS
+    own = PersonField.own()
+    return (*own, PersonField.agency) if ctx.actor.is_staff else own
 
 
-def _ask_field(ctx: Context) -> None:
-    ctx.state.step = "field"
+def _ask_field(ctx: Context[UpdateDraft]) -> None:
+    ctx.goto(UpdateStep.field)
     ctx.ask(
-        ctx.say("bot.update.which_field"), [Option(f, ctx.say(f"field.{f}")) for f in _fields(ctx)]
+        ctx.say("bot.update.which_field"),
+        [Option(f.value, ctx.say(f"field.{f.value}")) for f in _fields(ctx)],
     )
 
 
-async def resume_update(ctx: Context) -> None:
-    step = ctx.state.step
-    if step == "field":
-        field = ctx.chosen()
-        if field is None or field not in _fields(ctx):
-            ctx.tell("bot.choose_option")
-            _ask_field(ctx)
-            return
-        ctx.data["field"] = field
-        ctx.state.step = "value"
-        await _ask_value(ctx, field)
-    elif step == "value":
-        await _on_value(ctx)
-    elif step == "confirm":
-        await _on_confirm(ctx)
-
-
-async def _ask_value(ctx: Context, field: str) -> None:
-    if field == "role":
-        ctx.ask(
-            ctx.say("bot.update.new_value", field=ctx.say(f"field.{field}")),
-            [Option(r.value, ctx.say(f"role.{r.value}")) for r in Role],
-        )
+async def on_field(ctx: Context[UpdateDraft]) -> None:
+    chosen = ctx.chosen()
+    if chosen is None or chosen not in {f.value for f in _fields(ctx)}:
+        ctx.tell("bot.choose_option")
+        _ask_field(ctx)
         return
-    ctx.ask(
-        ctx.say("bot.update.new_value", field=ctx.say(f"field.{field}")),
-        contact=field == "mobile" and ctx.actor.person_id == ctx.data.get("person_id"),
-    )
+    ctx.draft.field = chosen
+    _ask_value(ctx)
 
 
-async def _on_value(ctx: Context) -> None:
-    field = ctx.data["field"]
-    incoming = ctx.incoming
-    if field == "role" and ctx.chosen():
-        value = ctx.chosen() or ""
-    elif incoming.kind == "contact" and field == "mobile":
-        if not incoming.contact_is_own:
+def _ask_value(ctx: Context[UpdateDraft]) -> None:
+    field_ = PersonField(ctx.draft.field)
+    ctx.goto(UpdateStep.value)
+    question = ctx.say("bot.update.new_value", field=ctx.say(f"field.{field_.value}"))
+    if field_ is PersonField.role:
+        ctx.ask(question, [Option(r.value, ctx.say(f"role.{r.value}")) for r in Role])
+        return
+    own_mobile = field_ is PersonField.mobile and ctx.actor.person_id == ctx.draft.person_id
+    ctx.ask(question, contact=own_mobile)
+
+
+def _typed(ctx: Context[UpdateDraft], field_: PersonField) -> str | None:
+    answer = ctx.answer
+    if field_ is PersonField.role and answer.option is not None:
+        return answer.option
+    if field_ is PersonField.mobile and answer.phone is not None:
+        if not answer.own_phone:
             ctx.tell("bot.register.contact_not_own")
-            await _ask_value(ctx, field)
-            return
-        value = incoming.contact_phone or ""
-    elif incoming.kind == "text":
-        value = incoming.text
-    else:
-        ctx.tell("bot.type_answer")
-        await _ask_value(ctx, field)
+            _ask_value(ctx)
+            return None
+        return answer.phone
+    if answer.text is not None:
+        return answer.text
+    ctx.tell("bot.type_answer")
+    _ask_value(ctx)
+    return None
+
+
+def _normalised(field_: PersonField, columns: dict[str, Any]) -> tuple[str, str]:
+    """The parsed value as the update will write it, and as the person reads it."""
+    if field_ is PersonField.office_phone:
+        number, extension = columns["office_phone"], columns["office_ext"]
+        value = f"{number} ext. {extension}" if number and extension else number or ""
+        return value, format_phone(number, extension) if number else ""
+    value = columns[field_.value]
+    if isinstance(value, Role):
+        return value.value, value.value
+    if field_ is PersonField.mobile:
+        return value or "", format_phone(value) if value else ""
+    return value or "", value or ""
+
+
+async def on_value(ctx: Context[UpdateDraft]) -> None:
+    field_ = PersonField(ctx.draft.field)
+    typed = _typed(ctx, field_)
+    if typed is None:
         return
-    if field != "agency":
+    if field_ is PersonField.agency:
+        # Which agency is meant is for the registry to resolve when the change is made.
+        value, shown = typed.strip(), typed.strip()[:200]
+    else:
         try:
-            people.parse_field(field, value)
+            parsed = people.parse_field(field_, typed)
         except RegistryError as error:
             ctx.fail(error)
-            await _ask_value(ctx, field)
+            _ask_value(ctx)
             return
-    ctx.data["value"] = value
-    ctx.state.step = "confirm"
-    shown = value.strip()[:200]
+        value, shown = _normalised(field_, parsed.columns)
+        # Said now (an old mobile converted): the person confirms the number that will be kept.
+        for line in cards.notices(ctx, parsed.notices):
+            ctx.send(line)
+    if field_ is PersonField.role and shown:
+        shown = ctx.say(f"role.{shown}")
+    ctx.draft.value, ctx.draft.shown = value, shown
+    ctx.goto(UpdateStep.confirm)
     key = "bot.update.confirm" if shown else "bot.update.confirm_clear"
-    ctx.ask_yes_no(ctx.say(key, field=ctx.say(f"field.{field}"), value=shown))
+    ctx.ask_yes_no(ctx.say(key, field=ctx.say(f"field.{field_.value}"), value=shown))
 
 
-async def _on_confirm(ctx: Context) -> None:
+async def on_confirm(ctx: Context[UpdateDraft]) -> None:
     if not ctx.confirmed():
         return
-    data = ctx.data
+    draft = ctx.draft
     try:
         result = await people.update_field(
             ctx.uow(),
             ctx.actor,
-            int(data["person_id"]),
-            data["field"],
-            data["value"],
-            expected_version=int(data["version"]),
+            draft.person_id,
+            draft.field or "",
+            draft.value,
+            expected_version=draft.version,
         )
     except Conflict as conflict:
         ctx.end()
@@ -143,17 +196,20 @@ async def _on_confirm(ctx: Context) -> None:
         return
     except RegistryError as error:
         ctx.fail(error)
-        ctx.state.step = "value"
-        await _ask_value(ctx, data["field"])
+        _ask_value(ctx)
         return
+    field_ = draft.field
     ctx.end()
-    ctx.tell("bot.update.done", field=ctx.say(f"field.{data['field']}"))
+    ctx.tell("bot.update.done", field=ctx.say(f"field.{field_}"))
     for line in cards.notices(ctx, result.notices):
         ctx.send(line)
     ctx.send(cards.person_card(ctx, result.person))
 
 
-async def begin_withdraw(ctx: Context, args: str) -> None:
+# --- /withdraw --------------------------------------------------------------------------------
+
+
+async def begin_withdraw(ctx: Context[WithdrawDraft], args: str) -> None:
     person_id = ctx.actor.person_id
     if person_id is None:
         ctx.tell("bot.me.none")
@@ -162,18 +218,35 @@ async def begin_withdraw(ctx: Context, args: str) -> None:
     if person.status == "retired":
         ctx.tell("bot.withdraw.already")
         return
-    ctx.go("withdraw", "confirm")
-    ctx.data.update(person_id=person.id, version=person.version)
+    ctx.start(WITHDRAW, WithdrawStep.confirm, WithdrawDraft(person.id, person.version))
     ctx.ask_yes_no(
         ctx.say("bot.withdraw.confirm", name=person.full_name), yes=ctx.say("bot.withdraw.yes")
     )
 
 
-async def resume_withdraw(ctx: Context) -> None:
+async def on_withdraw(ctx: Context[WithdrawDraft]) -> None:
     if not ctx.confirmed():
         return
-    person_id = int(ctx.data["person_id"])
-    version = int(ctx.data["version"])
+    draft = ctx.draft
     ctx.end()
-    await people.retire_person(ctx.uow(), ctx.actor, person_id, expected_version=version)
+    await people.retire_person(
+        ctx.uow(), ctx.actor, draft.person_id, expected_version=draft.version
+    )
     ctx.tell("bot.withdraw.done")
+
+
+UPDATE = Flow(
+    "update",
+    UpdateStep,
+    {UpdateStep.field: on_field, UpdateStep.value: on_value, UpdateStep.confirm: on_confirm},
+    UpdateDraft,
+)
+WITHDRAW = Flow("withdraw", WithdrawStep, {WithdrawStep.confirm: on_withdraw}, WithdrawDraft)
+DIALOG = Dialog(
+    commands=(
+        Command("me", show, needs_consent=True),
+        Command("update", begin_update, aliases=("capnhat",), needs_consent=True),
+        Command("withdraw", begin_withdraw, needs_consent=True),
+    ),
+    flows=(UPDATE, WITHDRAW),
+)

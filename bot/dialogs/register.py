@@ -1,39 +1,90 @@
 """/register (/dangky): agency, name, position, role, mobile, office phone, email, confirm.
 
 Every answer is checked with the registry's own validation as it comes, and a wrong answer gets
-what to fix and the same question again. Nothing is written before the person confirms.
+what to fix and the same question again. The draft keeps the normalised values (E.164 phones,
+the normalised email, the agency code), so the summary shows and the registration writes what
+was checked, without reading the typed text again. Nothing is written before the person
+confirms.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass, field
+
 from bot.dialogs import cards
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import accounts, catalog, people
 from registry.actors import manages_agency
 from registry.errors import Duplicate, RegistryError, ValidationError
-from registry.models import Role
-from registry.validation import format_phone, parse_mobile
+from registry.models import PersonField, Role
+from registry.validation import format_phone
 
-FIELDS = ("full_name", "position", "role", "mobile", "office_phone", "email")
-REQUIRED = {"position": "text.empty", "mobile": "phone.empty", "email": "email.empty"}
+# What a person is asked, in this order, after the agency.
+FIELDS: tuple[PersonField, ...] = PersonField.own()
+# The registry allows a record without these (an imported list may lack them); a person
+# registering gives them. Only the office phone may be skipped.
+REQUIRED = {
+    PersonField.position: "text.empty",
+    PersonField.mobile: "phone.empty",
+    PersonField.email: "email.empty",
+}
 MAX_AGENCY_QUERY = 200
 
 
-async def begin(ctx: Context, args: str) -> None:
-    ctx.end()
-    ctx.go("register", "agency")
-    # A member registers themselves; a focal point registers people of its own agency.
-    ctx.data["self"] = not ctx.actor.is_staff and ctx.actor.agency_id is None
-    if ctx.actor.person_id is not None and ctx.data["self"]:
-        ctx.end()
+class Step(enum.StrEnum):
+    agency = "agency"
+    full_name = "full_name"
+    position = "position"
+    role = "role"
+    mobile = "mobile"
+    office_phone = "office_phone"
+    email = "email"
+    summary = "summary"
+    edit = "edit"
+    duplicate = "duplicate"
+
+
+@dataclass
+class Draft:
+    """The answers so far, normalised as the registry stores them."""
+
+    for_self: bool = True  # a member registering themselves (else a focal point or staff)
+    agency_code: str | None = None
+    agency_id: int | None = None
+    agency_name: str | None = None
+    # The agencies offered for the last search: [id, code] (the labels are in the question).
+    agency_options: list[list[str]] = field(default_factory=list)
+    full_name: str | None = None
+    position: str | None = None
+    role: str | None = None
+    mobile: str | None = None  # E.164
+    mobile_verified: bool = False  # shared from the person's own Telegram account
+    office_phone: str | None = None  # E.164
+    office_ext: str | None = None
+    email: str | None = None
+    answered: list[str] = field(default_factory=list)  # fields answered (a skip counts)
+    editing: bool = False  # back to the summary after the next answer
+    existing_id: int | None = None  # the record this one turned out to duplicate
+
+
+# --- begin, and the agency -------------------------------------------------------------------
+
+
+async def begin(ctx: Context[Draft], args: str) -> None:
+    draft = Draft(for_self=not ctx.actor.is_staff and ctx.actor.agency_id is None)
+    if ctx.actor.person_id is not None and draft.for_self:
         ctx.tell("bot.register.already", person_id=ctx.actor.person_id)
         return
+    ctx.start(FLOW, Step.agency, draft)
     if ctx.actor.agency_id is not None and not ctx.actor.is_staff:
+        # A focal point registers people of its own agency.
         agency = await catalog.get_agency(ctx.uow(), ctx.actor.agency_id)
-        _set_agency(ctx, agency.id, agency.code, agency.name)
+        _set_agency(draft, agency.id, agency.code, agency.name)
         ctx.tell("bot.register.for_agency", agency=agency.name)
-        await _ask(ctx, "full_name")
+        _ask(ctx, Step.full_name)
         return
     if args.strip():
         await _search_agency(ctx, args)
@@ -41,44 +92,24 @@ async def begin(ctx: Context, args: str) -> None:
     ctx.ask(ctx.say("bot.register.ask_agency"))
 
 
-async def resume(ctx: Context) -> None:
-    step = ctx.state.step or ""
-    if step == "agency":
-        await _on_agency(ctx)
-    elif step in FIELDS:
-        await _on_field(ctx, step)
-    elif step == "summary":
-        await _on_summary(ctx)
-    elif step == "edit":
-        await _on_edit(ctx)
-    elif step == "duplicate":
-        await _on_duplicate(ctx)
-    else:
-        ctx.end()
-        ctx.tell("bot.not_understood")
-
-
-# --- agency -------------------------------------------------------------------------------
-
-
-async def _on_agency(ctx: Context) -> None:
+async def on_agency(ctx: Context[Draft]) -> None:
     key = ctx.chosen()
     if key is not None:
-        options = {o["id"]: o for o in ctx.data.get("agency_options", [])}
-        picked = options.get(key)
+        picked = next((o for o in ctx.draft.agency_options if o[0] == key), None)
+        name = next((o.label for o in ctx.asked.options if o.key == key), "") if ctx.asked else ""
         if picked is None:
             ctx.ask_again()
             return
-        _set_agency(ctx, int(picked["id"]), picked["code"], picked["name"])
-        await _next(ctx, "agency")
+        _set_agency(ctx.draft, int(picked[0]), picked[1], name)
+        _next(ctx, Step.agency)
         return
-    if ctx.incoming.kind != "text":
+    if ctx.answer.text is None:
         ctx.tell("bot.register.ask_agency")
         return
-    await _search_agency(ctx, ctx.incoming.text)
+    await _search_agency(ctx, ctx.answer.text)
 
 
-async def _search_agency(ctx: Context, text: str) -> None:
+async def _search_agency(ctx: Context[Draft], text: str) -> None:
     query = text.strip()
     if len(query) > MAX_AGENCY_QUERY:
         ctx.fail(ValidationError("text.too_long", field="agency", max=MAX_AGENCY_QUERY))
@@ -94,117 +125,127 @@ async def _search_agency(ctx: Context, text: str) -> None:
         ctx.tell("bot.register.agency_not_found", query=query[:60])
         ctx.ask(ctx.say("bot.register.ask_agency"))
         return
-    ctx.data["agency_options"] = [{"id": str(a.id), "code": a.code, "name": a.name} for a in found]
+    ctx.draft.agency_options = [[str(a.id), a.code] for a in found]
     ctx.ask(
         ctx.say("bot.register.pick_agency", count=len(found)),
         [Option(str(a.id), a.name) for a in found],
     )
 
 
-def _set_agency(ctx: Context, agency_id: int, code: str, name: str) -> None:
-    ctx.data.update(agency_id=agency_id, agency_code=code, agency_name=name)
-    ctx.data.pop("agency_options", None)
+def _set_agency(draft: Draft, agency_id: int, code: str, name: str) -> None:
+    draft.agency_id, draft.agency_code, draft.agency_name = agency_id, code, name
+    draft.agency_options = []
 
 
-# --- the fields ---------------------------------------------------------------------------
+# --- the fields -------------------------------------------------------------------------------
 
 
-async def _ask(ctx: Context, field: str) -> None:
-    ctx.state.step = field
-    if field == "role":
+def _ask(ctx: Context[Draft], step: Step) -> None:
+    ctx.goto(step)
+    if step is Step.agency:
+        ctx.ask(ctx.say("bot.register.ask_agency"))
+    elif step is Step.role:
         ctx.ask(
             ctx.say("bot.register.ask_role"),
             [Option(role.value, ctx.say(f"role.{role.value}")) for role in Role],
         )
-    elif field == "mobile":
-        own = ctx.data.get("self", False)
+    elif step is Step.mobile:
+        own = ctx.draft.for_self
         ctx.ask(
             ctx.say("bot.register.ask_mobile_own" if own else "bot.register.ask_mobile"),
             contact=own,
         )
-    elif field == "office_phone":
+    elif step is Step.office_phone:
         ctx.ask(
             ctx.say("bot.register.ask_office_phone"), [Option("skip", ctx.say("bot.register.skip"))]
         )
     else:
-        ctx.ask(ctx.say(f"bot.register.ask_{field}"))
+        ctx.ask(ctx.say(f"bot.register.ask_{step.value}"))
 
 
-async def _on_field(ctx: Context, field: str) -> None:
-    incoming = ctx.incoming
-    value: str | None
-    if field == "role" and ctx.chosen():
-        value = ctx.chosen()
-    elif field == "office_phone" and ctx.chosen() == "skip":
-        value = ""
-    elif field == "mobile" and incoming.kind == "contact":
-        if not incoming.contact_is_own:
+def _typed(ctx: Context[Draft], field_: PersonField) -> str | None:
+    """The answer to a field's question as text to validate; None (and the question again)
+    when the answer is not of a kind that question takes."""
+    answer = ctx.answer
+    if field_ is PersonField.role and answer.option is not None:
+        return answer.option
+    if field_ is PersonField.office_phone and answer.option == "skip":
+        return ""
+    if field_ is PersonField.mobile and answer.phone is not None:
+        if not answer.own_phone:
             ctx.tell("bot.register.contact_not_own")
-            await _ask(ctx, field)
-            return
-        value = incoming.contact_phone or ""
-    elif incoming.kind == "text":
-        value = incoming.text
-    else:
-        ctx.tell("bot.choose_option" if field in ("role", "office_phone") else "bot.type_answer")
-        await _ask(ctx, field)
+            _ask(ctx, Step(field_.value))
+            return None
+        return answer.phone
+    if answer.text is not None:
+        return answer.text
+    with_options = field_ in (PersonField.role, PersonField.office_phone)
+    ctx.tell("bot.choose_option" if with_options else "bot.type_answer")
+    _ask(ctx, Step(field_.value))
+    return None
+
+
+async def on_field(ctx: Context[Draft]) -> None:
+    assert ctx.step is not None
+    field_ = PersonField(ctx.step.value)
+    value = _typed(ctx, field_)
+    if value is None:
         return
     try:
-        parsed = people.parse_field(field, value)
-        # The registry allows a record without these (an imported list may lack them); a
-        # person registering gives them. Only the office phone may be skipped.
-        if field in REQUIRED and not parsed.columns[field]:
-            raise ValidationError(REQUIRED[field], field=field)
+        parsed = people.parse_field(field_, value)
+        if field_ in REQUIRED and not parsed.columns[field_]:
+            raise ValidationError(REQUIRED[field_], field=field_.value)
     except RegistryError as error:
         ctx.fail(error)
-        await _ask(ctx, field)
+        _ask(ctx, Step(field_.value))
         return
     for line in cards.notices(ctx, parsed.notices):
         ctx.send(line)
-    ctx.data[field] = value
-    if field == "mobile":
-        ctx.data["mobile_verified"] = incoming.kind == "contact"
-    await _next(ctx, field)
+    draft = ctx.draft
+    for column, normalised in parsed.columns.items():
+        if hasattr(draft, column):
+            setattr(draft, column, normalised.value if isinstance(normalised, Role) else normalised)
+    if field_ is PersonField.mobile:
+        draft.mobile_verified = ctx.answer.phone is not None
+    if field_.value not in draft.answered:
+        draft.answered.append(field_.value)
+    _next(ctx, Step(field_.value))
 
 
-async def _next(ctx: Context, after: str) -> None:
-    if ctx.data.pop("editing", False):
-        await _summary(ctx)
+def _next(ctx: Context[Draft], after: Step) -> None:
+    draft = ctx.draft
+    if draft.editing:
+        draft.editing = False
+        _summary(ctx)
         return
-    order = ("agency", *FIELDS)
-    following = order[order.index(after) + 1 :]
-    for field in following:
-        if field not in ctx.data:
-            await _ask(ctx, field)
+    order = [Step.agency, *(Step(f.value) for f in FIELDS)]
+    for step in order[order.index(after) + 1 :]:
+        if step.value not in draft.answered:
+            _ask(ctx, step)
             return
-    await _summary(ctx)
+    _summary(ctx)
 
 
-# --- summary, edit, confirm ---------------------------------------------------------------
+# --- summary, edit, confirm -------------------------------------------------------------------
 
 
-def _shown(ctx: Context, field: str) -> str:
-    value = ctx.data.get(field) or ""
-    if not value.strip():  # an optional answer left blank (a position, a mobile: "   ")
-        return "—"
-    if field == "role":
-        return ctx.say(f"role.{people.parse_field('role', value).columns['role'].value}")
-    if field == "mobile":
-        return format_phone(people.parse_field("mobile", value).columns["mobile"])
-    if field == "office_phone":
-        columns = people.parse_field("office_phone", value).columns
-        return format_phone(columns["office_phone"], columns["office_ext"])
-    if field == "email":
-        return people.parse_field("email", value).columns["email"] or "—"
-    return str(people.parse_field(field, value).columns[field])
+def _shown(ctx: Context[Draft], field_: PersonField) -> str:
+    draft = ctx.draft
+    if field_ is PersonField.role:
+        return ctx.say(f"role.{draft.role}") if draft.role else "—"
+    if field_ is PersonField.mobile:
+        return format_phone(draft.mobile) or "—"
+    if field_ is PersonField.office_phone:
+        return format_phone(draft.office_phone, draft.office_ext) or "—"
+    return getattr(draft, field_.value) or "—"
 
 
-async def _summary(ctx: Context) -> None:
-    ctx.state.step = "summary"
+def _summary(ctx: Context[Draft]) -> None:
+    ctx.goto(Step.summary)
     lines = [ctx.say("bot.register.summary")]
-    lines.append(ctx.say("bot.card.agency", value=ctx.data["agency_name"]))
-    for field in FIELDS:
-        lines.append(ctx.say(f"bot.card.{field}", value=_shown(ctx, field)))
+    lines.append(ctx.say("bot.card.agency", value=ctx.draft.agency_name))
+    for field_ in FIELDS:
+        lines.append(ctx.say(f"bot.card.{field_.value}", value=_shown(ctx, field_)))
     ctx.ask(
         "\n".join(lines),
         [
@@ -215,54 +256,61 @@ async def _summary(ctx: Context) -> None:
     )
 
 
-async def _on_summary(ctx: Context) -> None:
+def _editable(ctx: Context[Draft]) -> tuple[PersonField, ...]:
+    # A focal point registers for its own agency only.
+    own_agency_only = ctx.actor.agency_id is not None and not ctx.actor.is_staff
+    return FIELDS if own_agency_only else (PersonField.agency, *FIELDS)
+
+
+async def on_summary(ctx: Context[Draft]) -> None:
     answer = ctx.chosen()
     if answer == "ok":
         await _register(ctx)
     elif answer == "edit":
-        ctx.state.step = "edit"
-        fields = (
-            ("agency", *FIELDS) if ctx.actor.agency_id is None or ctx.actor.is_staff else FIELDS
-        )
+        ctx.goto(Step.edit)
         ctx.ask(
             ctx.say("bot.register.which_field"),
-            [Option(f, ctx.say(f"field.{f}")) for f in fields],
+            [Option(f.value, ctx.say(f"field.{f.value}")) for f in _editable(ctx)],
         )
     elif answer == "cancel":
         ctx.end()
         ctx.tell("bot.cancelled")
     else:
         ctx.tell("bot.choose_option")
-        await _summary(ctx)
+        _summary(ctx)
 
 
-async def _on_edit(ctx: Context) -> None:
-    field = ctx.chosen()
-    if field == "agency":
-        ctx.data["editing"] = True
-        ctx.state.step = "agency"
-        ctx.ask(ctx.say("bot.register.ask_agency"))
-    elif field in FIELDS:
-        ctx.data["editing"] = True
-        await _ask(ctx, field)
-    else:
+async def on_edit(ctx: Context[Draft]) -> None:
+    chosen = ctx.chosen()
+    if chosen is None or chosen not in {f.value for f in _editable(ctx)}:
         ctx.tell("bot.choose_option")
-        await _summary(ctx)
+        _summary(ctx)
+        return
+    ctx.draft.editing = True
+    _ask(ctx, Step(chosen))
 
 
-async def _register(ctx: Context) -> None:
-    data = ctx.data
+def _office_phone_text(draft: Draft) -> str | None:
+    if not draft.office_phone:
+        return None
+    return (
+        f"{draft.office_phone} ext. {draft.office_ext}" if draft.office_ext else draft.office_phone
+    )
+
+
+async def _register(ctx: Context[Draft]) -> None:
+    draft = ctx.draft
     try:
         result = await people.register_person(
             ctx.uow(),
             ctx.actor,
-            agency=data["agency_code"],
-            full_name=data["full_name"],
-            role=data["role"],
-            position=data.get("position"),
-            mobile=data.get("mobile"),
-            office_phone=data.get("office_phone") or None,
-            email=data.get("email"),
+            agency=draft.agency_code or "",
+            full_name=draft.full_name or "",
+            role=draft.role or "",
+            position=draft.position,
+            mobile=draft.mobile,
+            office_phone=_office_phone_text(draft),
+            email=draft.email,
             source="chat",
         )
     except Duplicate as duplicate:
@@ -270,17 +318,14 @@ async def _register(ctx: Context) -> None:
         return
     except ValidationError as error:
         ctx.fail(error)
-        field = error.params.get("field")
-        if field in FIELDS or field == "agency":
-            data.pop(field, None)
-            data["editing"] = True
-            if field == "agency":
-                ctx.state.step = "agency"
-                ctx.ask(ctx.say("bot.register.ask_agency"))
-            else:
-                await _ask(ctx, field)
-        else:
-            await _summary(ctx)
+        step = Step.__members__.get(str(error.params.get("field")))
+        if step is None or step in (Step.summary, Step.edit, Step.duplicate):
+            _summary(ctx)
+            return
+        if step.value in draft.answered:
+            draft.answered.remove(step.value)
+        draft.editing = True
+        _ask(ctx, step)
         return
     ctx.end()
     person = result.person
@@ -289,25 +334,27 @@ async def _register(ctx: Context) -> None:
     ctx.tell(key, person_id=person.id, name=person.full_name, agency=person.agency_name)
 
 
-async def _offer_instead(ctx: Context, duplicate: Duplicate) -> None:
+async def _offer_instead(ctx: Context[Draft], duplicate: Duplicate) -> None:
+    draft = ctx.draft
     existing_id = int(duplicate.params["person_id"])
     if duplicate.code == "person.duplicate_mobile":
         ctx.fail(duplicate)
-        ctx.data.pop("mobile", None)
-        ctx.data["editing"] = True
-        await _ask(ctx, "mobile")
+        if PersonField.mobile.value in draft.answered:
+            draft.answered.remove(PersonField.mobile.value)
+        draft.editing = True
+        _ask(ctx, Step.mobile)
         return
-    ctx.data["existing_id"] = existing_id
+    draft.existing_id = existing_id
     name = duplicate.params.get("name", "")
-    if manages_agency(ctx.actor, int(ctx.data["agency_id"])):
-        ctx.state.step = "duplicate"
+    if manages_agency(ctx.actor, int(draft.agency_id or 0)):
+        ctx.goto(Step.duplicate)
         ctx.ask(
             ctx.say("bot.register.duplicate_update", name=name, person_id=existing_id),
             [Option("update", ctx.say("bot.yes")), Option("no", ctx.say("bot.no"))],
         )
         return
-    if ctx.data.get("mobile_verified"):
-        ctx.state.step = "duplicate"
+    if draft.mobile_verified:
+        ctx.goto(Step.duplicate)
         ctx.ask(
             ctx.say("bot.register.duplicate_claim", name=name, person_id=existing_id),
             [Option("claim", ctx.say("bot.yes")), Option("no", ctx.say("bot.no"))],
@@ -317,12 +364,13 @@ async def _offer_instead(ctx: Context, duplicate: Duplicate) -> None:
     ctx.tell("bot.register.duplicate_ask_focal", name=name, person_id=existing_id)
 
 
-async def _on_duplicate(ctx: Context) -> None:
+async def on_duplicate(ctx: Context[Draft]) -> None:
     answer = ctx.chosen()
-    existing_id = int(ctx.data["existing_id"])
+    existing_id = int(ctx.draft.existing_id or 0)
     if answer == "claim":
-        mobile = parse_mobile(ctx.data["mobile"]).e164
-        await people.claim_person(ctx.uow(), ctx.actor, existing_id, verified_mobile=mobile)
+        await people.claim_person(
+            ctx.uow(), ctx.actor, existing_id, verified_mobile=ctx.draft.mobile or ""
+        )
         # The account is now that person: apply what they typed as their own update.
         ctx.profile = await accounts.open_profile(ctx.uow(), ctx.channel, ctx.user_id)
         await _apply_as_update(ctx, existing_id)
@@ -335,16 +383,41 @@ async def _on_duplicate(ctx: Context) -> None:
         ctx.ask_again()
 
 
-async def _apply_as_update(ctx: Context, person_id: int) -> None:
+def _update_value(draft: Draft, field_: PersonField) -> str | None:
+    if field_ is PersonField.office_phone:
+        return _office_phone_text(draft)
+    value = getattr(draft, field_.value)
+    return None if value is None else str(value)
+
+
+async def _apply_as_update(ctx: Context[Draft], person_id: int) -> None:
     changed: list[str] = []
-    for field in FIELDS:
-        value = ctx.data.get(field)
-        if field == "office_phone" and not value:
+    for field_ in FIELDS:
+        value = _update_value(ctx.draft, field_)
+        if field_ is PersonField.office_phone and not value:
             continue
-        result = await people.update_field(ctx.uow(), ctx.actor, person_id, field, value)
+        result = await people.update_field(ctx.uow(), ctx.actor, person_id, field_, value)
         if not any(n.code == "person.unchanged" for n in result.notices):
-            changed.append(ctx.say(f"field.{field}"))
+            changed.append(ctx.say(f"field.{field_.value}"))
     person = await people.show_person(ctx.uow(), ctx.actor, person_id)
     ctx.end()
     ctx.tell("bot.register.updated_instead", person_id=person_id, fields=", ".join(changed) or "—")
     ctx.send(cards.person_card(ctx, person))
+
+
+FLOW = Flow(
+    "register",
+    Step,
+    {
+        Step.agency: on_agency,
+        **{Step(f.value): on_field for f in FIELDS},
+        Step.summary: on_summary,
+        Step.edit: on_edit,
+        Step.duplicate: on_duplicate,
+    },
+    Draft,
+)
+DIALOG = Dialog(
+    commands=(Command("register", begin, aliases=("dangky",), needs_consent=True),),
+    flows=(FLOW,),
+)

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+from typing import Any
+
 from bot.dialogs import cards
 from bot.dialogs.context import Context
+from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Option
 from registry import catalog, directory, people
 from registry.actors import deny, may_search
@@ -12,6 +17,32 @@ from registry.errors import Ambiguous, ValidationError
 
 PAGE = 5
 MAX_QUERY = 200
+
+
+class FindStep(enum.StrEnum):
+    query = "query"  # waiting for what to search
+    page = "page"  # a page of results is shown
+
+
+class AgencyStep(enum.StrEnum):
+    query = "query"
+    pick = "pick"  # several agencies matched
+
+
+class RetireStep(enum.StrEnum):
+    confirm = "confirm"
+
+
+@dataclass
+class FindDraft:
+    query: str = ""
+    offset: int = 0
+
+
+@dataclass
+class RetireDraft:
+    person_id: int = 0
+    version: int = 0
 
 
 def _id(args: str) -> int:
@@ -23,23 +54,23 @@ def _id(args: str) -> int:
     return int(text)
 
 
-async def find(ctx: Context, args: str) -> None:
+async def find(ctx: Context[FindDraft], args: str) -> None:
     if not may_search(ctx.actor):
         raise deny("people.find")
     query = args.strip()
-    ctx.go("find", "query")
+    ctx.start(FIND, FindStep.query)
     if not query:
         ctx.ask(ctx.say("bot.find.ask"))
         return
     await _show_page(ctx, query, 0)
 
 
-async def _show_page(ctx: Context, query: str, offset: int) -> None:
+async def _show_page(ctx: Context[FindDraft], query: str, offset: int) -> None:
     if len(query) > MAX_QUERY:
         raise ValidationError("text.too_long", field="query", max=MAX_QUERY)
     result = await directory.find_people(ctx.uow(), ctx.actor, query, limit=PAGE, offset=offset)
-    ctx.data.update(query=query, offset=offset)
-    ctx.state.step = "page"
+    ctx.draft.query, ctx.draft.offset = query, offset
+    ctx.goto(FindStep.page)
     options = [Option(f"p{p.id}", f"#{p.id} {p.full_name}"[:60]) for p in result.items]
     if offset > 0:
         options.append(Option("prev", ctx.say("bot.find.prev")))
@@ -48,16 +79,20 @@ async def _show_page(ctx: Context, query: str, offset: int) -> None:
     ctx.ask(cards.find_page(ctx, query, result), options)
 
 
-async def resume_find(ctx: Context) -> None:
-    if ctx.state.step == "query" or (ctx.incoming.kind == "text" and ctx.chosen() is None):
+async def on_query(ctx: Context[FindDraft]) -> None:
+    if ctx.answer.text is None:
+        ctx.tell("bot.type_answer")
+        return
+    await _show_page(ctx, ctx.answer.text.strip(), 0)
+
+
+async def on_page(ctx: Context[FindDraft]) -> None:
+    if ctx.answer.text is not None:
         # A new query typed while a page is shown starts a new search.
-        if ctx.incoming.kind != "text":
-            ctx.tell("bot.type_answer")
-            return
-        await _show_page(ctx, ctx.incoming.text.strip(), 0)
+        await _show_page(ctx, ctx.answer.text.strip(), 0)
         return
     key = ctx.chosen() or ""
-    query, offset = str(ctx.data.get("query", "")), int(ctx.data.get("offset", 0))
+    query, offset = ctx.draft.query, ctx.draft.offset
     if key == "next":
         await _show_page(ctx, query, offset + PAGE)
     elif key == "prev":
@@ -70,16 +105,16 @@ async def resume_find(ctx: Context) -> None:
         ctx.ask_again()
 
 
-async def agency(ctx: Context, args: str) -> None:
+async def agency(ctx: Context[Any], args: str) -> None:
     reference = args.strip()
     if not reference:
-        ctx.go("agency", "query")
+        ctx.start(AGENCY, AgencyStep.query)
         ctx.ask(ctx.say("bot.agency.ask"))
         return
     await _agency(ctx, reference)
 
 
-async def _agency(ctx: Context, reference: str) -> None:
+async def _agency(ctx: Context[Any], reference: str) -> None:
     if len(reference) > MAX_QUERY:
         raise ValidationError("text.too_long", field="agency", max=MAX_QUERY)
     try:
@@ -87,56 +122,55 @@ async def _agency(ctx: Context, reference: str) -> None:
         found = await catalog.find_agency(ctx.uow(), reference)
     except Ambiguous:
         candidates = await catalog.search_agencies(ctx.uow(), reference, limit=8)
-        ctx.go("agency", "pick")
+        ctx.start(AGENCY, AgencyStep.pick)
         ctx.ask(ctx.say("bot.agency.pick"), [Option(a.code[:50], a.name) for a in candidates])
         return
     ctx.end()
     ctx.send(cards.agency_people(ctx, found, listed))
 
 
-async def resume_agency(ctx: Context) -> None:
+async def on_agency(ctx: Context[NoDraft]) -> None:
     picked = ctx.chosen()
     if picked:
         await _agency(ctx, picked)
-    elif ctx.incoming.kind == "text":
-        await _agency(ctx, ctx.incoming.text)
+    elif ctx.answer.text is not None:
+        await _agency(ctx, ctx.answer.text)
     else:
         ctx.ask_again()
 
 
-async def missing(ctx: Context, args: str) -> None:
+async def missing(ctx: Context[Any], args: str) -> None:
     kind = args.strip() or None
     agencies = await directory.missing_agencies(ctx.uow(), ctx.actor, kind=kind)
     ctx.send(cards.missing_list(ctx, agencies))
 
 
-async def stats(ctx: Context, args: str) -> None:
+async def stats(ctx: Context[Any], args: str) -> None:
     ctx.send(cards.statistics(ctx, await directory.statistics(ctx.uow(), ctx.actor)))
 
 
-async def person(ctx: Context, args: str) -> None:
+async def person(ctx: Context[Any], args: str) -> None:
     await _person(ctx, _id(args))
 
 
-async def _person(ctx: Context, person_id: int) -> None:
+async def _person(ctx: Context[Any], person_id: int) -> None:
     shown = await people.show_person(ctx.uow(), ctx.actor, person_id)
     history = await people.person_history(ctx.uow(), ctx.actor, person_id)
     ctx.send(cards.person_card(ctx, shown))
     ctx.send(ctx.say("bot.me.history") + "\n" + cards.history_lines(ctx, history, last=10))
 
 
-async def verify(ctx: Context, args: str) -> None:
+async def verify(ctx: Context[Any], args: str) -> None:
     verified = await people.verify_person(ctx.uow(), ctx.actor, _id(args))
     ctx.tell("bot.verify.done", person_id=verified.id, name=verified.full_name)
 
 
-async def retire(ctx: Context, args: str) -> None:
+async def retire(ctx: Context[RetireDraft], args: str) -> None:
     shown = await people.show_person(ctx.uow(), ctx.actor, _id(args))
     if shown.status == "retired":
         ctx.tell("bot.retire.already", person_id=shown.id)
         return
-    ctx.go("retire", "confirm")
-    ctx.data.update(person_id=shown.id, version=shown.version)
+    ctx.start(RETIRE, RetireStep.confirm, RetireDraft(shown.id, shown.version))
     ctx.ask_yes_no(
         ctx.say(
             "bot.retire.confirm", person_id=shown.id, name=shown.full_name, agency=shown.agency_name
@@ -144,10 +178,29 @@ async def retire(ctx: Context, args: str) -> None:
     )
 
 
-async def resume_retire(ctx: Context) -> None:
+async def on_retire(ctx: Context[RetireDraft]) -> None:
     if not ctx.confirmed():
         return
-    person_id, version = int(ctx.data["person_id"]), int(ctx.data["version"])
+    person_id, version = ctx.draft.person_id, ctx.draft.version
     ctx.end()
     retired = await people.retire_person(ctx.uow(), ctx.actor, person_id, expected_version=version)
     ctx.tell("bot.retire.done", person_id=retired.id, name=retired.full_name)
+
+
+FIND = Flow("find", FindStep, {FindStep.query: on_query, FindStep.page: on_page}, FindDraft)
+AGENCY = Flow(
+    "agency", AgencyStep, {AgencyStep.query: on_agency, AgencyStep.pick: on_agency}, NoDraft
+)
+RETIRE = Flow("retire", RetireStep, {RetireStep.confirm: on_retire}, RetireDraft)
+DIALOG = Dialog(
+    commands=(
+        Command("find", find, Audience.staff, aliases=("tim",)),
+        Command("agency", agency, Audience.staff),
+        Command("missing", missing, Audience.staff),
+        Command("stats", stats, Audience.staff),
+        Command("person", person, Audience.staff),
+        Command("verify", verify, Audience.staff),
+        Command("retire", retire, Audience.staff),
+    ),
+    flows=(FIND, AGENCY, RETIRE),
+)

@@ -81,10 +81,9 @@ def read_answer(incoming: Incoming, asked: Asked | None) -> Answer:
         number, _, key = (incoming.choice or "").partition(":")
         if asked is None or number != str(asked.number) or not key:
             return Answer(stale=True)
-        if key not in {o.key for o in asked.options}:
-            # Data the current question never offered (forged, or from a client gone wrong).
-            return Answer(foreign=True)
-        return Answer(option=key)
+        # Data the current question never offered (forged, or from a client gone wrong) is
+        # flagged; the step checks it like any other key and asks again.
+        return Answer(option=key, foreign=key not in {o.key for o in asked.options})
     if incoming.kind == "contact":
         return Answer(phone=incoming.contact_phone or "", own_phone=incoming.contact_is_own)
     if incoming.kind == "text":

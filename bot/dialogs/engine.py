@@ -132,9 +132,6 @@ class Dialogs:
             # (/cancel, or another command that asks nothing): nothing changes.
             ctx.tell("bot.question_expired")
             return
-        if ctx.answer.foreign:
-            ctx.ask_again()
-            return
         if incoming.kind == "file":
             # A list sent by an agency: whatever was going on, it is now an import.
             await _guarded(ctx, files.receive)

@@ -18,7 +18,6 @@ from registry.errors import ValidationError
 from registry.roster.export import parse_format
 from registry.roster.importer import ImportResult, import_roster
 from registry.roster.reader import megabytes
-from registry.settings import get_settings
 
 FORMATS = ("xlsx", "csv", "vcf")
 
@@ -78,7 +77,7 @@ async def ask_for_file(ctx: Context[Any], args: str) -> None:
     """/import: how to send a list. Channels that cannot receive files add an upload link."""
     if not may_import(ctx.actor):
         raise deny("people.import")
-    limit = megabytes(get_settings().import_max_bytes)
+    limit = megabytes(ctx.settings.import_max_bytes)
     ctx.replies.append(Reply(ctx.say("bot.import.send_file", max=limit), upload=True))
 
 
@@ -86,7 +85,7 @@ async def receive(ctx: Context[Any]) -> None:
     """A file came in: run the import as a dry run, show what it would do, ask to confirm."""
     incoming = ctx.incoming
     name = (incoming.file_name or "file")[:255]
-    limit = get_settings().import_max_bytes
+    limit = ctx.settings.import_max_bytes
     if incoming.file_content is None or len(incoming.file_content) > limit:
         size = incoming.file_size or len(incoming.file_content or b"")
         raise ValidationError("import.too_large", size=megabytes(size), max=megabytes(limit))

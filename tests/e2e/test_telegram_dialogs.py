@@ -516,16 +516,16 @@ async def test_me_then_update_with_a_confirmation(
     asked = await an.press("Điện thoại di động")
     assert asked == "Nhập Điện thoại di động mới:" and asked.messages[0].asks_contact
     confirm = await an.say("0127 123 4567")
-    assert confirm == "Đổi Điện thoại di động thành “0127 123 4567”?"
+    # The old 11-digit number is converted when it is typed: the person confirms the new one.
+    assert confirm.texts == [
+        "Điện thoại di động: số cũ 01271234567 đã được chuyển sang số mới 0811 234 567 "
+        "(đổi đầu số 11 chữ số năm 2018).",
+        "Đổi Điện thoại di động thành “0811 234 567”?",
+    ]
     assert confirm.labels == ["Đồng ý", "Không"]
     assert (await stored(database, 1)).mobile == "+84912345678"  # not before the answer
     done = await an.press("Đồng ý")
-    assert done.texts == [
-        "Đã cập nhật Điện thoại di động.",
-        "Điện thoại di động: số cũ 01271234567 đã được chuyển sang số mới 0811 234 567 "
-        "(đổi đầu số 11 chữ số năm 2018).",
-        card(mobile="0811 234 567"),
-    ]
+    assert done.texts == ["Đã cập nhật Điện thoại di động.", card(mobile="0811 234 567")]
     record = await stored(database, 1)
     assert (record.mobile, record.version) == ("+84811234567", 2)
 

@@ -14,7 +14,10 @@ import dataclasses
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import TypeAdapter
 
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
@@ -72,12 +75,21 @@ class Flow(Generic[DraftT]):
         except ValueError:
             return None
 
+    @cached_property
+    def _adapter(self) -> TypeAdapter[DraftT]:
+        return TypeAdapter(self.draft)
+
     def new_draft(self, stored: Mapping[str, Any] | None) -> DraftT:
-        """The draft as it was stored; fields it no longer has are dropped, missing ones take
-        their defaults (a dialog begun before an upgrade goes on with what still fits)."""
+        """The draft as it was stored, checked against its declared types.
+
+        Fields it no longer has are dropped and missing ones take their defaults, so a dialog
+        begun before an upgrade goes on with what still fits; a value of the wrong type raises
+        ``ValueError`` (the engine then ends that dialog quietly).
+        """
         known = {f.name for f in dataclasses.fields(self.draft)}  # type: ignore[arg-type]
-        values = {k: v for k, v in (stored or {}).items() if k in known}
-        return self.draft(**values)
+        given = stored if isinstance(stored, Mapping) else {}
+        values = {k: v for k, v in given.items() if k in known}
+        return self._adapter.validate_python(values)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogs import cards
+from bot.dialogs import cards, fields
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import people
 from registry.errors import Conflict, RegistryError, ValidationError
-from registry.models import PersonField, Role
-from registry.validation import format_phone
+from registry.models import PersonField
 
 
 class UpdateStep(enum.StrEnum):
@@ -113,46 +112,15 @@ def _ask_value(ctx: Context[UpdateDraft]) -> None:
     ctx.goto(UpdateStep.value)
     question = ctx.say("bot.update.new_value", field=ctx.say(f"field.{field_.value}"))
     if field_ is PersonField.role:
-        ctx.ask(question, [Option(r.value, ctx.say(f"role.{r.value}")) for r in Role])
+        ctx.ask(question, fields.role_options(ctx))
         return
     own_mobile = field_ is PersonField.mobile and ctx.actor.person_id == ctx.draft.person_id
     ctx.ask(question, contact=own_mobile)
 
 
-def _typed(ctx: Context[UpdateDraft], field_: PersonField) -> str | None:
-    answer = ctx.answer
-    if field_ is PersonField.role and answer.option is not None:
-        return answer.option
-    if field_ is PersonField.mobile and answer.phone is not None:
-        if not answer.own_phone:
-            ctx.tell("bot.register.contact_not_own")
-            _ask_value(ctx)
-            return None
-        return answer.phone
-    if answer.text is not None:
-        return answer.text
-    ctx.tell("bot.type_answer")
-    _ask_value(ctx)
-    return None
-
-
-def _normalised(field_: PersonField, columns: dict[str, Any]) -> tuple[str, str]:
-    """The parsed value as the update will write it, and as the person reads it."""
-    if field_ is PersonField.office_phone:
-        number, extension = columns["office_phone"], columns["office_ext"]
-        value = f"{number} ext. {extension}" if number and extension else number or ""
-        return value, format_phone(number, extension) if number else ""
-    value = columns[field_.value]
-    if isinstance(value, Role):
-        return value.value, value.value
-    if field_ is PersonField.mobile:
-        return value or "", format_phone(value) if value else ""
-    return value or "", value or ""
-
-
 async def on_value(ctx: Context[UpdateDraft]) -> None:
     field_ = PersonField(ctx.draft.field)
-    typed = _typed(ctx, field_)
+    typed = fields.typed_value(ctx, field_, lambda: _ask_value(ctx))
     if typed is None:
         return
     if field_ is PersonField.agency:
@@ -165,12 +133,11 @@ async def on_value(ctx: Context[UpdateDraft]) -> None:
             ctx.fail(error)
             _ask_value(ctx)
             return
-        value, shown = _normalised(field_, parsed.columns)
+        value = fields.stored_text(field_, parsed.columns)
+        shown = fields.shown(ctx, field_, parsed.columns)
         # Said now (an old mobile converted): the person confirms the number that will be kept.
         for line in cards.notices(ctx, parsed.notices):
             ctx.send(line)
-    if field_ is PersonField.role and shown:
-        shown = ctx.say(f"role.{shown}")
     ctx.draft.value, ctx.draft.shown = value, shown
     ctx.goto(UpdateStep.confirm)
     key = "bot.update.confirm" if shown else "bot.update.confirm_clear"

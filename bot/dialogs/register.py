@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from bot.dialogs import cards
+from bot.dialogs import cards, fields
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
@@ -20,7 +20,6 @@ from registry import accounts, catalog, people
 from registry.actors import manages_agency
 from registry.errors import Duplicate, RegistryError, ValidationError
 from registry.models import PersonField, Role
-from registry.validation import format_phone
 
 # What a person is asked, in this order, after the agency.
 FIELDS: tuple[PersonField, ...] = PersonField.own()
@@ -145,10 +144,7 @@ def _ask(ctx: Context[Draft], step: Step) -> None:
     if step is Step.agency:
         ctx.ask(ctx.say("bot.register.ask_agency"))
     elif step is Step.role:
-        ctx.ask(
-            ctx.say("bot.register.ask_role"),
-            [Option(role.value, ctx.say(f"role.{role.value}")) for role in Role],
-        )
+        ctx.ask(ctx.say("bot.register.ask_role"), fields.role_options(ctx))
     elif step is Step.mobile:
         own = ctx.draft.for_self
         ctx.ask(
@@ -156,39 +152,16 @@ def _ask(ctx: Context[Draft], step: Step) -> None:
             contact=own,
         )
     elif step is Step.office_phone:
-        ctx.ask(
-            ctx.say("bot.register.ask_office_phone"), [Option("skip", ctx.say("bot.register.skip"))]
-        )
+        skip = Option(fields.SKIP, ctx.say("bot.register.skip"))
+        ctx.ask(ctx.say("bot.register.ask_office_phone"), [skip])
     else:
         ctx.ask(ctx.say(f"bot.register.ask_{step.value}"))
-
-
-def _typed(ctx: Context[Draft], field_: PersonField) -> str | None:
-    """The answer to a field's question as text to validate; None (and the question again)
-    when the answer is not of a kind that question takes."""
-    answer = ctx.answer
-    if field_ is PersonField.role and answer.option is not None:
-        return answer.option
-    if field_ is PersonField.office_phone and answer.option == "skip":
-        return ""
-    if field_ is PersonField.mobile and answer.phone is not None:
-        if not answer.own_phone:
-            ctx.tell("bot.register.contact_not_own")
-            _ask(ctx, Step(field_.value))
-            return None
-        return answer.phone
-    if answer.text is not None:
-        return answer.text
-    with_options = field_ in (PersonField.role, PersonField.office_phone)
-    ctx.tell("bot.choose_option" if with_options else "bot.type_answer")
-    _ask(ctx, Step(field_.value))
-    return None
 
 
 async def on_field(ctx: Context[Draft]) -> None:
     assert ctx.step is not None
     field_ = PersonField(ctx.step.value)
-    value = _typed(ctx, field_)
+    value = fields.typed_value(ctx, field_, lambda: _ask(ctx, Step(field_.value)))
     if value is None:
         return
     try:
@@ -229,23 +202,13 @@ def _next(ctx: Context[Draft], after: Step) -> None:
 # --- summary, edit, confirm -------------------------------------------------------------------
 
 
-def _shown(ctx: Context[Draft], field_: PersonField) -> str:
-    draft = ctx.draft
-    if field_ is PersonField.role:
-        return ctx.say(f"role.{draft.role}") if draft.role else "—"
-    if field_ is PersonField.mobile:
-        return format_phone(draft.mobile) or "—"
-    if field_ is PersonField.office_phone:
-        return format_phone(draft.office_phone, draft.office_ext) or "—"
-    return getattr(draft, field_.value) or "—"
-
-
 def _summary(ctx: Context[Draft]) -> None:
     ctx.goto(Step.summary)
     lines = [ctx.say("bot.register.summary")]
     lines.append(ctx.say("bot.card.agency", value=ctx.draft.agency_name))
     for field_ in FIELDS:
-        lines.append(ctx.say(f"bot.card.{field_.value}", value=_shown(ctx, field_)))
+        value = fields.shown(ctx, field_, vars(ctx.draft)) or "—"
+        lines.append(ctx.say(f"bot.card.{field_.value}", value=value))
     ctx.ask(
         "\n".join(lines),
         [
@@ -290,14 +253,6 @@ async def on_edit(ctx: Context[Draft]) -> None:
     _ask(ctx, Step(chosen))
 
 
-def _office_phone_text(draft: Draft) -> str | None:
-    if not draft.office_phone:
-        return None
-    return (
-        f"{draft.office_phone} ext. {draft.office_ext}" if draft.office_ext else draft.office_phone
-    )
-
-
 async def _register(ctx: Context[Draft]) -> None:
     draft = ctx.draft
     try:
@@ -309,7 +264,7 @@ async def _register(ctx: Context[Draft]) -> None:
             role=draft.role or "",
             position=draft.position,
             mobile=draft.mobile,
-            office_phone=_office_phone_text(draft),
+            office_phone=fields.office_phone_text(draft.office_phone, draft.office_ext),
             email=draft.email,
             source="chat",
         )
@@ -383,17 +338,10 @@ async def on_duplicate(ctx: Context[Draft]) -> None:
         ctx.ask_again()
 
 
-def _update_value(draft: Draft, field_: PersonField) -> str | None:
-    if field_ is PersonField.office_phone:
-        return _office_phone_text(draft)
-    value = getattr(draft, field_.value)
-    return None if value is None else str(value)
-
-
 async def _apply_as_update(ctx: Context[Draft], person_id: int) -> None:
     changed: list[str] = []
     for field_ in FIELDS:
-        value = _update_value(ctx.draft, field_)
+        value = fields.stored_text(field_, vars(ctx.draft))
         if field_ is PersonField.office_phone and not value:
             continue
         result = await people.update_field(ctx.uow(), ctx.actor, person_id, field_, value)

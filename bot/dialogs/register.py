@@ -33,17 +33,13 @@ REQUIRED = {
 MAX_AGENCY_QUERY = 200
 
 
-class Step(enum.StrEnum):
-    agency = "agency"
-    full_name = "full_name"
-    position = "position"
-    role = "role"
-    mobile = "mobile"
-    office_phone = "office_phone"
-    email = "email"
-    summary = "summary"
-    edit = "edit"
-    duplicate = "duplicate"
+# The steps: the agency, then one per field in PersonField's order, then the summary (where a
+# field can be picked to edit) and the offer to update a record that turned out to exist.
+Step = enum.StrEnum(  # type: ignore[misc]
+    "Step",
+    [(f.name, f.value) for f in (PersonField.agency, *FIELDS)]
+    + [("summary", "summary"), ("edit", "edit"), ("duplicate", "duplicate")],
+)
 
 
 @dataclass

@@ -50,6 +50,7 @@ from registry.uow import Database
 GOAL_RATIO = 1.5
 GOAL_MEMORY_MB = 200
 ACTOR = Actor.system("bench")
+ORGANISATION = "CỤC BÁO CHÍ"
 
 
 # --- the database -------------------------------------------------------------------------
@@ -106,7 +107,14 @@ async def export_child(url: str, output: Path) -> dict[str, Any]:
     try:
         start = time.perf_counter()
         with output.open("wb") as target:
-            result, _ = await export_to(database, ACTOR, target, format="xlsx", language="vi")
+            result, _ = await export_to(
+                database.uow(),
+                ACTOR,
+                target,
+                format="xlsx",
+                language="vi",
+                organisation=ORGANISATION,
+            )
         seconds = time.perf_counter() - start
     finally:
         await database.dispose()

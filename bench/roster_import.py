@@ -13,9 +13,9 @@ backend (SQLite in a temporary file; PostgreSQL in a scratch database created on
 
 - ``baseline``: reading the same file with no validation and no writes: a bare openpyxl
   read-only loop (or ``csv.reader``) over every row, the cells turned into text;
-- ``reader``: :func:`registry.roster.reader.read_roster` alone (header search, merged cells,
+- ``reader``: :func:`registry.roster.intake.reader.read_list` alone (header search, merged cells,
   row limit), still no validation and no writes;
-- ``import``: :func:`registry.roster.importer.import_roster` into a fresh database holding the
+- ``import``: :func:`registry.roster.intake.importer.import_roster` into a fresh database holding the
   2025 catalog, every row created through ``register_person`` with its ChangeLog;
 - ``reimport``: the same file again: every row matched and found unchanged, nothing written.
 
@@ -53,8 +53,8 @@ from registry import catalog
 from registry.actors import Actor
 from registry.db import upgrade
 from registry.models import Agency, Person
-from registry.roster.importer import Outcome, import_roster
-from registry.roster.reader import Limits, read_roster
+from registry.roster.intake.importer import Outcome, import_roster
+from registry.roster.intake.reader import Limits, read_list
 from registry.uow import Database
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -231,7 +231,11 @@ async def run_backend(
     try:
         start = time.perf_counter()
         imported = await import_roster(
-            database, actor, data, limits=limits, progress=progress_printer(f"{backend} import")
+            database.uow(),
+            actor,
+            data,
+            limits=limits,
+            progress=progress_printer(f"{backend} import"),
         )
         import_s = time.perf_counter() - start
         counts = imported.counts
@@ -244,7 +248,7 @@ async def run_backend(
         if reimport:
             start = time.perf_counter()
             result = await import_roster(
-                database,
+                database.uow(),
                 actor,
                 data,
                 limits=limits,
@@ -302,7 +306,7 @@ async def main(args: argparse.Namespace) -> None:
             max_uncompressed=1024 * 1024 * 1024,
         )
         baseline_s, _ = min(timed(lambda: baseline_read(data, args.format)) for _ in range(2))
-        reader_s, _ = min(timed(lambda: read_roster(data, limits)) for _ in range(2))
+        reader_s, _ = min(timed(lambda: read_list(data, limits)) for _ in range(2))
         results: list[Figures] = []
         if "sqlite" in args.backends:
             url = f"sqlite+aiosqlite:///{directory}/bench.db"
@@ -322,7 +326,7 @@ def report(rows: int, baseline_s: float, reader_s: float, results: Sequence[Figu
     print()
     print(f"baseline (bare read, no validation, no writes): {baseline_s:8.2f} s  "
           f"{rows / baseline_s:10,.0f} rows/s")  # fmt: skip
-    print(f"reader   (read_roster, no validation/writes):   {reader_s:8.2f} s  "
+    print(f"reader   (read_list, no validation/writes):     {reader_s:8.2f} s  "
           f"{rows / reader_s:10,.0f} rows/s  x{reader_s / baseline_s:.2f} baseline")  # fmt: skip
     for figures in results:
         counts = ", ".join(f"{o.value} {n:,}" for o, n in figures.imported.items() if n)

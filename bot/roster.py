@@ -1,8 +1,10 @@
 """Roster files for people: the export and the blank template, worded from the text catalogs.
 
 Shared by the CLI (``spokes export``, ``spokes template``) and the bot (/export, /template):
-given a database, who asks, the format, the filters and a language, these return the file's
-bytes and a file name (or write into a stream the caller owns, for large exports on disk).
+given a unit of work, who asks, the format, the filters, a language and the organisation to
+print (configuration, read by the entry point), these return the file's bytes and a file name
+(or write into a stream the caller owns, for large exports on disk). They run in the unit of
+work as the caller hands it over: one of its own for the CLI, the update's in a chat.
 """
 
 from __future__ import annotations
@@ -15,22 +17,21 @@ from typing import BinaryIO
 from bot.clock import local_date, today
 from bot.texts import language_of, t
 from registry.actors import Actor
-from registry.models import AgencyKind, Role, Status
-from registry.roster.columns import COLUMNS
-from registry.roster.export import ExportResult, Progress, export_roster, parse_format
-from registry.roster.labels import RosterLabels, TemplateLabels
-from registry.roster.rows import SECTIONS
-from registry.roster.template import (
-    TEMPLATE_COLUMNS,
-    TemplateResult,
-    write_template,
-)
-from registry.settings import get_settings
-from registry.uow import Database
+from registry.models import AgencyKind, PersonField, Role, Status
+from registry.roster.export.columns import COLUMNS, TEMPLATE_COLUMNS
+from registry.roster.export.exporter import ExportResult, Progress, export_roster, parse_format
+from registry.roster.export.labels import RosterLabels, TemplateLabels
+from registry.roster.export.selection import SECTIONS
+from registry.roster.export.template import TemplateResult, write_template
+from registry.uow import UnitOfWork
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUMMARY_HEADERS = ("kind", "agencies", "answered", "missing", "people", "role", "status", "count")
-EXAMPLE_FIELDS = ("full_name", "position", "mobile", "office_phone", "email")
+# The example row's own values (its agency and role are the catalog's): what a person gives
+# about themselves, but the role.
+EXAMPLE_FIELDS: tuple[str, ...] = tuple(
+    f.value for f in PersonField.own() if f is not PersonField.role
+)
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,13 @@ def roster_labels(language: str, *, on: date) -> RosterLabels:
     )
 
 
-def template_labels(language: str) -> TemplateLabels:
+def template_labels(language: str, *, organisation: str) -> TemplateLabels:
     lang = language_of(language)
 
     def say(key: str, **params: object) -> str:
         return t(lang, key, **params)
 
-    instructions = say("roster.template.instructions", organisation=get_settings().organisation)
+    instructions = say("roster.template.instructions", organisation=organisation)
     return TemplateLabels(
         title=say("roster.export.title"),
         agency_line=lambda agency: say("roster.export.agency_line", agency=agency),
@@ -130,12 +131,13 @@ def template_file_name(language: str, result: TemplateResult) -> str:
 
 
 async def export_to(
-    database: Database,
+    uow: UnitOfWork,
     actor: Actor,
     target: BinaryIO,
     *,
     format: str,
     language: str,
+    organisation: str,
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
@@ -146,11 +148,12 @@ async def export_to(
     parse_format(format)  # a wrong format is refused before anything else
     on = on or today()
     result = await export_roster(
-        database.uow(),
+        uow,
         actor,
         target,
         format=format,
         labels=roster_labels(language, on=on),
+        organisation=organisation,
         agency=agency,
         kind=kind,
         status=status,
@@ -161,11 +164,12 @@ async def export_to(
 
 
 async def export_file(
-    database: Database,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     format: str,
     language: str,
+    organisation: str,
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
@@ -175,11 +179,12 @@ async def export_file(
     """The roster as bytes and a file name (what the bot sends as a document)."""
     buffer = io.BytesIO()
     result, name = await export_to(
-        database,
+        uow,
         actor,
         buffer,
         format=format,
         language=language,
+        organisation=organisation,
         agency=agency,
         kind=kind,
         status=status,
@@ -190,19 +195,25 @@ async def export_file(
 
 
 async def template_to(
-    database: Database, target: BinaryIO, *, language: str = "vi", agency: str | None = None
+    uow: UnitOfWork,
+    target: BinaryIO,
+    *,
+    language: str,
+    organisation: str,
+    agency: str | None = None,
 ) -> tuple[TemplateResult, str]:
     """Write the blank template into ``target``; returns what was written and its file name."""
-    result = await write_template(
-        database.uow(), target, labels=template_labels(language), agency=agency, on=today()
-    )
+    labels = template_labels(language, organisation=organisation)
+    result = await write_template(uow, target, labels=labels, agency=agency, on=today())
     return result, template_file_name(language, result)
 
 
 async def template_file(
-    database: Database, *, language: str = "vi", agency: str | None = None
+    uow: UnitOfWork, *, language: str, organisation: str, agency: str | None = None
 ) -> RosterFile:
     """The blank template as bytes and a file name."""
     buffer = io.BytesIO()
-    _, name = await template_to(database, buffer, language=language, agency=agency)
+    _, name = await template_to(
+        uow, buffer, language=language, organisation=organisation, agency=agency
+    )
     return RosterFile(buffer.getvalue(), name, XLSX_MEDIA_TYPE, 0, 0)

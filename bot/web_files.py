@@ -21,15 +21,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bot import roster
+from bot.import_report import report_xlsx, summary_lines
 from bot.links import LinkRefused, Links
-from bot.roster_report import report_xlsx, summary_lines
 from bot.texts import error_text, language_of, t
 from registry import accounts, shared_files
 from registry.actors import Actor
 from registry.errors import RegistryError, ValidationError
-from registry.roster.importer import import_roster
-from registry.roster.reader import megabytes
-from registry.settings import get_settings
+from registry.roster.intake.importer import import_roster
+from registry.roster.intake.reader import Limits, megabytes
+from registry.settings import Settings
 from registry.shared_files import Owner, Shared
 from registry.uow import Database
 
@@ -95,13 +95,19 @@ def _content_disposition(name: str) -> str:
 
 
 class FilePages:
-    """The routes; ``notify`` (optional) tells the chat what an upload did."""
+    """The routes; ``notify`` (optional) tells the chat what an upload did.
 
-    def __init__(self, database: Database, links: Links, notify: Notify | None = None) -> None:
+    ``settings`` give the language of pages for no one in particular and the import's limits.
+    """
+
+    def __init__(
+        self, database: Database, links: Links, settings: Settings, notify: Notify | None = None
+    ) -> None:
         self.database = database
         self.links = links
         self.notify = notify
-        self.language = language_of(get_settings().default_language)
+        self.language = language_of(settings.default_language)
+        self.limits = Limits.from_settings(settings)
 
     def routes(self) -> list[Route]:
         return [
@@ -138,7 +144,7 @@ class FilePages:
     def _form(self, shared: Shared, token: str, *, error: str | None = None) -> HTMLResponse:
         language = shared.owner.language
         say = _sayer(language)
-        limit = megabytes(get_settings().import_max_bytes)
+        limit = megabytes(self.limits.max_bytes)
         body = (f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "") + (
             f"<p>{html.escape(say('web.upload.intro', max=limit))}</p>"
             f'<form method="post" action="/upload/{html.escape(token)}" '
@@ -159,9 +165,11 @@ class FilePages:
             return _refused(self.language, refused)
         language = shared.owner.language
         try:
-            name, content = await _received_file(request)
+            name, content = await _received_file(request, self.limits.max_bytes)
             actor = await self._actor(shared.owner)
-            result = await import_roster(self.database, actor, content, dry_run=True)
+            result = await import_roster(
+                self.database.uow(), actor, content, dry_run=True, limits=self.limits
+            )
         except RegistryError as error:
             return self._form(shared, token, error=error_text(language, error))
         say = _sayer(language)
@@ -193,7 +201,9 @@ class FilePages:
         name = held.file_name or "file"
         try:
             actor = await self._actor(shared.owner)
-            result = await import_roster(self.database, actor, held.content, dry_run=False)
+            result = await import_roster(
+                self.database.uow(), actor, held.content, dry_run=False, limits=self.limits
+            )
         except RegistryError as error:
             # Nothing was written: the list goes back into its slot, to be tried again.
             await shared_files.release_upload(self.database.uow(), shared.id, name, held.content)
@@ -243,9 +253,9 @@ def _again(token: str, say: Callable[..., str]) -> str:
     )
 
 
-async def _received_file(request: Request) -> tuple[str, bytes]:
-    """The one file of the form, within the import's size limit; a clear error otherwise."""
-    limit = get_settings().import_max_bytes
+async def _received_file(request: Request, limit: int) -> tuple[str, bytes]:
+    """The one file of the form, within the import's size limit (``limit`` bytes); a clear
+    error otherwise."""
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise ValidationError("web.no_file")

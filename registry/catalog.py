@@ -127,14 +127,7 @@ async def load_edition(uow: UnitOfWork, actor: Actor, edition: str) -> LoadResul
                 session.add(agency)
                 await session.flush()
                 existing[row.code] = agency
-                changelog.record(
-                    session,
-                    actor,
-                    entity="agency",
-                    entity_id=agency.id,
-                    action="create",
-                    new=f"{row.code} {row.name}",
-                )
+                changelog.agency_created(session, actor, agency)
                 created += 1
                 continue
             changes = {
@@ -300,6 +293,28 @@ async def resolve_agency(
     raise NotFound("agency.not_found", reference=reference)
 
 
+async def current_agency(
+    session: AsyncSession, reference: str, *, on: date | None = None
+) -> Agency:
+    """The agency a person or a file names, which must still exist on ``on`` (today).
+
+    Written loosely as :func:`resolve_agency` takes it; an agency merged away is refused with
+    ``agency.merged`` (on the field ``agency``), naming its successor, so that the person can
+    write that one instead.
+    """
+    on = on or date.today()
+    agency = await resolve_agency(session, reference, on=on)
+    if not agency.is_current(on):
+        successor = await session.get(Agency, agency.successor_id) if agency.successor_id else None
+        raise ValidationError(
+            "agency.merged",
+            agency=agency.name,
+            successor=successor.name if successor else "",
+            field="agency",
+        )
+    return agency
+
+
 async def search_agencies(
     uow: UnitOfWork, reference: str, *, limit: int = 8, on: date | None = None
 ) -> list[AgencyView]:
@@ -420,14 +435,7 @@ async def add_agency(
         )
         session.add(agency)
         await uow.flush()
-        changelog.record(
-            session,
-            actor,
-            entity="agency",
-            entity_id=agency.id,
-            action="create",
-            new=f"{clean_code} {clean_name}",
-        )
+        changelog.agency_created(session, actor, agency)
         await uow.commit()
         return AgencyView.of(agency, parent=parent_agency)
 

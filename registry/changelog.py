@@ -1,4 +1,9 @@
-"""Writing the audit trail. Always called inside the transaction of the change it records."""
+"""Writing the audit trail. Always called inside the transaction of the change it records.
+
+:func:`record` writes one entry; the creation of a person or an agency, which every path that
+creates one writes the same way, has its own function, so that the history of a record reads
+the same whoever made it (a chat, an import, the CLI).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from enum import Enum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.actors import Actor
-from registry.models import ChangeLog
+from registry.models import Agency, ChangeLog, Person, PersonField
 
 
 def _text(value: object) -> str | None:
@@ -42,4 +47,49 @@ def record(
             old_value=_text(old),
             new_value=_text(new),
         )
+    )
+
+
+def logged_value(person: Person, field: PersonField) -> object:
+    """A person's field as the change log keeps it: an office phone with its extension
+    (``+842438221234;ext=101``); the agency is logged by its code, which the caller knows."""
+    if field is PersonField.office_phone and person.office_phone and person.office_ext:
+        return f"{person.office_phone};ext={person.office_ext}"
+    return getattr(person, field.value)
+
+
+def person_created(session: AsyncSession, actor: Actor, person: Person, agency: Agency) -> None:
+    """A new person: one entry for the agency (its code), one for each field given, in the
+    fields' order, and one for the status they start with. ``person`` must have its id."""
+
+    def created(field: str, value: object) -> None:
+        record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action="create",
+            field=field,
+            new=value,
+        )
+
+    created(PersonField.agency.value, agency.code)
+    for field in PersonField:
+        if field is PersonField.agency:
+            continue
+        value = logged_value(person, field)
+        if value is not None:
+            created(field.value, value)
+    created("status", person.status)
+
+
+def agency_created(session: AsyncSession, actor: Actor, agency: Agency) -> None:
+    """A new agency, loaded from an official list or added by an admin. It must have its id."""
+    record(
+        session,
+        actor,
+        entity="agency",
+        entity_id=agency.id,
+        action="create",
+        new=f"{agency.code} {agency.name}",
     )

@@ -8,7 +8,6 @@ transaction, and returns plain views.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
 from registry.actors import Actor, deny, manages_agency, require_person_access
-from registry.catalog import resolve_agency
+from registry.catalog import current_agency
 from registry.errors import Conflict, Duplicate, NotFound, ValidationError
 from registry.models import (
     Account,
@@ -25,6 +24,7 @@ from registry.models import (
     ChangeLog,
     NameWord,
     Person,
+    PersonField,
     Role,
     Source,
     Status,
@@ -41,18 +41,10 @@ from registry.validation import (
 )
 from registry.views import ChangeView, Notice, PersonResult, PersonView
 
-EDITABLE_FIELDS = (
-    "full_name",
-    "position",
-    "role",
-    "mobile",
-    "office_phone",
-    "email",
-    "note",
-    "agency",
-)
+# What ``update_field`` changes, by name: every field of a person, in their order.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f.value for f in PersonField)
 ROLE_ORDER = tuple(Role)
-_CONTACTS = ("mobile", "office_phone", "email")
+_CONTACTS: tuple[str, ...] = tuple(f.value for f in PersonField.contacts())
 
 
 @dataclass(frozen=True)
@@ -127,19 +119,6 @@ async def _index_name(session: AsyncSession, person: Person) -> None:
     session.add_all(NameWord(person_id=person.id, key=key) for key in name_words(person.name_key))
 
 
-async def _current_agency(session: AsyncSession, reference: str) -> Agency:
-    agency = await resolve_agency(session, reference)
-    if not agency.is_current(date.today()):
-        successor = await session.get(Agency, agency.successor_id) if agency.successor_id else None
-        raise ValidationError(
-            "agency.merged",
-            agency=agency.name,
-            successor=successor.name if successor else "",
-            field="agency",
-        )
-    return agency
-
-
 async def _check_duplicates(
     session: AsyncSession,
     *,
@@ -191,28 +170,29 @@ async def register_person(
 ) -> PersonResult:
     """Add a member. A member registers themselves (pending, linked to their account); a focal
     point registers people of its agency and staff anyone (verified)."""
-    parsed = [
-        parse_field(field, value)
-        for field, value in (
-            ("full_name", full_name),
-            ("role", role),
-            ("position", position),
-            ("mobile", mobile),
-            ("office_phone", office_phone),
-            ("email", email),
-            ("note", note),
-        )
-    ]
+    given = {
+        PersonField.full_name: full_name,
+        PersonField.position: position,
+        PersonField.role: role,
+        PersonField.mobile: mobile,
+        PersonField.office_phone: office_phone,
+        PersonField.email: email,
+        PersonField.note: note,
+    }
     columns: dict[str, Any] = {}
     notices: list[Notice] = []
-    for item in parsed:
+    # In the fields' order, so that the first error and the notices come as they are asked.
+    for field in PersonField:
+        if field is PersonField.agency:
+            continue
+        item = parse_field(field.value, given[field])
         columns.update(item.columns)
         notices.extend(item.notices)
-    if not (columns["mobile"] or columns["office_phone"] or columns["email"]):
+    if not any(columns[name] for name in _CONTACTS):
         raise ValidationError("person.no_contact", field="mobile")
     async with uow:
         session = uow.session
-        target = await _current_agency(session, agency)
+        target = await current_agency(session, agency)
         registers_self = not manages_agency(actor, target.id)
         if registers_self:
             if actor.role is not AccountRole.member or actor.account_id is None:
@@ -235,36 +215,7 @@ async def register_person(
         session.add(person)
         await uow.flush()
         await _index_name(session, person)
-        changelog.record(
-            session,
-            actor,
-            entity="person",
-            entity_id=person.id,
-            action="create",
-            field="agency",
-            new=target.code,
-        )
-        for field in ("full_name", "position", "role", "mobile", "office_phone", "email", "note"):
-            value = _display_value(person, field)
-            if value is not None:
-                changelog.record(
-                    session,
-                    actor,
-                    entity="person",
-                    entity_id=person.id,
-                    action="create",
-                    field=field,
-                    new=value,
-                )
-        changelog.record(
-            session,
-            actor,
-            entity="person",
-            entity_id=person.id,
-            action="create",
-            field="status",
-            new=person.status,
-        )
+        changelog.person_created(session, actor, person, target)
         if registers_self:
             await _link_account(session, actor, person)
         await uow.commit()
@@ -286,12 +237,6 @@ async def _link_account(session: AsyncSession, actor: Actor, person: Person) -> 
         field="person",
         new=person.id,
     )
-
-
-def _display_value(person: Person, field: str) -> Any:
-    if field == "office_phone" and person.office_phone and person.office_ext:
-        return f"{person.office_phone};ext={person.office_ext}"
-    return getattr(person, field)
 
 
 async def _person_and_agency(session: AsyncSession, person_id: int) -> tuple[Person, Agency] | None:
@@ -343,7 +288,7 @@ async def update_field(
         _check_version(person, expected_version)
         notices: list[Notice] = []
         if field == "agency":
-            new_agency = await _current_agency(session, value or "")
+            new_agency = await current_agency(session, value or "")
             if not manages_agency(actor, new_agency.id) or not manages_agency(actor, agency.id):
                 raise deny("people.move")
             columns: dict[str, Any] = {"agency_id": new_agency.id}
@@ -365,10 +310,13 @@ async def update_field(
             mobile=columns.get("mobile", person.mobile),
             skip=person.id,
         )
-        old_display = agency.code if field == "agency" else _display_value(person, field)
+        logged = PersonField(field)
+        old_display = agency.code if field == "agency" else changelog.logged_value(person, logged)
         for name, value_ in columns.items():
             setattr(person, name, value_)
-        new_display = new_agency.code if field == "agency" else _display_value(person, field)
+        new_display = (
+            new_agency.code if field == "agency" else changelog.logged_value(person, logged)
+        )
         changelog.record(
             session,
             actor,

@@ -103,8 +103,7 @@ class UnitOfWork:
         level = self._levels.pop()
         if self._levels:
             # Borrowed: whatever this level did not commit is undone, the owner's work stays.
-            if level is not None and level.is_active:
-                await level.rollback()
+            await self._undo(level)
             return
         try:
             await self.session.rollback()
@@ -125,6 +124,13 @@ class UnitOfWork:
             else:
                 await self.session.commit()
 
+    async def _undo(self, level: AsyncSessionTransaction | None) -> None:
+        """Roll a borrowed level's savepoint back, unless it is closed already (released by
+        ``commit`` or rolled back). A failed flush leaves its savepoint inactive but still open,
+        the session's current one: it must be rolled back before the session can go on."""
+        if level is not None and self.session.get_nested_transaction() is level:
+            await level.rollback()
+
     async def flush(self) -> None:
         """Flush pending changes, with the same error translation as :meth:`commit`."""
         async with self._translated_errors():
@@ -137,8 +143,7 @@ class UnitOfWork:
         except (StaleDataError, IntegrityError) as error:
             level = self._levels[-1] if self._levels else None
             if level is not None:
-                if level.is_active:
-                    await level.rollback()
+                await self._undo(level)
             elif not self.borrowed:
                 await self.session.rollback()
             translated = registry_error(error)

@@ -24,8 +24,9 @@ from bot.cli.runtime import err, run, say, state, tell
 from bot.roster import export_to, template_to
 from registry.actors import Actor
 from registry.errors import ValidationError
-from registry.roster.export import ExportResult, parse_format
-from registry.roster.template import TemplateResult
+from registry.roster.export.exporter import ExportResult, parse_format
+from registry.roster.export.template import TemplateResult
+from registry.settings import get_settings
 from registry.uow import Database
 
 CLI = Actor.system("cli")
@@ -155,11 +156,12 @@ def export(
                 bar.update(task, completed=done, total=total)
 
             return await export_to(
-                database,
+                database.uow(),
                 CLI,
                 target.stream,
                 format=format,
                 language=state.language,
+                organisation=get_settings().organisation,
                 agency=agency,
                 kind=kind,
                 status=status,
@@ -181,7 +183,13 @@ def template(
     """Write the blank template agencies fill in (drop-down lists, an example row)."""
 
     async def work(database: Database) -> tuple[TemplateResult, str]:
-        return await template_to(database, target.stream, language=state.language, agency=agency)
+        return await template_to(
+            database.uow(),
+            target.stream,
+            language=state.language,
+            organisation=get_settings().organisation,
+            agency=agency,
+        )
 
     with _output(output) as target:
         result, name = run(work)

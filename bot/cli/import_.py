@@ -1,8 +1,8 @@
 """``spokes import FILE``: the list an agency sent, in .xlsx or .csv, row by row.
 
 The file is read here (bounded by the size limit, so a huge file is never loaded), the import
-itself is :func:`registry.roster.importer.import_roster`, and what is printed comes from
-:mod:`bot.roster_report`. A file refused as a whole, a missing file or an unknown agency is one
+itself is :func:`registry.roster.intake.importer.import_roster` in a unit of work of its own
+(it commits as it goes), and what is printed comes from :mod:`bot.import_report`. A file refused as a whole, a missing file or an unknown agency is one
 line on stderr and exit code 1; rows with errors are part of a successful run (exit 0), listed
 in the table and in the report.
 """
@@ -19,11 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli.runtime import err, out, print_json, run, say, state, tell
-from bot.roster_report import outcome_label, problem_text, report_xlsx, row_reason
+from bot.import_report import outcome_label, problem_text, report_xlsx, row_reason
 from registry.actors import Actor
 from registry.errors import ValidationError
-from registry.roster.importer import ImportResult, Outcome, import_roster
-from registry.roster.reader import Limits, megabytes
+from registry.roster.intake.importer import ImportResult, Outcome, import_roster
+from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import get_settings
 from registry.uow import Database
 
@@ -63,7 +63,7 @@ def import_command(
 
         async def work(database: Database) -> ImportResult:
             return await import_roster(
-                database,
+                database.uow(),
                 CLI,
                 data,
                 dry_run=dry_run,
@@ -157,7 +157,7 @@ def _print(result: ImportResult, file_name: str) -> None:
         problems.add_column(say("cli.import.column_name"))
         problems.add_column(say("cli.import.column_reason"))
         for row in errors[:SHOWN_PROBLEMS]:
-            reason = " ".join(problem_text(language, result.roster, p) for p in row.problems)
+            reason = " ".join(problem_text(language, result.table, p) for p in row.problems)
             problems.add_row(str(row.row.number), row.row.get("full_name"), reason)
         out.print(problems)
         if len(errors) > SHOWN_PROBLEMS:
@@ -184,9 +184,9 @@ def _as_json(result: ImportResult) -> dict[str, object]:
     language = state.language
     return {
         "dry_run": result.dry_run,
-        "format": result.roster.format,
-        "sheet": result.roster.sheet,
-        "header_row": result.roster.header_row,
+        "format": result.table.format,
+        "sheet": result.table.sheet,
+        "header_row": result.table.header_row,
         "agency": result.agency.code if result.agency else None,
         "counts": {outcome.value: count for outcome, count in result.counts.items()},
         "rows": [

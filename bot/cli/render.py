@@ -7,12 +7,34 @@ from rich.table import Table
 from bot.cli.runtime import out, say, tell
 from bot.clock import shown
 from registry.directory import Statistics
+from registry.models import PersonField
 from registry.validation import format_phone
 from registry.views import AccountView, AgencyView, ChangeView, Notice, PersonView
+
+# The people table: the id and the name first (what a reader scans for), then the other
+# fields in their order; the note is for the card.
+_LISTED_FIELDS = (
+    PersonField.full_name,
+    *(f for f in PersonField if f not in (PersonField.full_name, PersonField.note)),
+)
 
 
 def _text(group: str, value: str | None) -> str:
     return say(f"{group}.{value}") if value else ""
+
+
+def _shown(view: PersonView, field: PersonField) -> str:
+    """One field of a person as a cell shows it: names for codes, phones in national form."""
+    if field is PersonField.agency:
+        return view.agency_name
+    if field is PersonField.role:
+        return _text("role", view.role)
+    if field is PersonField.mobile:
+        return format_phone(view.mobile)
+    if field is PersonField.office_phone:
+        return format_phone(view.office_phone, view.office_ext)
+    value = getattr(view, field.value)
+    return value or ""
 
 
 def agencies(rows: list[AgencyView]) -> None:
@@ -33,28 +55,12 @@ def agencies(rows: list[AgencyView]) -> None:
 
 def people(rows: list[PersonView], *, title: str) -> None:
     table = Table(title=title)
-    for header in (
-        "id",
-        "full_name",
-        "agency",
-        "position",
-        "role",
-        "mobile",
-        "office_phone",
-        "email",
-        "status",
-    ):
+    for header in ("id", *_LISTED_FIELDS, "status"):
         table.add_column(say(f"column.{header}"))
     for row in rows:
         table.add_row(
             str(row.id),
-            row.full_name,
-            row.agency_name,
-            row.position or "",
-            _text("role", row.role),
-            format_phone(row.mobile),
-            format_phone(row.office_phone, row.office_ext),
-            row.email or "",
+            *(_shown(row, field) for field in _LISTED_FIELDS),
             _text("status", row.status),
         )
     out.print(table)
@@ -64,15 +70,12 @@ def person(view: PersonView) -> None:
     table = Table(show_header=False, title=f"#{view.id} {view.full_name}")
     table.add_column()
     table.add_column()
+    agency = f"{view.agency_name} ({view.agency_code})"
     rows = (
-        ("agency", f"{view.agency_name} ({view.agency_code})"),
-        ("full_name", view.full_name),
-        ("position", view.position or ""),
-        ("role", _text("role", view.role)),
-        ("mobile", format_phone(view.mobile)),
-        ("office_phone", format_phone(view.office_phone, view.office_ext)),
-        ("email", view.email or ""),
-        ("note", view.note or ""),
+        *(
+            (field.value, agency if field is PersonField.agency else _shown(view, field))
+            for field in PersonField
+        ),
         ("status", _text("status", view.status)),
         ("source", _text("source", view.source)),
         ("version", str(view.version)),

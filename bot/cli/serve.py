@@ -135,7 +135,9 @@ async def poll_zalo(
     from bot.channels import zalo
 
     async with zalo_channel(settings, database) as channel:
-        app = web.create_app(database, [], _pages(database, channel.links, channel.notify))
+        app = web.create_app(
+            database, [], _pages(settings, database, channel.links, channel.notify)
+        )
         polling = asyncio.create_task(zalo.poll(channel, stop))
         serving = asyncio.create_task(web.serve(app, sock, stop))
         host, port = sock.getsockname()[:2]
@@ -186,7 +188,7 @@ async def serve_webhook(
                 log.warning("SPOKES_ZALO_WEBHOOK_URL is not set: webhook not registered")
             webhooks.append(zalo.webhook(channel, secret))
             notify = channel.notify
-        app = web.create_app(database, webhooks, _pages(database, links, notify))
+        app = web.create_app(database, webhooks, _pages(settings, database, links, notify))
         host, port = sock.getsockname()[:2]
         paths = ", ".join(hook.path for hook in webhooks)
         log.info("listening on http://%s:%s (%s, /files, /upload, /healthz)", host, port, paths)
@@ -216,10 +218,12 @@ async def zalo_channel(
             await channel.drain()
 
 
-def _pages(database: Database, links: Links, notify: Notify | None) -> list[BaseRoute]:
+def _pages(
+    settings: BotSettings, database: Database, links: Links, notify: Notify | None
+) -> list[BaseRoute]:
     from bot.web_files import FilePages
 
-    return FilePages(database, links, notify).routes()
+    return FilePages(database, links, settings, notify).routes()
 
 
 @asynccontextmanager

@@ -11,13 +11,13 @@ from bot import roster
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Document, Option, Reply
-from bot.roster_report import report_xlsx, summary_lines
+from bot.import_report import report_xlsx, summary_lines
 from registry import conversations
 from registry.actors import deny, may_import
 from registry.errors import ValidationError
-from registry.roster.export import parse_format
-from registry.roster.importer import ImportResult, import_roster
-from registry.roster.reader import megabytes
+from registry.roster.export.exporter import parse_format
+from registry.roster.intake.importer import ImportResult, import_roster
+from registry.roster.intake.reader import Limits, megabytes
 
 FORMATS = ("xlsx", "csv", "vcf")
 
@@ -57,13 +57,24 @@ async def on_format(ctx: Context[NoDraft]) -> None:
 
 
 async def _send_export(ctx: Context[Any], format_: str) -> None:
-    made = await roster.export_file(ctx.db, ctx.actor, format=format_, language=ctx.language)
+    made = await roster.export_file(
+        ctx.uow(),
+        ctx.actor,
+        format=format_,
+        language=ctx.language,
+        organisation=ctx.settings.organisation,
+    )
     caption = ctx.say("bot.export.done", people=made.people, missing=made.missing)
     ctx.replies.append(_document_reply(caption, made.file_name, made.data, made.media_type))
 
 
 async def template(ctx: Context[Any], args: str) -> None:
-    made = await roster.template_file(ctx.db, language=ctx.language, agency=args.strip() or None)
+    made = await roster.template_file(
+        ctx.uow(),
+        language=ctx.language,
+        organisation=ctx.settings.organisation,
+        agency=args.strip() or None,
+    )
     ctx.replies.append(
         _document_reply(ctx.say("bot.template.done"), made.file_name, made.data, made.media_type)
     )
@@ -90,7 +101,13 @@ async def receive(ctx: Context[Any]) -> None:
         size = incoming.file_size or len(incoming.file_content or b"")
         raise ValidationError("import.too_large", size=megabytes(size), max=megabytes(limit))
     ctx.end()
-    result = await import_roster(ctx.db, ctx.actor, incoming.file_content, dry_run=True)
+    result = await import_roster(
+        ctx.uow(),
+        ctx.actor,
+        incoming.file_content,
+        dry_run=True,
+        limits=Limits.from_settings(ctx.settings),
+    )
     lines = summary_lines(ctx.language, result, file_name=name)
     if not result.changes:
         ctx.send("\n".join(lines))
@@ -115,7 +132,9 @@ async def on_confirm(ctx: Context[ImportDraft]) -> None:
     if pending is None:
         ctx.tell("bot.question_expired")
         return
-    result = await import_roster(ctx.db, ctx.actor, pending[1], dry_run=False)
+    result = await import_roster(
+        ctx.uow(), ctx.actor, pending[1], dry_run=False, limits=Limits.from_settings(ctx.settings)
+    )
     await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
     ctx.send("\n".join(summary_lines(ctx.language, result, file_name=name)))
     ctx.replies.append(_report(ctx, result, name))

@@ -3,7 +3,8 @@
 Each file is read back the way a person's program would (openpyxl, the csv module, a vCard
 reader) and checked for what that person sees: the title block, the sections and their Roman
 numerals, the merged agency cells, phones in national format, formulas that stay text, the
-print settings, the second and third sheets, the template's drop-down lists; and who may export.
+print settings, the second and third sheets; and who may export. The blank template is in
+tests/integration/test_template.py.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
-from bot.roster import export_file, roster_labels, template_file
+from bot.roster import export_file, roster_labels
 from registry import catalog, people
 from registry.actors import Actor
 from registry.errors import NotFound, PermissionDenied, ValidationError
 from registry.models import Agency, Person, Role, Source, Status
-from registry.roster.export import export_roster
+from registry.roster.export.exporter import export_roster
 from registry.uow import Database
 from registry.validation import fold
 from tests.integration.conftest import SYSTEM, Cast
 
 ON = date(2025, 11, 26)
-FORMULA = '=HYPERLINK("http://x")'
+ORGANISATION = "CỤC BÁO CHÍ"
 CURRENT_AGENCIES = 56
+FORMULA = '=HYPERLINK("http://x")'
 ANSWERED = 5  # Bộ Tài chính, Văn phòng Chính phủ, Thông tấn xã, Hà Nội, Lào Cai
 EVERYONE = 9  # not retired
 
@@ -90,7 +92,9 @@ async def roster(loaded: Database, cast: Cast) -> Roster:
 
 
 async def _xlsx(db: Database, actor: Actor = SYSTEM, **filters: str) -> bytes:
-    file = await export_file(db, actor, format="xlsx", language="vi", on=ON, **filters)
+    file = await export_file(
+        db.uow(), actor, format="xlsx", organisation=ORGANISATION, language="vi", on=ON, **filters
+    )
     assert file.file_name.endswith(".xlsx")
     return file.data
 
@@ -269,7 +273,9 @@ async def test_an_empty_selection_says_so(loaded: Database) -> None:
 
 
 async def test_english_files_speak_english(roster: Roster) -> None:
-    file = await export_file(roster.db, SYSTEM, format="xlsx", language="en", on=ON)
+    file = await export_file(
+        roster.db.uow(), SYSTEM, format="xlsx", organisation=ORGANISATION, language="en", on=ON
+    )
     assert file.file_name == "spokespeople-roster-2025-11-26.xlsx"
     book = load_workbook(io.BytesIO(file.data))
     assert book.sheetnames == ["Roster", "No contact yet", "Summary"]
@@ -283,7 +289,13 @@ async def test_english_files_speak_english(roster: Roster) -> None:
 
 async def test_one_agency(roster: Roster) -> None:
     file = await export_file(
-        roster.db, SYSTEM, format="xlsx", language="vi", on=ON, agency="bộ tài chính"
+        roster.db.uow(),
+        SYSTEM,
+        format="xlsx",
+        organisation=ORGANISATION,
+        language="vi",
+        on=ON,
+        agency="bộ tài chính",
     )
     assert (file.file_name, file.people, file.missing) == (
         "danh-sach-nguoi-phat-ngon-bo-tai-chinh-2025-11-26.xlsx",
@@ -299,7 +311,13 @@ async def test_one_agency(roster: Roster) -> None:
 
 async def test_one_kind_numbers_its_only_section_one(roster: Roster) -> None:
     file = await export_file(
-        roster.db, SYSTEM, format="xlsx", language="vi", on=ON, kind="province"
+        roster.db.uow(),
+        SYSTEM,
+        format="xlsx",
+        organisation=ORGANISATION,
+        language="vi",
+        on=ON,
+        kind="province",
     )
     sheet = load_workbook(io.BytesIO(file.data))["Danh sách"]
     assert sheet["A7"].value == "I. Tỉnh, thành phố trực thuộc Trung ương"
@@ -310,7 +328,15 @@ async def test_one_kind_numbers_its_only_section_one(roster: Roster) -> None:
     ("status", "names"), [("retired", ["Hoàng Văn Em"]), ("pending", ["Lò Thị Mai"])]
 )
 async def test_one_status(roster: Roster, status: str, names: list[str]) -> None:
-    file = await export_file(roster.db, SYSTEM, format="csv", language="vi", on=ON, status=status)
+    file = await export_file(
+        roster.db.uow(),
+        SYSTEM,
+        format="csv",
+        organisation=ORGANISATION,
+        language="vi",
+        on=ON,
+        status=status,
+    )
     rows = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))[1:]
     assert [row[2] for row in rows] == names
 
@@ -329,14 +355,18 @@ async def test_garbage_filters_are_refused(
 ) -> None:
     arguments = {"format": "xlsx", **filters}
     with pytest.raises(error):
-        await export_file(roster.db, SYSTEM, language="vi", on=ON, **arguments)
+        await export_file(
+            roster.db.uow(), SYSTEM, organisation=ORGANISATION, language="vi", on=ON, **arguments
+        )
 
 
 # --- csv and vCard --------------------------------------------------------------------------
 
 
 async def test_csv_has_a_bom_the_same_columns_and_neutralised_formulas(roster: Roster) -> None:
-    file = await export_file(roster.db, SYSTEM, format="csv", language="vi", on=ON)
+    file = await export_file(
+        roster.db.uow(), SYSTEM, format="csv", organisation=ORGANISATION, language="vi", on=ON
+    )
     assert file.file_name == "danh-sach-nguoi-phat-ngon-2025-11-26.csv"
     assert file.data.startswith(b"\xef\xbb\xbfSTT,")
     assert b"\r\n" in file.data and b"\n" not in file.data.replace(b"\r\n", b"")
@@ -377,7 +407,9 @@ def _cards(data: bytes) -> list[dict[str, list[str]]]:
 
 
 async def test_vcards_carry_names_phones_emails_and_the_role(roster: Roster) -> None:
-    file = await export_file(roster.db, SYSTEM, format="vcf", language="vi", on=ON)
+    file = await export_file(
+        roster.db.uow(), SYSTEM, format="vcf", organisation=ORGANISATION, language="vi", on=ON
+    )
     assert file.media_type.startswith("text/vcard")
     cards = _cards(file.data)
     assert len(cards) == EVERYONE
@@ -408,6 +440,7 @@ async def _people_seen(db: Database, actor: Actor, agency: str | None = None) ->
         target,
         format="csv",
         labels=roster_labels("vi", on=ON),
+        organisation=ORGANISATION,
         agency=agency,
         on=ON,
     )
@@ -448,6 +481,7 @@ async def test_others_are_refused_before_anything_is_written(
             target,
             format="xlsx",
             labels=roster_labels("vi", on=ON),
+            organisation=ORGANISATION,
             agency=agency,
             on=ON,
         )
@@ -457,70 +491,43 @@ async def test_others_are_refused_before_anything_is_written(
 async def test_progress_is_reported_to_the_end(roster: Roster) -> None:
     seen: list[tuple[int, int]] = []
     await export_file(
-        roster.db, SYSTEM, format="xlsx", language="vi", on=ON, progress=lambda *p: seen.append(p)
+        roster.db.uow(),
+        SYSTEM,
+        format="xlsx",
+        organisation=ORGANISATION,
+        language="vi",
+        on=ON,
+        progress=lambda *p: seen.append(p),
     )
     assert seen[0] == (0, EVERYONE)
     assert seen[-1] == (EVERYONE, EVERYONE)
 
 
-# --- the blank template ---------------------------------------------------------------------
+# --- where it runs, and what the caller gives it ------------------------------------------------
 
 
-async def test_the_template_has_drop_down_lists_an_example_and_instructions(
-    loaded: Database,
-) -> None:
-    file = await template_file(loaded, language="vi")
-    assert file.file_name == "mau-danh-sach.xlsx"
+async def test_the_organisation_printed_is_the_one_the_caller_gives(roster: Roster) -> None:
+    ministry = "BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH"  # press management since 1/3/2025
+    file = await export_file(
+        roster.db.uow(), SYSTEM, format="xlsx", organisation=ministry, language="vi", on=ON
+    )
     book = load_workbook(io.BytesIO(file.data))
-    assert book.sheetnames == ["Danh sách", "Hướng dẫn", "Danh mục"]
-    assert [s.sheet_state for s in book.worksheets] == ["visible", "visible", "hidden"]
-    sheet = book["Danh sách"]
-    assert sheet["A1"].value == "DANH SÁCH NGƯỜI PHÁT NGÔN, CUNG CẤP THÔNG TIN CHO BÁO CHÍ"
-    assert [c.value for c in sheet[4]] == [
-        "STT", "Cơ quan, đơn vị", "Họ và tên", "Chức vụ", "Vai trò", "Điện thoại di động",
-        "Điện thoại cố định", "Thư điện tử",
-    ]  # fmt: skip
-    example = [c.value for c in sheet[5]]
-    assert example[0] == "Ví dụ"  # the import skips this row
-    assert example[1] == "Bộ Quốc phòng"
-    assert example[4] == "Người phát ngôn"
-    assert sheet["B6"].value is None  # no agency given: nothing pre-filled
-    assert sheet.print_title_rows == "$4:$4" and sheet.freeze_panes == "A5"
-    assert sheet["F6"].number_format == "@"  # phones keep their leading zero
-
-    validations = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
-    agency, role = validations["B5:B2004"], validations["E5:E2004"]
-    assert (agency.type, agency.formula1) == ("list", "'Danh mục'!$A$2:$A$57")
-    assert (role.type, role.formula1) == ("list", "'Danh mục'!$B$2:$B$5")
-    assert agency.showErrorMessage and role.showErrorMessage
-
-    lists = book["Danh mục"]
-    names = [row[0] for row in lists.iter_rows(min_row=2, max_col=1, values_only=True)]
-    current = [a.name for a in await catalog.list_agencies(loaded.uow())]
-    assert names == current and len(names) == CURRENT_AGENCIES
-    roles = [row[0] for row in lists.iter_rows(min_row=2, max_row=5, min_col=2, values_only=True)]
-    assert roles == [
-        "Người đứng đầu",
-        "Người phát ngôn",
-        "Người được giao nhiệm vụ phát ngôn",
-        "Cán bộ đầu mối cung cấp thông tin",
-    ]
-
-    text = "\n".join(str(row[0]) for row in book["Hướng dẫn"].iter_rows(values_only=True) if row[0])
-    assert "HƯỚNG DẪN" in text
-    assert "“Ví dụ”" in text
-    assert "CỤC BÁO CHÍ" in text
+    assert [book[name]["A1"].value for name in book.sheetnames] == [ministry] * 3
 
 
-async def test_the_template_for_one_agency_is_pre_filled(loaded: Database) -> None:
-    file = await template_file(loaded, language="vi", agency="Tài chính")
-    assert file.file_name == "mau-danh-sach-bo-tai-chinh.xlsx"
-    sheet = load_workbook(io.BytesIO(file.data))["Danh sách"]
-    assert sheet["A2"].value == "Cơ quan, đơn vị: Bộ Tài chính"
-    assert sheet["B5"].value == "Bộ Tài chính"
-    assert {sheet.cell(row, 2).value for row in range(6, 36)} == {"Bộ Tài chính"}
-
-
-async def test_the_template_for_an_unknown_agency_is_refused(loaded: Database) -> None:
-    with pytest.raises(NotFound):
-        await template_file(loaded, agency="Bộ Không Có")
+async def test_an_export_in_an_open_unit_of_work_reads_what_it_holds(roster: Roster) -> None:
+    """A chat update's unit of work: the export sees the update's own write, not yet committed,
+    and leaves the transaction to its owner."""
+    async with roster.db.uow() as uow:
+        await people.register_person(
+            uow, SYSTEM, agency="Lào Cai", full_name="Giàng A Páo", role="press_contact",
+            mobile="0912 000 111",
+        )  # fmt: skip
+        file = await export_file(
+            uow, SYSTEM, format="csv", organisation=ORGANISATION, language="vi", on=ON
+        )
+        assert uow.session.in_transaction()
+        await uow.commit()
+    names = [row[2] for row in csv.reader(io.StringIO(file.data.decode("utf-8-sig")))][1:]
+    assert "Giàng A Páo" in names and len(names) == EVERYONE + 1
+    assert file.people == EVERYONE + 1

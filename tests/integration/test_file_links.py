@@ -54,7 +54,7 @@ async def client(
     async def notify(owner: Owner, text: str) -> None:
         told.append((owner, text))
 
-    app = web.create_app(db, [], FilePages(db, links, notify).routes())
+    app = web.create_app(db, [], FilePages(db, links, SETTINGS, notify).routes())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -9,14 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.roster_report import report_xlsx, row_reason, summary_lines
+from bot.import_report import report_xlsx, row_reason, summary_lines
 from bot.texts import LANGUAGES
 from registry import catalog, people
-from registry.errors import Duplicate, NotFound, PermissionDenied, ValidationError
-from registry.models import ChangeLog, NameWord, Person, Role, Source, Status
-from registry.roster import importer
-from registry.roster.importer import ImportResult, Outcome, RowResult, import_roster
-from registry.roster.reader import Limits
+from registry.errors import NotFound, PermissionDenied, ValidationError
+from registry.models import ChangeLog, NameWord, Person, Source
+from registry.roster.intake import importer
+from registry.roster.intake.importer import ImportResult, Outcome, RowResult, import_roster
+from registry.roster.intake.reader import Limits
 from registry.uow import Database
 from tests.integration.conftest import SYSTEM, Cast
 from tests.roster_files import (
@@ -34,7 +34,8 @@ HEADER = ("STT", "Cơ quan, đơn vị", "Họ và tên", "Chức vụ", "Vai tr
 
 
 async def _count(db: Database, model: type) -> int:
-    async with db.uow() as uow:
+    """What is committed (read beside any unit of work still open, without waiting for it)."""
+    async with db.uow().reading() as uow:
         return await uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
@@ -63,18 +64,22 @@ async def _person(db: Database, name_key: str) -> Person:
 # --- the messy list --------------------------------------------------------------------------
 
 
+# What becomes of each row of the messy list in an empty directory.
+MESSY_OUTCOMES = {
+    8: (Outcome.skipped, ("import.example_row",)),
+    9: (Outcome.created, ()),
+    11: (Outcome.error, ("email.bad_domain",)),
+    12: (Outcome.error, ("email.bad_domain",)),
+    13: (Outcome.error, ("agency.not_found",)),
+    15: (Outcome.unchanged, ()),
+    16: (Outcome.error, ("name.invalid_character",)),
+    17: (Outcome.created, ()),
+}
+
+
 async def test_a_messy_list_imports_row_by_row(cast: Cast, db: Database) -> None:
-    result = await import_roster(db, cast.staff, messy_xlsx())
-    assert _outcomes(result) == {
-        8: (Outcome.skipped, ("import.example_row",)),
-        9: (Outcome.created, ()),
-        11: (Outcome.error, ("email.bad_domain",)),
-        12: (Outcome.error, ("email.bad_domain",)),
-        13: (Outcome.error, ("agency.not_found",)),
-        15: (Outcome.unchanged, ()),
-        16: (Outcome.error, ("name.invalid_character",)),
-        17: (Outcome.created, ()),
-    }
+    result = await import_roster(db.uow(), cast.staff, messy_xlsx())
+    assert _outcomes(result) == MESSY_OUTCOMES
     rows = _by_row(result)
     assert rows[15].duplicate_of == 9
     assert rows[15].person_id == rows[9].person_id
@@ -102,9 +107,9 @@ async def test_a_messy_list_imports_row_by_row(cast: Cast, db: Database) -> None
 
 
 async def test_importing_the_same_file_twice_changes_nothing(cast: Cast, db: Database) -> None:
-    first = await import_roster(db, cast.staff, messy_xlsx())
+    first = await import_roster(db.uow(), cast.staff, messy_xlsx())
     before = await _state(db)
-    second = await import_roster(db, cast.staff, messy_xlsx())
+    second = await import_roster(db.uow(), cast.staff, messy_xlsx())
     assert await _state(db) == before
     assert second.count(Outcome.created) == second.count(Outcome.updated) == 0
     assert second.count(Outcome.unchanged) == first.count(Outcome.created) + 1
@@ -115,10 +120,10 @@ async def test_a_dry_run_writes_nothing_and_says_what_a_real_run_does(
     cast: Cast, db: Database
 ) -> None:
     before = await _state(db)
-    dry = await import_roster(db, cast.staff, messy_xlsx(), dry_run=True)
+    dry = await import_roster(db.uow(), cast.staff, messy_xlsx(), dry_run=True)
     assert await _state(db) == before
     assert dry.dry_run
-    real = await import_roster(db, cast.staff, messy_xlsx())
+    real = await import_roster(db.uow(), cast.staff, messy_xlsx())
     assert _outcomes(dry) == _outcomes(real)
     # A dry run has no id to show for someone it would create.
     assert [row.person_id for row in dry.rows if row.outcome is Outcome.created] == [None, None]
@@ -127,7 +132,7 @@ async def test_a_dry_run_writes_nothing_and_says_what_a_real_run_does(
 
 
 async def test_the_change_log_shows_who_imported_what(cast: Cast, db: Database) -> None:
-    await import_roster(db, cast.staff, messy_xlsx())
+    await import_roster(db.uow(), cast.staff, messy_xlsx())
     an = await _person(db, "nguyen van an")
     history = await people.person_history(db.uow(), cast.staff, an.id)
     assert {entry.actor for entry in history} == {"telegram:2"}
@@ -160,7 +165,7 @@ async def test_an_update_changes_only_the_fields_that_differ(cast: Cast, db: Dat
              "an.nv@laocai.gov.vn"),
         ]
     )  # fmt: skip
-    result = await import_roster(db, cast.staff, data)
+    result = await import_roster(db.uow(), cast.staff, data)
     (row,) = result.rows
     assert (row.outcome, row.person_id, row.changed) == (
         Outcome.updated,
@@ -179,7 +184,7 @@ async def test_an_update_changes_only_the_fields_that_differ(cast: Cast, db: Dat
     updates = [(e.actor, e.field) for e in history if e.action == "update"]
     assert updates == [("telegram:2", "position"), ("telegram:2", "email")]
     assert "Chức vụ, Email" in row_reason("vi", result, row)
-    again = await import_roster(db, cast.staff, data)
+    again = await import_roster(db.uow(), cast.staff, data)
     assert again.rows[0].outcome is Outcome.unchanged
 
 
@@ -188,7 +193,7 @@ async def test_a_person_is_found_by_mobile_and_a_name_without_accents_is_not_tak
 ) -> None:
     person_id = await _register_an(db)
     data = xlsx([HEADER, (1, "Hà Nội", "Nguyen Van An", "", "", "0912345678", "")])
-    result = await import_roster(db, cast.staff, data)
+    result = await import_roster(db.uow(), cast.staff, data)
     (row,) = result.rows
     # Same mobile: the same person, who moved to Hà Nội; the accented name is kept.
     assert (row.outcome, row.person_id, row.changed) == (Outcome.updated, person_id, ("agency",))
@@ -205,7 +210,7 @@ async def test_a_row_that_fails_half_way_changes_nothing(cast: Cast, db: Databas
     # New position (fine), then Bình's mobile (taken): the whole row is rolled back.
     data = xlsx([HEADER, (1, "Lào Cai", "Nguyễn Văn An", "Chánh Văn phòng", "", "0987654321", "")])
     before = await _state(db)
-    result = await import_roster(db, cast.staff, data)
+    result = await import_roster(db.uow(), cast.staff, data)
     (row,) = result.rows
     assert (row.outcome, [p.code for p in row.problems]) == (
         Outcome.error,
@@ -217,31 +222,41 @@ async def test_a_row_that_fails_half_way_changes_nothing(cast: Cast, db: Databas
     assert view.position == "Phó Chánh Văn phòng"
 
 
-async def test_a_lost_race_fails_one_row_and_the_session_goes_on(cast: Cast, db: Database) -> None:
-    """Another process registering the same mobile between the check and the write: the unique
-    index refuses it, the row's SAVEPOINT is rolled back, the rows before it are kept."""
-    person_id = await _register_an(db)
-    async with db.sessions() as session:
-        uow = importer._ImportUnitOfWork(session)
-        agency_id = await session.scalar(select(Person.agency_id).where(Person.id == person_id))
-        assert agency_id is not None
-        async with session.begin_nested():
-            session.add(
-                Person(agency_id=agency_id, full_name="Lê Văn Bảo", name_key="le van bao",
-                       role=Role.press_contact, status=Status.verified, mobile="+84912345679")
-            )  # fmt: skip
-            await uow.flush()
-        with pytest.raises(Duplicate) as caught:
-            async with session.begin_nested():
-                session.add(
-                    Person(agency_id=agency_id, full_name="Trần Văn Cư", name_key="tran van cu",
-                           role=Role.press_contact, status=Status.verified, mobile="+84912345678")
-                )  # fmt: skip
-                await uow.flush()
-        assert caught.value.code == "person.duplicate_mobile"
-        count = await session.scalar(select(func.count()).select_from(Person))
-        assert count == 2  # An, and Bảo from the savepoint before
-        await session.rollback()
+@pytest.mark.parametrize("borrowed", [False, True], ids=["own", "borrowed"])
+async def test_a_lost_race_fails_one_row_and_the_import_goes_on(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch, borrowed: bool
+) -> None:
+    """Another process registering the same mobile between the checks and the write: the unique
+    index refuses the row, its savepoint is rolled back alone, the rows around it are kept."""
+    await _register_an(db)  # 0912 345 678
+
+    async def unseen(*args: object, **kwargs: object) -> None:
+        return None
+
+    # Neither the import's match nor the use case's check sees An: the race is lost at the write.
+    monkeypatch.setattr(importer._Run, "_match", unseen)
+    monkeypatch.setattr(people, "_check_duplicates", unseen)
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Hà Nội", "Lê Văn Bảo", "", "", "0912 345 679", ""),
+            (2, "Hà Nội", "Trần Văn Cư", "", "", "0912 345 678", ""),
+            (3, "Hà Nội", "Đỗ Thị Dung", "", "", "0912 345 670", ""),
+        ]
+    )
+    if borrowed:
+        async with db.uow() as uow:
+            result = await import_roster(uow, cast.staff, data)
+            await uow.commit()
+    else:
+        result = await import_roster(db.uow(), cast.staff, data)
+    assert _outcomes(result) == {
+        2: (Outcome.created, ()),
+        3: (Outcome.error, ("person.duplicate_mobile",)),
+        4: (Outcome.created, ()),
+    }
+    assert await _count(db, Person) == 3
+    assert await _count(db, NameWord) == 3 + 3 + 3  # every word-suffix of three names
 
 
 async def test_duplicate_rows_never_make_two_people(cast: Cast, db: Database) -> None:
@@ -255,7 +270,7 @@ async def test_duplicate_rows_never_make_two_people(cast: Cast, db: Database) ->
         ]
     )
     for _ in range(2):
-        result = await import_roster(db, cast.staff, data)
+        result = await import_roster(db.uow(), cast.staff, data)
         outcomes = _outcomes(result)
         assert outcomes[3] == (Outcome.unchanged, ())
         assert outcomes[4] == outcomes[5] == (Outcome.error, ("import.duplicate_row",))
@@ -276,14 +291,14 @@ async def test_a_file_of_one_agency_with_agency_given(cast: Cast, db: Database) 
     )
     before = await _state(db)
     with pytest.raises(ValidationError) as caught:
-        await import_roster(db, cast.staff, data)
+        await import_roster(db.uow(), cast.staff, data)
     assert caught.value.code == "import.agency_needed"
     assert await _state(db) == before
-    result = await import_roster(db, cast.staff, data, agency="UBND tỉnh Lào Cai")
+    result = await import_roster(db.uow(), cast.staff, data, agency="UBND tỉnh Lào Cai")
     assert result.agency is not None and result.agency.code == "tinh-lao-cai"
     assert result.count(Outcome.created) == 2
     with pytest.raises(NotFound) as unknown:
-        await import_roster(db, cast.staff, data, agency="Tỉnh Atlantis")
+        await import_roster(db.uow(), cast.staff, data, agency="Tỉnh Atlantis")
     assert unknown.value.code == "agency.not_found"
 
 
@@ -296,7 +311,7 @@ async def test_a_focal_point_imports_only_its_own_agency(cast: Cast, db: Databas
             (3, "", "Lê Văn Cường", "", "", "0912 345 670", ""),
         ]
     )
-    result = await import_roster(db, cast.focal, data)
+    result = await import_roster(db.uow(), cast.focal, data)
     outcomes = _outcomes(result)
     assert outcomes[2] == outcomes[4] == (Outcome.created, ())
     assert outcomes[3] == (Outcome.error, ("import.other_agency",))
@@ -305,10 +320,10 @@ async def test_a_focal_point_imports_only_its_own_agency(cast: Cast, db: Databas
     cuong = await _person(db, "le van cuong")
     assert cuong.agency_id == cast.focal.agency_id  # the focal point's agency by default
     with pytest.raises(PermissionDenied):
-        await import_roster(db, cast.focal, data, agency="Hà Nội")
+        await import_roster(db.uow(), cast.focal, data, agency="Hà Nội")
     for outsider in (cast.member, cast.other_member):
         with pytest.raises(PermissionDenied):
-            await import_roster(db, outsider, data)
+            await import_roster(db.uow(), outsider, data)
 
 
 async def test_template_rows_never_filled_in_and_headings_are_left_out(
@@ -325,7 +340,7 @@ async def test_template_rows_never_filled_in_and_headings_are_left_out(
             (3, "Tỉnh Lào Cai"),
         ]
     )  # fmt: skip
-    result = await import_roster(db, cast.focal, data)
+    result = await import_roster(db.uow(), cast.focal, data)
     assert _outcomes(result) == {
         2: (Outcome.skipped, ("import.example_row",)),
         4: (Outcome.created, ()),
@@ -334,7 +349,7 @@ async def test_template_rows_never_filled_in_and_headings_are_left_out(
 
 async def test_an_ambiguous_agency_is_an_error_on_its_column(cast: Cast, db: Database) -> None:
     data = xlsx([HEADER, (1, "Thanh", "Hoàng Văn Em", "", "", "0912 345 678", "")])
-    result = await import_roster(db, cast.staff, data)
+    result = await import_roster(db.uow(), cast.staff, data)
     (row,) = result.rows
     assert [(p.code, p.column) for p in row.problems] == [("agency.ambiguous", "agency")]
     reason = row_reason("vi", result, row)
@@ -347,7 +362,7 @@ async def test_an_agency_merged_in_2025_is_an_error_naming_its_successor(db: Dat
     await catalog.load_edition(db.uow(), SYSTEM, "2024")
     await catalog.load_edition(db.uow(), SYSTEM, "2025")
     data = xlsx([HEADER, (1, "Tỉnh Yên Bái", "Hoàng Văn Em", "", "", "0912 345 678", "")])
-    result = await import_roster(db, SYSTEM, data)
+    result = await import_roster(db.uow(), SYSTEM, data)
     (row,) = result.rows
     assert [p.code for p in row.problems] == ["agency.merged"]
     assert "Tỉnh Lào Cai" in row_reason("vi", result, row)
@@ -363,13 +378,58 @@ async def test_rows_are_committed_in_batches_and_reimport_still_changes_nothing(
     ]
     rows.append((99, "Lào Cai", "Người Số An", "", "", "0912 345 998", ""))  # conflicts with row 2
     data = csv_bytes(rows, delimiter=";")
-    first = await import_roster(loaded, SYSTEM, data)
+    first = await import_roster(loaded.uow(), SYSTEM, data)
     assert first.count(Outcome.created) == 8
     assert first.count(Outcome.error) == 1
     before = await _state(loaded)
-    second = await import_roster(loaded, SYSTEM, data)
+    second = await import_roster(loaded.uow(), SYSTEM, data)
     assert second.count(Outcome.unchanged) == 8
     assert await _state(loaded) == before
+
+
+# --- inside a unit of work the caller holds open (a chat update) -----------------------------
+
+
+async def test_an_import_in_an_open_unit_of_work_is_kept_only_when_its_owner_commits(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "COMMIT_ROWS", 1)  # a run of its own would commit every row
+    before = await _state(db)
+    async with db.uow() as uow:
+        result = await import_roster(uow, cast.staff, messy_xlsx())
+        assert _outcomes(result) == MESSY_OUTCOMES
+        assert await _state(db) == before  # nothing is committed behind the owner's back
+    assert await _state(db) == before  # the owner left without committing: nothing at all
+    async with db.uow() as uow:
+        again = await import_roster(uow, cast.staff, messy_xlsx())
+        await uow.commit()
+    assert _outcomes(again) == MESSY_OUTCOMES
+    assert await _count(db, Person) == 2
+
+
+async def test_a_dry_run_in_an_open_unit_of_work_leaves_nothing_of_itself(
+    cast: Cast, db: Database
+) -> None:
+    an = await _register_an(db)
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn An", "Chánh Văn phòng", "", "0912 345 678", ""),
+            (2, "Hà Nội", "Lê Văn Bảo", "", "", "0912 345 679", ""),
+        ]
+    )
+    before = await _state(db)
+    async with db.uow() as uow:
+        # The owner's own write, before the dry run: it must stay.
+        await people.update_field(uow, SYSTEM, an, "note", "Đã gọi điện xác nhận")
+        dry = await import_roster(uow, cast.staff, data, dry_run=True)
+        await uow.commit()
+    assert _outcomes(dry) == {2: (Outcome.updated, ()), 3: (Outcome.created, ())}
+    assert [row.person_id for row in dry.rows] == [an, None]
+    view = await people.show_person(db.uow(), SYSTEM, an)
+    assert (view.position, view.note) == ("Phó Chánh Văn phòng", "Đã gọi điện xác nhận")
+    persons, changes, words = await _state(db)
+    assert (persons, changes, words) == (before[0], before[1] + 1, before[2])
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -407,7 +467,7 @@ async def test_a_refused_file_writes_nothing(
 ) -> None:
     before = await _state(db)
     with pytest.raises(ValidationError) as caught:
-        await import_roster(db, cast.staff, make(), limits=limits)
+        await import_roster(db.uow(), cast.staff, make(), limits=limits)
     assert caught.value.code == code
     assert await _state(db) == before
 
@@ -419,7 +479,7 @@ async def test_a_refused_file_writes_nothing(
 async def test_the_report_has_the_rows_with_result_and_reason_and_a_summary(
     cast: Cast, db: Database, language: str
 ) -> None:
-    result = await import_roster(db, cast.staff, messy_xlsx())
+    result = await import_roster(db.uow(), cast.staff, messy_xlsx())
     workbook = load_workbook(io.BytesIO(report_xlsx(language, result, file_name="ds.xlsx")))
     rows_sheet, summary = workbook.worksheets
     table = [[cell.value for cell in row] for row in rows_sheet.iter_rows()]
@@ -468,7 +528,7 @@ async def test_every_outcome_reads_in_both_languages(
         ]
     )
     for dry_run in (True, False):
-        result = await import_roster(db, cast.staff, data, dry_run=dry_run)
+        result = await import_roster(db.uow(), cast.staff, data, dry_run=dry_run)
         assert {row.outcome for row in result.rows} == set(Outcome)
         for row in result.rows:
             text = row_reason(language, result, row)

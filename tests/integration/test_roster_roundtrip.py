@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.roster import export_file, template_file
 from registry import people
 from registry.models import ChangeLog, Person
-from registry.roster.importer import Outcome, import_roster
+from registry.roster.intake.importer import Outcome, import_roster
 from registry.uow import Database
 from tests.integration.conftest import SYSTEM
 
@@ -59,10 +59,12 @@ async def _people(db: Database) -> None:
 @pytest.mark.parametrize("format_", ["xlsx", "csv"])
 async def test_an_exported_roster_imports_back_unchanged(loaded: Database, format_: str) -> None:
     await _people(loaded)
-    exported = await export_file(loaded, SYSTEM, format=format_, language="vi")
+    exported = await export_file(
+        loaded.uow(), SYSTEM, format=format_, language="vi", organisation="CỤC BÁO CHÍ"
+    )
     assert exported.people == 4
     changes = await _count(loaded, ChangeLog)
-    result = await import_roster(loaded, SYSTEM, exported.data)
+    result = await import_roster(loaded.uow(), SYSTEM, exported.data)
     outcomes = [row.outcome for row in result.rows if row.outcome is not Outcome.skipped]
     assert outcomes == [Outcome.unchanged] * 4, [(row.outcome, row.problems) for row in result.rows]
     assert await _count(loaded, ChangeLog) == changes
@@ -70,7 +72,7 @@ async def test_an_exported_roster_imports_back_unchanged(loaded: Database, forma
 
 
 async def test_the_template_filled_in_imports(loaded: Database) -> None:
-    blank = await template_file(loaded, language="vi")
+    blank = await template_file(loaded.uow(), language="vi", organisation="CỤC BÁO CHÍ")
     workbook = openpyxl.load_workbook(io.BytesIO(blank.data))
     sheet = workbook["Danh sách"]
     header = next(row[0].row for row in sheet.iter_rows(max_row=20) if row[2].value == "Họ và tên")
@@ -101,7 +103,7 @@ async def test_the_template_filled_in_imports(loaded: Database) -> None:
             sheet.cell(row=header + offset, column=column, value=value)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    result = await import_roster(loaded, SYSTEM, buffer.getvalue())
+    result = await import_roster(loaded.uow(), SYSTEM, buffer.getvalue())
     assert result.count(Outcome.created) == 2, [(r.outcome, r.problems) for r in result.rows]
     assert result.count(Outcome.error) == 0
     an = await people.show_person(loaded.uow(), SYSTEM, 1)

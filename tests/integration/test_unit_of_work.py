@@ -78,3 +78,23 @@ async def test_the_unit_can_be_used_again_after_it_closes(db: Database, cast: Ca
         await _register(uow, cast, "Trần Thị Bình", "0912345679")
         await uow.commit()
     assert await _count(db, Person) == 2
+
+
+async def test_a_write_the_database_refuses_undoes_only_its_own_level(
+    db: Database, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A race lost at the write: the unique index, not the use case's check, refuses it. The
+    failed flush leaves its savepoint open; it is rolled back and the owner's unit goes on."""
+
+    async def unchecked(*args: object, **kwargs: object) -> None:
+        return None
+
+    monkeypatch.setattr(people, "_check_duplicates", unchecked)
+    uow = db.uow()
+    async with uow:
+        await _register(uow, cast, "Nguyễn Văn An", "0912345678")
+        with pytest.raises(Duplicate):
+            await _register(uow, cast, "Trần Thị Bình", "0912345678")
+        await _register(uow, cast, "Lê Văn Cường", "0913000111")
+        await uow.commit()
+    assert await _count(db, Person) == 2

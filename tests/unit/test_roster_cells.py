@@ -12,9 +12,10 @@ from openpyxl import Workbook, load_workbook
 
 from bot.texts import LANGUAGES, t
 from registry.roster.cells import PhoneText, is_risky, neutralised, roman, xml_safe
-from registry.roster.columns import COLUMNS, column_for
-from registry.roster.sheets import Sheet, Styles, _RowWriter, wrapped_lines
-from registry.roster.vcard import LINE_OCTETS, escape, fold, name_parts
+from registry.roster.export.columns import COLUMNS
+from registry.roster.export.sheets import Sheet, Styles, _RowWriter, wrapped_lines
+from registry.roster.export.vcard import LINE_OCTETS, escape, fold, name_parts
+from registry.roster.intake.headers import column_for
 from registry.validation import format_phone
 
 RISKY = ['=HYPERLINK("http://x")', "+44 20 7946 0958", "-1+2", "@SUM(A1)", "\tx", "\rx", "  =1+1"]

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 
 from bot.texts import LANGUAGES, catalog
 from registry.errors import ValidationError
-from registry.roster.columns import COLUMNS
-from registry.roster.headers import match_header
-from registry.roster.reader import Limits, decode_text, read_roster
+from registry.roster.export.columns import COLUMNS
+from registry.roster.intake.headers import match_header
+from registry.roster.intake.reader import Limits, decode_text, read_list
 from tests.roster_files import (
     MESSY_HEADER,
     corrupt_xlsx,
@@ -37,7 +37,7 @@ AN = ("Nguyễn Văn An", "Lào Cai", "0912 345 678", "an@laocai.gov.vn")
 
 def refused(data: bytes, code: str, limits: Limits | None = None) -> ValidationError:
     with pytest.raises(ValidationError) as caught:
-        read_roster(data, limits)
+        read_list(data, limits)
     assert caught.value.code == code, caught.value
     return caught.value
 
@@ -85,7 +85,7 @@ def test_headers_are_matched_without_accents_or_case(header: str, column: str | 
 def test_header_variants_in_any_order_without_stt(
     name: str, phone: str, email: str, position: str
 ) -> None:
-    roster = read_roster(
+    table = read_list(
         xlsx(
             [
                 (email, phone, position, name),
@@ -93,9 +93,9 @@ def test_header_variants_in_any_order_without_stt(
             ]
         )
     )
-    assert roster.columns == {"email": 0, "mobile": 1, "position": 2, "full_name": 3}
-    assert roster.rows[0].get("full_name") == "Nguyễn Văn An"
-    assert roster.rows[0].get("mobile") == "0912 345 678"
+    assert table.columns == {"email": 0, "mobile": 1, "position": 2, "full_name": 3}
+    assert table.rows[0].get("full_name") == "Nguyễn Văn An"
+    assert table.rows[0].get("mobile") == "0912 345 678"
 
 
 def test_every_exported_header_is_read_back() -> None:
@@ -114,12 +114,12 @@ def test_every_exported_header_is_read_back() -> None:
 
 
 def test_header_on_row_seven_under_merged_title_rows() -> None:
-    roster = read_roster(messy_xlsx())
-    assert roster.format == "xlsx"
-    assert roster.sheet == "DS NPN"
-    assert roster.header_row == 7
-    assert roster.headers == MESSY_HEADER
-    assert roster.columns == {
+    table = read_list(messy_xlsx())
+    assert table.format == "xlsx"
+    assert table.sheet == "DS NPN"
+    assert table.header_row == 7
+    assert table.headers == MESSY_HEADER
+    assert table.columns == {
         "stt": 0,
         "full_name": 1,
         "position": 2,
@@ -129,8 +129,8 @@ def test_header_on_row_seven_under_merged_title_rows() -> None:
         "email": 6,
     }
     # The two empty rows (10 and 14) are dropped; the others keep their sheet row numbers.
-    assert [row.number for row in roster.rows] == [8, 9, 11, 12, 13, 15, 16, 17]
-    assert roster.rows[1].get("mobile") == "ĐT: 0214.3840.888; DĐ: 0169.123.4567"
+    assert [row.number for row in table.rows] == [8, 9, 11, 12, 13, 15, 16, 17]
+    assert table.rows[1].get("mobile") == "ĐT: 0214.3840.888; DĐ: 0169.123.4567"
 
 
 def test_a_header_of_two_rows_and_a_row_of_column_numbers() -> None:
@@ -149,9 +149,9 @@ def test_a_header_of_two_rows_and_a_row_of_column_numbers() -> None:
     sheet["D4"], sheet["E4"] = "Cơ quan", "Di động"
     sheet.append(["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"])
     sheet.append([1, "Nguyễn Văn An", "Chánh Văn phòng", "0214 3840 888", "0912345678", "a@b.vn"])
-    roster = read_roster(save(workbook))
-    assert roster.header_row == 4
-    assert roster.columns == {
+    table = read_list(save(workbook))
+    assert table.header_row == 4
+    assert table.columns == {
         "stt": 0,
         "full_name": 1,
         "position": 2,
@@ -159,15 +159,15 @@ def test_a_header_of_two_rows_and_a_row_of_column_numbers() -> None:
         "mobile": 4,
         "email": 5,
     }
-    assert roster.headers[3] == "Điện thoại – Cơ quan"
-    assert [row.number for row in roster.rows] == [6]
+    assert table.headers[3] == "Điện thoại – Cơ quan"
+    assert [row.number for row in table.rows] == [6]
 
 
 def test_phone_columns_named_dt_and_dd_are_the_office_and_the_mobile() -> None:
-    roster = read_roster(
+    table = read_list(
         xlsx([("Họ tên", "ĐT", "DĐ"), ("Nguyễn Văn An", "024 3822 1234", "0912 345 678")])
     )
-    assert roster.columns == {"full_name": 0, "office_phone": 1, "mobile": 2}
+    assert table.columns == {"full_name": 0, "office_phone": 1, "mobile": 2}
 
 
 def test_an_agency_cell_merged_over_its_people_gives_each_row_its_agency() -> None:
@@ -179,12 +179,12 @@ def test_an_agency_cell_merged_over_its_people_gives_each_row_its_agency() -> No
     sheet.append([2, None, "Trần Thị Bình", "0912 345 679"])
     sheet.append([3, "Tỉnh Lào Cai", "Lê Văn Cường", "0912 345 670"])
     sheet.merge_cells("B2:B3")
-    roster = read_roster(save(workbook))
-    assert [row.get("agency") for row in roster.rows] == ["Bộ Tài chính"] * 2 + ["Tỉnh Lào Cai"]
+    table = read_list(save(workbook))
+    assert [row.get("agency") for row in table.rows] == ["Bộ Tài chính"] * 2 + ["Tỉnh Lào Cai"]
 
 
 def test_cells_come_back_as_text_and_formulas_are_not_evaluated() -> None:
-    roster = read_roster(
+    table = read_list(
         xlsx(
             [
                 ("Họ và tên", "Di động", "Email", "Cập nhật"),
@@ -193,7 +193,7 @@ def test_cells_come_back_as_text_and_formulas_are_not_evaluated() -> None:
             ]
         )
     )
-    first, second = roster.rows
+    first, second = table.rows
     assert first.get("full_name") == '=HYPERLINK("http://evil.example","An")'
     assert first.get("email") == "=1+1"
     assert first.get("mobile") == "912345678"
@@ -210,9 +210,9 @@ def test_the_sheet_with_the_list_is_found_after_an_instructions_sheet() -> None:
     data = workbook.create_sheet("Danh sách")
     data.append(SMALL)
     data.append(AN)
-    roster = read_roster(save(workbook))
-    assert roster.sheet == "Danh sách"
-    assert len(roster.rows) == 1
+    table = read_list(save(workbook))
+    assert table.sheet == "Danh sách"
+    assert len(table.rows) == 1
 
 
 def test_a_wrong_dimension_written_by_another_program_is_ignored() -> None:
@@ -226,8 +226,8 @@ def test_a_wrong_dimension_written_by_another_program_is_ignored() -> None:
             if info.filename == "xl/worksheets/sheet1.xml":
                 content = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', content)
             target.writestr(info, content)
-    roster = read_roster(buffer.getvalue())
-    assert roster.rows[0].values == dict(
+    table = read_list(buffer.getvalue())
+    assert table.rows[0].values == dict(
         zip(("full_name", "agency", "mobile", "email"), AN, strict=True)
     )
 
@@ -246,13 +246,13 @@ def test_csv_in_the_encodings_and_delimiters_excel_writes(encoding: str, delimit
         (),
         (2, "Đặng Thị Bình", "Hà Nội"),
     ]
-    roster = read_roster(csv_bytes(rows, encoding=encoding, delimiter=delimiter))
-    assert roster.format == "csv"
-    assert roster.delimiter == delimiter
-    assert roster.header_row == 3
-    assert roster.rows[0].get("full_name") == "Nguyễn Văn An"
-    assert roster.rows[1].get("full_name") == "Đặng Thị Bình"
-    assert roster.rows[1].number == 6
+    table = read_list(csv_bytes(rows, encoding=encoding, delimiter=delimiter))
+    assert table.format == "csv"
+    assert table.delimiter == delimiter
+    assert table.header_row == 3
+    assert table.rows[0].get("full_name") == "Nguyễn Văn An"
+    assert table.rows[1].get("full_name") == "Đặng Thị Bình"
+    assert table.rows[1].number == 6
 
 
 def test_decoding_prefers_utf8_then_the_vietnamese_code_page() -> None:
@@ -267,7 +267,7 @@ def test_a_csv_field_with_a_line_break_stays_one_cell() -> None:
     data = csv_bytes(
         [SMALL, ("Nguyễn Văn An", "Lào Cai", "ĐT: 0214 3840 888\nDĐ: 0912 345 678", "")]
     )
-    assert read_roster(data).rows[0].get("mobile") == "ĐT: 0214 3840 888\nDĐ: 0912 345 678"
+    assert read_list(data).rows[0].get("mobile") == "ĐT: 0214 3840 888\nDĐ: 0912 345 678"
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_a_file_over_the_size_limit_is_refused_before_anything_is_read() -> None
 def test_more_rows_than_the_limit_are_refused(kind: str) -> None:
     rows = [SMALL, *[(f"Người Thứ {chr(65 + i % 26)}", "Lào Cai", "", "") for i in range(11)]]
     data = xlsx(rows) if kind == "xlsx" else csv_bytes(rows)
-    assert len(read_roster(data, Limits(max_rows=11)).rows) == 11
+    assert len(read_list(data, Limits(max_rows=11)).rows) == 11
     error = refused(data, "import.too_many_rows", Limits(max_rows=10))
     assert error.params == {"max": 10}
 
@@ -318,7 +318,7 @@ def test_what_is_not_really_a_table_is_refused_by_its_content(data: bytes, code:
 def test_random_bytes_are_refused() -> None:
     for _ in range(20):
         with pytest.raises(ValidationError) as caught:
-            read_roster(random_bytes())
+            read_list(random_bytes())
         assert caught.value.code in {"import.not_a_table", "import.corrupt"}
 
 

@@ -12,8 +12,7 @@ from bot.dialogs.engine import COMMANDS
 from bot.texts import LANGUAGES, catalog, error_text, t
 from registry.accounts import parse_account_role
 from registry.errors import ValidationError
-from registry.models import AccountRole, AgencyKind, Role, Source, Status
-from registry.people import EDITABLE_FIELDS
+from registry.models import AccountRole, AgencyKind, PersonField, Role, Source, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,23 +79,11 @@ def test_every_notice_and_literal_key_used_by_the_code_exists() -> None:
         ("kind", [k.value for k in AgencyKind]),
         ("source", [s.value for s in Source]),
         ("account_role", [r.value for r in AccountRole]),
-        ("field", list(EDITABLE_FIELDS)),
+        ("field", [f.value for f in PersonField]),
         ("column", ["id", "full_name", "agency", "mobile", "email", "status"]),
         ("action", ["create", "update", "retire", "verify", "merge", "link", "grant", "revoke"]),
-        (
-            "bot.card",
-            [
-                "agency",
-                "full_name",
-                "position",
-                "role",
-                "mobile",
-                "office_phone",
-                "email",
-                "status",
-            ],
-        ),
-        ("bot.register", ["ask_full_name", "ask_position", "ask_email"]),
+        ("bot.card", [*(f.value for f in PersonField if f is not PersonField.note), "status"]),
+        ("bot.register", [f"ask_{f.value}" for f in (PersonField.agency, *PersonField.own())]),
         ("bot.command", [c.name for c in COMMANDS]),
     ],
 )

@@ -1,7 +1,8 @@
-"""Finding the header row of an agency's list and the roster column each of its cells names.
+"""Finding the header row of an agency's list and the column each of its cells names.
 
-Header cells are matched to :data:`registry.roster.columns.ALIASES` after folding accents and
-case: exactly first, then an alias that begins the cell ("Họ và tên người phát ngôn (*)"), the
+The columns are the person's fields (:class:`registry.models.PersonField`), and the row number,
+status and update date a printed roster also has (so that an exported roster reads back).
+Header cells are matched to :data:`ALIASES` after folding accents and case: exactly first, then an alias that begins the cell ("Họ và tên người phát ngôn (*)"), the
 longest first. The header is the row among the first :data:`HEADER_SEARCH_ROWS` with the most
 recognised columns, a name column and at least one other. A header of two rows ("Điện thoại"
 merged over "Cơ quan" | "Di động") is read as one, and a row of column numbers under it
@@ -14,10 +15,49 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from registry.roster.columns import ALIASES
+from registry.models import PersonField
 from registry.validation import fold
 
 HEADER_SEARCH_ROWS = 20
+
+# Written forms seen in agencies' lists, folded (see registry.validation.fold). The import
+# also takes a header that begins with one of these ("Họ và tên người phát ngôn"), the longest
+# first, so a longer form is listed wherever a shorter one would mean another column
+# ("so dien thoai co dinh" against "so dien thoai").
+_FIELD_ALIASES: dict[PersonField, tuple[str, ...]] = {
+    PersonField.agency: (
+        "co quan don vi", "co quan", "don vi", "ten co quan", "ten don vi", "co quan dia phuong",
+        "bo nganh dia phuong", "agency", "bo nganh", "tinh thanh pho", "tinh thanh",
+        "dia phuong", "organisation", "organization",
+    ),
+    PersonField.full_name: ("ho va ten", "ho ten", "ho ten day du", "ten", "full name", "name"),
+    PersonField.position: ("chuc vu", "chuc danh", "chuc vu chuc danh", "position", "title"),
+    PersonField.role: ("vai tro", "nhiem vu", "vai tro trong mang luoi", "role"),
+    PersonField.mobile: (
+        "dien thoai di dong", "dt di dong", "di dong", "dd", "so di dong", "dien thoai", "sdt",
+        "so dien thoai", "dt", "mobile", "phone", "dtdd", "dt dd", "so dt", "mobile phone",
+        "cell phone", "dien thoai lien he", "so dien thoai di dong",
+    ),
+    PersonField.office_phone: (
+        "dien thoai co dinh", "dt co dinh", "co dinh", "dien thoai co quan", "dt co quan",
+        "dien thoai van phong", "office phone", "so dien thoai co dinh",
+        "so dien thoai co quan", "dtcq", "dt cq", "dt van phong", "dien thoai ban", "landline",
+    ),
+    PersonField.email: (
+        "email", "e mail", "thu dien tu", "dia chi email", "dia chi thu dien tu", "mail",
+        "hop thu dien tu", "dia chi e mail",
+    ),
+    PersonField.note: ("ghi chu", "note", "notes"),
+}  # fmt: skip
+
+# Column key -> its written forms: the row number, every field of a person in its order, then
+# what a printed roster adds (read so that an exported roster imports back, then ignored).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "stt": ("stt", "so tt", "so thu tu", "tt", "no"),
+    **{field.value: _FIELD_ALIASES[field] for field in PersonField},
+    "status": ("trang thai", "status"),
+    "updated_at": ("cap nhat", "ngay cap nhat", "updated", "updated at", "last updated"),
+}
 
 _NUMBERING = re.compile(r"^\(?\d{1,3}\)?\.?$")
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
@@ -34,10 +74,8 @@ _KEYED_ALIASES: tuple[tuple[str, str], ...] = tuple(
     )
 )
 _EXACT: dict[str, str] = {alias: column for alias, column in reversed(_KEYED_ALIASES)}
-# Columns that make a header row worth taking besides the name.
-_CONTENT_COLUMNS = frozenset(
-    {"agency", "position", "role", "mobile", "office_phone", "email", "note"}
-)
+# Columns that make a header row worth taking besides the name: any other field of a person.
+_CONTENT_COLUMNS = frozenset(f.value for f in PersonField if f is not PersonField.full_name)
 
 
 def match_header(text: str) -> str | None:
@@ -63,8 +101,9 @@ def match_header(text: str) -> str | None:
     return None
 
 
-def _match_exact(text: str) -> str | None:
-    key = fold(text)
+def column_for(header: str) -> str | None:
+    """The column a header cell names exactly (after folding), or None."""
+    key = fold(header)
     return _EXACT.get(key) if key else None
 
 
@@ -135,7 +174,7 @@ def _two_row_header(top: Sequence[str], sub: Sequence[str], index: int) -> Heade
         combined = f"{group} {lower}" if group else lower
         # The pair must be a known header as a whole, or the lower cell one on its own: a data
         # row under the header ("Nguyễn Văn An") is neither.
-        key = _match_exact(combined) or match_header(lower)
+        key = column_for(combined) or match_header(lower)
         if key is None:
             return None
         texts.append(f"{group} – {lower}" if group and group != lower else lower)

@@ -24,21 +24,18 @@ from sqlalchemy import select
 
 from registry.catalog import KIND_ORDER, resolve_agency
 from registry.models import Agency
-from registry.roster.columns import COLUMNS
-from registry.roster.labels import TemplateLabels
-from registry.roster.sheets import Item, Sheet, Styles, print_setup, with_number_format
-from registry.roster.xlsx import WIDTHS
+from registry.roster.export.columns import PHONE_COLUMNS, TEMPLATE_COLUMNS
+from registry.roster.export.labels import TemplateLabels
+from registry.roster.export.sheets import Item, Sheet, Styles, print_setup, with_number_format
+from registry.roster.export.xlsx import WIDTHS
 from registry.uow import UnitOfWork
 
-# Columns an agency fills in; the registry sets the status and the update date itself.
-TEMPLATE_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in ("status", "updated_at"))
 # The import skips a row whose STT cell says this (or "VD"), whatever the file's language.
 EXAMPLE_MARKER = "Ví dụ"
 HEADER_ROW = 4
 EXAMPLE_ROW = HEADER_ROW + 1
 BLANK_ROWS = 30  # rows drawn in the grid (and pre-filled with the agency) below the example
 VALIDATED_ROWS = 2_000  # rows the drop-down lists cover
-PHONE_COLUMNS = ("mobile", "office_phone")
 TEXT_FORMAT = "@"
 # One column as wide as an A4 portrait page (about 6 inches of text).
 INSTRUCTIONS_WIDTH = 95

@@ -13,8 +13,9 @@ from typing import BinaryIO
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from registry.roster.labels import RosterLabels
-from registry.roster.rows import RosterReport, RosterRow
+from registry.roster.export.labels import RosterLabels
+from registry.roster.export.selection import ExportRow
+from registry.roster.export.summary import ExportSummary
 
 LINE_OCTETS = 75
 CRLF = "\r\n"
@@ -70,7 +71,7 @@ def name_parts(full_name: str) -> tuple[str, str, str]:
     return words[0], words[-1], " ".join(words[1:-1])
 
 
-def card(row: RosterRow, labels: RosterLabels) -> str:
+def card(row: ExportRow, labels: RosterLabels) -> str:
     family, given, middle = name_parts(row.full_name)
     lines = [
         "BEGIN:VCARD",
@@ -102,8 +103,8 @@ class VcardRoster:
         self.labels = labels
         self.target = target
 
-    def add(self, rows: list[RosterRow]) -> None:
+    def add(self, rows: list[ExportRow]) -> None:
         self.target.write("".join(card(row, self.labels) for row in rows).encode("utf-8"))
 
-    def finish(self, report: RosterReport, target: BinaryIO) -> None:
+    def finish(self, summary: ExportSummary, target: BinaryIO) -> None:
         target.flush()

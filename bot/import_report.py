@@ -1,8 +1,9 @@
 """What an import says to people: each row's result and reason, a summary, and the report file.
 
-The registry hands over codes and parameters (:mod:`registry.roster.importer`); every word comes
-from the text catalogs here, in the reader's language. A problem names the column it concerns
-by the header the agency itself wrote ("SĐT: ..."), so the person fixing the file finds it.
+The registry hands over codes and parameters (:mod:`registry.roster.intake.importer`); every
+word comes from the text catalogs here, in the reader's language. A problem names the column it
+concerns by the header the agency itself wrote ("SĐT: ..."), so the person fixing the file finds
+it.
 
 The report is the file's own rows, as read, with two columns added ("Kết quả", "Lý do") and the
 cells at fault in red, then a summary sheet. It is written in openpyxl's write-only mode (a
@@ -27,8 +28,14 @@ from bot.clock import shown
 from bot.texts import error_text, has, t
 from registry.errors import RegistryError
 from registry.roster.cells import is_risky, xml_safe
-from registry.roster.importer import ImportResult, Outcome, Problem, RowResult, summary_codes
-from registry.roster.reader import Roster
+from registry.roster.intake.importer import (
+    ImportResult,
+    Outcome,
+    Problem,
+    RowResult,
+    summary_codes,
+)
+from registry.roster.intake.table import ListTable
 from registry.views import Notice
 
 # Codes of a skipped row's reason, shown from "import.reason.*" rather than as an error.
@@ -49,28 +56,28 @@ def outcome_label(language: str, outcome: Outcome) -> str:
     return t(language, f"import.outcome.{outcome.value}")
 
 
-def _field_name(language: str, roster: Roster, column: str) -> str:
+def _field_name(language: str, table: ListTable, column: str) -> str:
     """The header the file used for ``column``, else the column's name in the catalog."""
-    header = roster.header_of(column)
+    header = table.header_of(column)
     if header:
         return header
     return t(language, f"field.{column}") if has(f"field.{column}") else column
 
 
-def problem_text(language: str, roster: Roster, problem: Problem) -> str:
+def problem_text(language: str, table: ListTable, problem: Problem) -> str:
     skip = _SKIP_REASONS.get(problem.code)
     if skip is not None:
         return t(language, f"import.reason.{skip}")
     params: dict[str, Any] = dict(problem.params)
     if problem.column is not None and "field" in params:
-        params["field"] = _field_name(language, roster, problem.column)
+        params["field"] = _field_name(language, table, problem.column)
     return error_text(language, RegistryError(problem.code, **params))
 
 
-def notice_text(language: str, roster: Roster, notice: Notice) -> str:
+def notice_text(language: str, table: ListTable, notice: Notice) -> str:
     params: dict[str, Any] = dict(notice.params)
     if isinstance(params.get("field"), str):
-        params["field"] = _field_name(language, roster, params["field"])
+        params["field"] = _field_name(language, table, params["field"])
     role = params.get("role")
     if isinstance(role, str) and has(f"role.{role}"):
         params["role"] = t(language, f"role.{role}")
@@ -79,24 +86,24 @@ def notice_text(language: str, roster: Roster, notice: Notice) -> str:
 
 def row_reason(language: str, result: ImportResult, row: RowResult) -> str:
     """The "Lý do" of one row: what happened, then anything the person should know."""
-    roster = result.roster
+    table = result.table
     parts: list[str] = []
     if row.outcome in (Outcome.error, Outcome.skipped):
-        parts.extend(problem_text(language, roster, problem) for problem in row.problems)
+        parts.extend(problem_text(language, table, problem) for problem in row.problems)
     elif row.outcome is Outcome.created:
         if result.dry_run:
             parts.append(t(language, "import.reason.created_dry"))
         else:
             parts.append(t(language, "import.reason.created", person_id=row.person_id))
     elif row.outcome is Outcome.updated:
-        fields = ", ".join(_field_name(language, roster, name) for name in row.changed)
+        fields = ", ".join(_field_name(language, table, name) for name in row.changed)
         key = "import.reason.updated_dry" if result.dry_run else "import.reason.updated"
         parts.append(t(language, key, fields=fields, person_id=row.person_id))
     elif row.duplicate_of is not None:
         parts.append(t(language, "import.reason.duplicate", row=row.duplicate_of))
     else:
         parts.append(t(language, "import.reason.unchanged", person_id=row.person_id))
-    parts.extend(notice_text(language, roster, notice) for notice in row.notices)
+    parts.extend(notice_text(language, table, notice) for notice in row.notices)
     return " ".join(parts)
 
 
@@ -127,7 +134,7 @@ def summary_lines(
                 language,
                 "import.summary.problem",
                 count=count,
-                reason=problem_text(language, result.roster, example),
+                reason=problem_text(language, result.table, example),
             )
         )
     lines.append(t(language, "import.summary.dry_run" if result.dry_run else "import.summary.done"))
@@ -166,10 +173,10 @@ def _text_cell(sheet: WriteOnlyWorksheet, value: str, **style: Any) -> WriteOnly
 
 
 def _rows_sheet(workbook: Workbook, language: str, result: ImportResult) -> None:
-    roster = result.roster
-    width = roster.width
+    table = result.table
+    width = table.width
     sheet: WriteOnlyWorksheet = workbook.create_sheet(t(language, "import.report.sheet_rows"))
-    headers = [*roster.headers, *[""] * (width - len(roster.headers))]
+    headers = [*table.headers, *[""] * (width - len(table.headers))]
     headers += [
         t(language, "import.report.column_result"),
         t(language, "import.report.column_reason"),
@@ -201,11 +208,11 @@ def _report_row(
     wrap: Alignment,
 ) -> list[WriteOnlyCell]:
     bad = {
-        result.roster.columns[problem.column]
+        result.table.columns[problem.column]
         for problem in row.problems
         if row.outcome is Outcome.error
         and problem.column is not None
-        and problem.column in result.roster.columns
+        and problem.column in result.table.columns
     }
     cells = [*row.row.cells, *[""] * (width - len(row.row.cells))]
     out = [
@@ -229,7 +236,7 @@ def _summary_sheet(
     sheet.column_dimensions["A"].width = 40
     sheet.column_dimensions["B"].width = 70
     bold = Font(bold=True)
-    roster = result.roster
+    table = result.table
 
     def pairs(items: Iterable[tuple[str, str]]) -> None:
         for label, value in items:
@@ -246,13 +253,13 @@ def _summary_sheet(
         (t(language, "import.report.actor"), result.actor),
         (t(language, "import.report.mode"), t(language, mode)),
         (t(language, "import.report.agency"), result.agency.name if result.agency else "-"),
-        (t(language, "import.report.sheet"), roster.sheet or roster.format.upper()),
-        (t(language, "import.report.header_row"), str(roster.header_row)),
+        (t(language, "import.report.sheet"), table.sheet or table.format.upper()),
+        (t(language, "import.report.header_row"), str(table.header_row)),
         (t(language, "import.report.rows"), str(len(result.rows))),
     ]
-    if roster.ignored_headers:
+    if table.ignored_headers:
         details.append(
-            (t(language, "import.report.ignored_columns"), ", ".join(roster.ignored_headers))
+            (t(language, "import.report.ignored_columns"), ", ".join(table.ignored_headers))
         )
     pairs(details)
     sheet.append([])
@@ -271,7 +278,7 @@ def _summary_sheet(
         sheet.append([_text_cell(sheet, t(language, "import.report.problems"), font=bold)])
         for code, count in problems.items():
             example = _first_problem(result.rows, code)
-            sheet.append([count, _text_cell(sheet, problem_text(language, roster, example))])
+            sheet.append([count, _text_cell(sheet, problem_text(language, table, example))])
 
 
 def _first_problem(rows: Sequence[RowResult], code: str) -> Problem:

@@ -1,7 +1,9 @@
 """Export the roster: xlsx for printing, csv for spreadsheets, vCard for phones.
 
-The use case checks who asks (see ``rows.resolve_scope``), then streams the people into the
-chosen writer, so that memory stays flat on a directory of 100,000 people.
+The use case checks who asks (see ``selection.resolve_scope``), then streams the people into the
+chosen writer, so that memory stays flat on a directory of 100,000 people. It runs in the
+caller's unit of work: alone (the CLI) it reads in a transaction of its own, inside a chat
+update it reads within the update's.
 """
 
 from __future__ import annotations
@@ -15,21 +17,19 @@ from typing import BinaryIO, Protocol
 
 from registry.actors import Actor
 from registry.errors import ValidationError
-from registry.roster.csv_roster import CsvRoster
-from registry.roster.labels import RosterLabels
-from registry.roster.rows import (
-    RosterReport,
-    RosterRow,
-    RosterScope,
-    Tally,
+from registry.roster.export.csv_roster import CsvRoster
+from registry.roster.export.labels import RosterLabels
+from registry.roster.export.selection import (
+    ExportRow,
+    ExportScope,
     agencies_in_scope,
     count_people,
     resolve_scope,
     stream_people,
 )
-from registry.roster.vcard import VcardRoster
-from registry.roster.xlsx import XlsxRoster
-from registry.settings import get_settings
+from registry.roster.export.summary import ExportSummary, Tally
+from registry.roster.export.vcard import VcardRoster
+from registry.roster.export.xlsx import XlsxRoster
 from registry.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (people written, people in all)
@@ -49,15 +49,15 @@ MEDIA_TYPES: dict[ExportFormat, str] = {
 
 
 class RosterWriter(Protocol):
-    def add(self, rows: list[RosterRow]) -> None: ...
+    def add(self, rows: list[ExportRow]) -> None: ...
 
-    def finish(self, report: RosterReport, target: BinaryIO) -> None: ...
+    def finish(self, summary: ExportSummary, target: BinaryIO) -> None: ...
 
 
 @dataclass(frozen=True)
 class ExportResult:
     format: ExportFormat
-    scope: RosterScope
+    scope: ExportScope
     people: int
     missing: int  # current agencies of the scope nobody is registered for
 
@@ -79,7 +79,7 @@ def _writer(
     format: ExportFormat,
     labels: RosterLabels,
     organisation: str,
-    scope: RosterScope,
+    scope: ExportScope,
     target: BinaryIO,
 ) -> RosterWriter:
     if format is ExportFormat.xlsx:
@@ -96,10 +96,10 @@ async def export_roster(
     *,
     format: str,
     labels: RosterLabels,
+    organisation: str,
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
-    organisation: str | None = None,
     on: date | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
@@ -108,10 +108,10 @@ async def export_roster(
     Staff export everything; a focal point its own agency (the default when it names none);
     members are refused with PermissionDenied before anything is read or written.
     ``status`` is one status; without it everyone still in the network (not retired).
+    ``organisation`` is printed at the top of the workbook (configuration, given by the caller).
     """
     chosen = parse_format(format)
     on = on or date.today()
-    organisation = organisation or get_settings().organisation
     tally = Tally()
     async with uow.reading():
         session = uow.session
@@ -128,7 +128,7 @@ async def export_roster(
                 progress(tally.people, max(total, tally.people))
             # Writing a batch takes a moment: let a bot serve other chats in between.
             await asyncio.sleep(0)
-    report = RosterReport(scope=scope, agencies=agencies, missing=missing, tally=tally)
-    # Zipping a large workbook takes seconds: off the event loop, after the session is closed.
-    await asyncio.to_thread(writer.finish, report, target)
+    summary = ExportSummary(scope=scope, agencies=agencies, missing=missing, tally=tally)
+    # Zipping a large workbook takes seconds: off the event loop, once the reading is done.
+    await asyncio.to_thread(writer.finish, summary, target)
     return ExportResult(chosen, scope, tally.people, len(missing))

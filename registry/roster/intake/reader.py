@@ -1,4 +1,5 @@
-"""Reading the lists agencies send: an .xlsx workbook or a .csv file, as a table of rows.
+"""Reading the lists agencies send: an .xlsx workbook or a .csv file, as a table of rows
+(:class:`~registry.roster.intake.table.ListTable`).
 
 What a file is, is decided by its content, never by its name (an agency renames things, and a
 chat platform may drop the name): a ZIP archive is a workbook, an OLE2 compound file is an
@@ -16,8 +17,8 @@ differs from 1258 in letters a Vietnamese list does not use the 1252 way, and gu
 two single-byte code pages from the bytes alone is unreliable. The delimiter (``,`` ``;`` or tab)
 is the one under which a header row is found with the most recognised columns.
 
-The header row is found by :mod:`registry.roster.headers` (anywhere in the first 20 rows, under
-title rows and merged cells, any column order, with or without STT). A cell merged down over
+The header row is found by :mod:`registry.roster.intake.headers` (anywhere in the first 20 rows,
+under title rows and merged cells, any column order, with or without STT). A cell merged down over
 several rows (the agency of the printed roster) gives its value to every data row it covers;
 empty rows are dropped.
 
@@ -34,15 +35,14 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Any
 
 from registry.errors import RegistryError, ValidationError
-from registry.roster.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
+from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
+from registry.roster.intake.table import ListRow, ListTable
 from registry.settings import Settings
-
-Format = Literal["xlsx", "csv"]
 
 MB = 1024 * 1024
 # Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
@@ -93,43 +93,7 @@ class Limits:
         )
 
 
-@dataclass(frozen=True, slots=True)  # one per row: no __dict__
-class RosterRow:
-    """One non-empty row under the header, as text."""
-
-    number: int  # the row's number as a spreadsheet shows it (CSV: the record's number)
-    cells: tuple[str, ...]  # every cell as text, merged cells filled in
-    values: dict[str, str]  # column key -> the cell's text, stripped (recognised columns only)
-
-    def get(self, column: str) -> str:
-        return self.values.get(column, "")
-
-
-@dataclass(frozen=True)
-class Roster:
-    """The table found in a file: its header and its data rows."""
-
-    format: Format
-    header_row: int  # number of the (last) header row
-    headers: tuple[str, ...]  # each column's header as written ("Điện thoại – Di động")
-    columns: dict[str, int]  # column key -> index into RosterRow.cells
-    rows: tuple[RosterRow, ...]
-    sheet: str | None = None  # the worksheet read (xlsx)
-    encoding: str | None = None  # csv
-    delimiter: str | None = None  # csv
-    ignored_headers: tuple[str, ...] = field(default_factory=tuple)  # duplicate columns
-
-    @property
-    def width(self) -> int:
-        return max([len(self.headers), *(len(row.cells) for row in self.rows)])
-
-    def header_of(self, column: str) -> str | None:
-        """The header under which the file wrote ``column``, if it has that column."""
-        index = self.columns.get(column)
-        return self.headers[index] if index is not None else None
-
-
-def read_roster(data: bytes, limits: Limits | None = None) -> Roster:
+def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
     """Read an .xlsx or .csv file given as bytes; raise ``ValidationError`` if it is refused."""
     limits = limits or Limits()
     if not data:
@@ -174,8 +138,8 @@ def _trim(cells: Sequence[str]) -> list[str]:
 Record = tuple[int, list[str], dict[int, str]]
 
 
-def _build(records: Iterator[Record], limits: Limits, **details: Any) -> Roster | None:
-    """The roster of a sheet or CSV text, or None when no header is found in its first rows."""
+def _build(records: Iterator[Record], limits: Limits, **details: Any) -> ListTable | None:
+    """The table of a sheet or CSV text, or None when no header is found in its first rows."""
     buffered: list[Record] = []
     for record in records:
         buffered.append(record)
@@ -187,7 +151,7 @@ def _build(records: Iterator[Record], limits: Limits, **details: Any) -> Roster 
     start = header.last_row + 1
     if start < len(buffered) and is_numbering([c.strip() for c in buffered[start][1]]):
         start += 1
-    rows: list[RosterRow] = []
+    rows: list[ListRow] = []
 
     def remaining() -> Iterable[Record]:
         yield from buffered[start:]
@@ -207,10 +171,10 @@ def _build(records: Iterator[Record], limits: Limits, **details: Any) -> Roster 
             for key, index in header.columns.items()
             if index < len(cells) and cells[index].strip()
         }
-        rows.append(RosterRow(number, tuple(cells), values))
+        rows.append(ListRow(number, tuple(cells), values))
     if not rows:
         raise ValidationError("import.no_rows")
-    return Roster(
+    return ListTable(
         header_row=buffered[header.last_row][0],
         headers=header.headers,
         columns=header.columns,
@@ -223,7 +187,7 @@ def _build(records: Iterator[Record], limits: Limits, **details: Any) -> Roster 
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def _read_xlsx(data: bytes, limits: Limits) -> Roster:
+def _read_xlsx(data: bytes, limits: Limits) -> ListTable:
     archive = _open_zip(data, limits)
     # Imported here: openpyxl takes a noticeable time to import, and a CSV never needs it.
     from openpyxl import load_workbook
@@ -246,9 +210,9 @@ def _read_xlsx(data: bytes, limits: Limits) -> Roster:
             merges = _merged_columns(archive, getattr(sheet, "_worksheet_path", None), limits)
             # Writers often leave a wrong <dimension>; read-only mode would trust it.
             sheet.reset_dimensions()
-            roster = _build(_sheet_records(sheet, merges), limits, format="xlsx", sheet=sheet.title)
-            if roster is not None:
-                return roster
+            table = _build(_sheet_records(sheet, merges), limits, format="xlsx", sheet=sheet.title)
+            if table is not None:
+                return table
     except RegistryError:
         raise
     except Exception as error:
@@ -406,7 +370,7 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or controls > max(2, _MAX_CONTROL_SHARE * len(sample))
 
 
-def _read_csv(data: bytes, limits: Limits) -> Roster:
+def _read_csv(data: bytes, limits: Limits) -> ListTable:
     text, encoding = decode_text(data)
     if not text.strip():
         raise ValidationError("import.empty_file")
@@ -418,7 +382,7 @@ def _read_csv(data: bytes, limits: Limits) -> Roster:
     if delimiter is None:
         raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
     try:
-        roster = _build(
+        table = _build(
             _csv_records(text, delimiter),
             limits,
             format="csv",
@@ -427,9 +391,9 @@ def _read_csv(data: bytes, limits: Limits) -> Roster:
         )
     except csv.Error as error:
         raise ValidationError("import.corrupt") from error
-    if roster is None:  # pragma: no cover - the delimiter was chosen for having a header
+    if table is None:  # pragma: no cover - the delimiter was chosen for having a header
         raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
-    return roster
+    return table
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[Record]:

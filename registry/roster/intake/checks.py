@@ -11,23 +11,25 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from registry.errors import RegistryError, ValidationError
-from registry.models import Role
+from registry.models import PersonField, Role
 from registry.people import parse_field
-from registry.roster.reader import RosterRow
+from registry.roster.intake.table import ListRow
 from registry.validation import Phone, fold, parse_phones, parse_role
 from registry.views import Notice
 
-# Order in which an update changes a person's fields (the agency first: a name is unique
-# within an agency).
-_UPDATE_ORDER = (
-    "agency",
-    "full_name",
-    "position",
-    "role",
-    "mobile",
-    "office_phone",
-    "email",
-    "note",
+# Order in which an update changes a person's fields: the fields' own, the agency first (a name
+# is unique within an agency).
+_UPDATE_ORDER: tuple[str, ...] = tuple(f.value for f in PersonField)
+# Fields judged one cell each by ``parse_field``; the agency is looked up in the catalog and the
+# two phone columns are read together (a cell may hold both numbers).
+_SINGLE_CELL_FIELDS: tuple[str, ...] = tuple(
+    f.value
+    for f in PersonField
+    if f not in (PersonField.agency, PersonField.mobile, PersonField.office_phone)
+)
+# Cells that make a row a person: a name or a way to reach them.
+_PERSON_FIELDS: tuple[str, ...] = tuple(
+    f.value for f in (PersonField.full_name, *PersonField.contacts())
 )
 _EXAMPLE_MARKERS = ("vi du", "example", "vd")
 
@@ -93,7 +95,7 @@ class Fields:
         return self.office.e164 + ext
 
 
-def is_blank(row: RosterRow, columns: dict[str, int]) -> bool:
+def is_blank(row: ListRow, columns: dict[str, int]) -> bool:
     """A row with nothing but its number and agency: a grid row of the template, pre-filled
     with the agency and never filled in, or a section heading ("I. Bộ, cơ quan ngang bộ").
     Such rows are left out like empty ones, not reported row by row."""
@@ -101,7 +103,7 @@ def is_blank(row: RosterRow, columns: dict[str, int]) -> bool:
     return not any(cell.strip() for index, cell in enumerate(row.cells) if index not in kept)
 
 
-def skip_reason(row: RosterRow, columns: dict[str, int]) -> Problem | None:
+def skip_reason(row: ListRow, columns: dict[str, int]) -> Problem | None:
     """Rows that hold no person: the template's example row, a heading or a footer line.
 
     The example row says "Ví dụ" in its STT cell (any cell but the name's when the file has no
@@ -114,7 +116,7 @@ def skip_reason(row: RosterRow, columns: dict[str, int]) -> Problem | None:
         markers = [cell for index, cell in enumerate(row.cells) if index != name_index]
     if any(_is_example(marker) for marker in markers):
         return Problem("import.example_row")
-    if not any(row.get(name) for name in ("full_name", "mobile", "office_phone", "email")):
+    if not any(row.get(name) for name in _PERSON_FIELDS):
         return Problem("import.no_person")
     return None
 
@@ -124,11 +126,11 @@ def _is_example(text: str) -> bool:
     return any(key == marker or key.startswith(marker + " ") for marker in _EXAMPLE_MARKERS)
 
 
-def check_fields(row: RosterRow) -> tuple[Fields, list[Problem]]:
+def check_fields(row: ListRow) -> tuple[Fields, list[Problem]]:
     """Every filled cell checked with the registry's own parsers; all problems at once."""
     fields = Fields()
     problems: list[Problem] = []
-    for name in ("full_name", "position", "role", "email", "note"):
+    for name in _SINGLE_CELL_FIELDS:
         cell = row.get(name)
         if not cell:
             continue
@@ -146,7 +148,7 @@ def check_fields(row: RosterRow) -> tuple[Fields, list[Problem]]:
     return fields, problems
 
 
-def _check_phones(row: RosterRow, fields: Fields) -> None:
+def _check_phones(row: ListRow, fields: Fields) -> None:
     """First mobile -> mobile, first landline -> office phone, from either phone column."""
     found: list[tuple[str, Phone]] = []
     for column in ("mobile", "office_phone"):

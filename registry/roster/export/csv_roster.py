@@ -11,44 +11,36 @@ import csv
 import io
 from typing import BinaryIO
 
-from registry.roster.cells import PhoneText, neutralised
-from registry.roster.columns import COLUMNS
-from registry.roster.labels import RosterLabels
-from registry.roster.rows import RosterReport, RosterRow
+from registry.roster.cells import neutralised
+from registry.roster.export.columns import COLUMNS, ColumnTexts
+from registry.roster.export.labels import RosterLabels
+from registry.roster.export.selection import ExportRow
+from registry.roster.export.summary import ExportSummary
 
 DATE_FORMAT = "%d/%m/%Y"
+# Between the number and the date: the person's columns and the status, as ColumnTexts shows them.
+_PERSON_COLUMNS = COLUMNS[1:-1]
 
 
 class CsvRoster:
     def __init__(self, labels: RosterLabels, target: BinaryIO) -> None:
         self.labels = labels
-        self.phone = PhoneText()
+        self.texts = ColumnTexts(labels)
         # The wrapper is detached, not closed, at the end: the caller owns ``target``.
         self._text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text, dialect="excel")
         self._csv.writerow([neutralised(labels.headers[c]) for c in COLUMNS])
         self.number = 0
 
-    def add(self, rows: list[RosterRow]) -> None:
-        labels = self.labels
+    def add(self, rows: list[ExportRow]) -> None:
+        local_date = self.labels.local_date
         for row in rows:
             self.number += 1
-            office = self.phone(row.office_phone)
-            if office and row.office_ext:
-                office = labels.phone_extension(office, row.office_ext)
-            values = (
-                row.agency_name,
-                row.full_name,
-                row.position or "",
-                labels.roles.get(row.role, row.role),
-                self.phone(row.mobile),
-                office,
-                row.email or "",
-                labels.statuses.get(row.status, row.status),
-                labels.local_date(row.updated_at).strftime(DATE_FORMAT),
-            )
+            shown = self.texts(row)
+            values = [shown[column] or "" for column in _PERSON_COLUMNS]
+            values.append(local_date(row.updated_at).strftime(DATE_FORMAT))
             self._csv.writerow([self.number, *(neutralised(value) for value in values)])
 
-    def finish(self, report: RosterReport, target: BinaryIO) -> None:
+    def finish(self, summary: ExportSummary, target: BinaryIO) -> None:
         self._text.flush()
         self._text.detach()

@@ -1,4 +1,4 @@
-"""What a roster contains: who may export what, and the people in printing order, streamed.
+"""What an export contains: who may export what, and the people in printing order, streamed.
 
 A roster of 100,000 people must not be held in memory as ORM objects (that alone would take
 several hundred MB), so the people are read with a Core query, already in the order of the
@@ -8,7 +8,7 @@ printed roster, in batches that the writers consume as they come.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -36,7 +36,7 @@ BATCH_ROWS = 2_000
 
 
 @dataclass(frozen=True)
-class RosterScope:
+class ExportScope:
     """The part of the directory one export covers, after the permission check."""
 
     agency_id: int | None = None
@@ -47,7 +47,7 @@ class RosterScope:
 
 
 @dataclass(frozen=True, slots=True)
-class RosterRow:
+class ExportRow:
     """One person as the roster prints them (plain values, no ORM object)."""
 
     person_id: int
@@ -84,7 +84,7 @@ async def resolve_scope(
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
-) -> RosterScope:
+) -> ExportScope:
     """Check the filters and who asks. Staff (and admins, and the system) export anything; a
     focal point exports its own agency (the default when it names none); anyone else is
     refused, before anything is read."""
@@ -99,7 +99,7 @@ async def resolve_scope(
             target = await session.get(Agency, actor.agency_id)
         if target is None or not manages_agency(actor, target.id):
             raise deny("roster.export")
-    return RosterScope(
+    return ExportScope(
         agency_id=target.id if target else None,
         agency_code=target.code if target else None,
         agency_name=target.name if target else None,
@@ -116,7 +116,7 @@ def _current(on: date) -> ColumnElement[bool]:
     )
 
 
-def _people_filter(scope: RosterScope) -> list[ColumnElement[bool]]:
+def _people_filter(scope: ExportScope) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if scope.status is not None:
         conditions.append(Person.status == scope.status)
@@ -133,7 +133,7 @@ _KIND_RANK = case({kind: rank for rank, kind in enumerate(KIND_ORDER)}, value=Ag
 _ROLE_RANK = case({role: rank for rank, role in enumerate(Role)}, value=Person.role)
 
 
-def people_query(scope: RosterScope) -> Select[tuple[object, ...]]:
+def people_query(scope: ExportScope) -> Select[tuple[object, ...]]:
     """The people of ``scope`` in the order of the printed roster: section and agency in
     catalog order, then role (head first), then name."""
     successor = aliased(Agency)
@@ -170,7 +170,7 @@ def people_query(scope: RosterScope) -> Select[tuple[object, ...]]:
     )
 
 
-async def count_people(session: AsyncSession, scope: RosterScope) -> int:
+async def count_people(session: AsyncSession, scope: ExportScope) -> int:
     statement = (
         select(func.count())
         .select_from(Person)
@@ -181,8 +181,8 @@ async def count_people(session: AsyncSession, scope: RosterScope) -> int:
 
 
 async def stream_people(
-    session: AsyncSession, scope: RosterScope, *, on: date, batch: int = BATCH_ROWS
-) -> AsyncIterator[list[RosterRow]]:
+    session: AsyncSession, scope: ExportScope, *, on: date, batch: int = BATCH_ROWS
+) -> AsyncIterator[list[ExportRow]]:
     """The people of ``scope``, ``batch`` at a time, in printing order.
 
     ``yield_per`` makes PostgreSQL use a server-side cursor and SQLAlchemy buffer one batch,
@@ -192,7 +192,7 @@ async def stream_people(
     result = await session.stream(statement)
     async for partition in result.partitions(batch):
         yield [
-            RosterRow(
+            ExportRow(
                 person_id=person_id,
                 agency_id=agency_id,
                 agency_name=agency_name,
@@ -228,7 +228,7 @@ async def stream_people(
         ]
 
 
-def _agencies_in(scope: RosterScope, on: date) -> Select[tuple[Agency]]:
+def _agencies_in(scope: ExportScope, on: date) -> Select[tuple[Agency]]:
     statement = select(Agency).where(_current(on))
     if scope.agency_id is not None:
         statement = statement.where(Agency.id == scope.agency_id)
@@ -238,7 +238,7 @@ def _agencies_in(scope: RosterScope, on: date) -> Select[tuple[Agency]]:
 
 
 async def agencies_in_scope(
-    session: AsyncSession, scope: RosterScope, *, on: date
+    session: AsyncSession, scope: ExportScope, *, on: date
 ) -> tuple[dict[AgencyKind, int], list[MissingAgency]]:
     """Current agencies of the scope counted by kind, and those nobody active is registered
     for ("Chưa có đầu mối"), in catalog order. The status filter does not apply here: an
@@ -257,36 +257,3 @@ async def agencies_in_scope(
         key=lambda a: (KIND_ORDER.index(a.kind), a.sort_order, a.name, a.id),
     )
     return totals, [MissingAgency(a.id, a.name, a.kind) for a in missing]
-
-
-@dataclass
-class Tally:
-    """People exported, counted as they stream past (for the summary sheet)."""
-
-    people: int = 0
-    by_kind: dict[AgencyKind, int] = field(default_factory=dict)
-    by_role: dict[str, int] = field(default_factory=lambda: {role.value: 0 for role in Role})
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def add(self, rows: list[RosterRow]) -> None:
-        for row in rows:
-            self.people += 1
-            self.by_kind[row.agency_kind] = self.by_kind.get(row.agency_kind, 0) + 1
-            self.by_role[row.role] = self.by_role.get(row.role, 0) + 1
-            self.by_status[row.status] = self.by_status.get(row.status, 0) + 1
-
-
-@dataclass(frozen=True)
-class RosterReport:
-    """What the roster's second and third sheets show, known once every person is written."""
-
-    scope: RosterScope
-    agencies: dict[AgencyKind, int]  # current agencies of the scope, by kind
-    missing: list[MissingAgency]
-    tally: Tally
-
-    def statuses(self) -> list[str]:
-        """The statuses an export of this scope can hold, in their usual order."""
-        if self.scope.status is not None:
-            return [self.scope.status.value]
-        return [s.value for s in Status if s is not Status.retired]

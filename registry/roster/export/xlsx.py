@@ -14,11 +14,11 @@ from typing import BinaryIO
 from openpyxl import Workbook
 
 from registry.catalog import KIND_ORDER
-from registry.roster.cells import PhoneText, roman
-from registry.roster.columns import COLUMNS
-from registry.roster.labels import RosterLabels
-from registry.roster.rows import RosterReport, RosterRow, RosterScope
-from registry.roster.sheets import (
+from registry.roster.cells import roman
+from registry.roster.export.columns import COLUMNS, ColumnTexts
+from registry.roster.export.labels import RosterLabels
+from registry.roster.export.selection import ExportRow, ExportScope
+from registry.roster.export.sheets import (
     Item,
     Sheet,
     Styles,
@@ -27,6 +27,7 @@ from registry.roster.sheets import (
     print_setup,
     wrapped_lines,
 )
+from registry.roster.export.summary import ExportSummary
 
 # Widths in characters (of the default font's digits), chosen so that the ten columns fill an A4
 # landscape page at about 75% and the usual values fit on one or two lines.
@@ -43,8 +44,9 @@ WIDTHS: dict[str, float] = {
     "updated_at": 11,
 }
 HEADER_ROW = 6
-# The columns whose text may wrap, in the order of RosterXlsx.add's ``texts``.
-_TEXT_COLUMNS = ("full_name", "position", "role", "mobile", "office_phone", "email", "status")
+# The columns whose text may wrap, in the order of XlsxRoster.add's ``texts``: all but the
+# number, the agency (merged over its people) and the date.
+_TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("stt", "agency", "updated_at"))
 ORGANISATION_COLUMNS = 3  # the organisation's name sits over the first three columns
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 22  # at least; more when a header wraps
@@ -53,9 +55,9 @@ HEADER_HEIGHT = 22  # at least; more when a header wraps
 class XlsxRoster:
     """Feed it batches of rows in printing order, then ``finish`` into a binary stream."""
 
-    def __init__(self, labels: RosterLabels, *, organisation: str, scope: RosterScope) -> None:
+    def __init__(self, labels: RosterLabels, *, organisation: str, scope: ExportScope) -> None:
         self.labels = labels
-        self.phone = PhoneText()
+        self.texts = ColumnTexts(labels)
         self.organisation = organisation
         self.scope = scope
         self.workbook = Workbook(write_only=True)
@@ -85,7 +87,7 @@ class XlsxRoster:
             lines.append(self.labels.agency_line(self.scope.agency_name))
         return lines
 
-    def add(self, rows: list[RosterRow]) -> None:
+    def add(self, rows: list[ExportRow]) -> None:
         labels, styles, sheet = self.labels, self.styles, self.sheet
         for row in rows:
             if row.section != self._section:
@@ -105,18 +107,8 @@ class XlsxRoster:
                     agency = labels.merged_agency(row.agency_name, row.successor_name)
                 self._agency_lines = wrapped_lines(agency, WIDTHS["agency"], bold=True)
             self.number += 1
-            office = self.phone(row.office_phone)
-            if office and row.office_ext:
-                office = labels.phone_extension(office, row.office_ext)
-            texts = (
-                row.full_name,
-                row.position,
-                labels.roles.get(row.role, row.role),
-                self.phone(row.mobile) or None,
-                office or None,
-                row.email,
-                labels.statuses.get(row.status, row.status),
-            )
+            shown = self.texts(row)
+            texts = [shown[column] for column in _TEXT_COLUMNS]
             items: list[Item] = [
                 (self.number, styles.center),
                 (agency, styles.group),
@@ -160,39 +152,39 @@ class XlsxRoster:
             self.sheet.merge(column, self._group_start, column, self.sheet.row)
         self._agency = None
 
-    def finish(self, report: RosterReport, target: BinaryIO) -> None:
+    def finish(self, summary: ExportSummary, target: BinaryIO) -> None:
         self._close_group()
         if self.number == 0:
             self.sheet.line(self.labels.nobody, self.styles.text)
         autofilter(self.sheet, header_row=HEADER_ROW)
         self.sheet.close()
-        self._missing_sheet(report)
-        self._summary_sheet(report)
+        self._missing_sheet(summary)
+        self._summary_sheet(summary)
         self.workbook.save(target)
 
-    def _missing_sheet(self, report: RosterReport) -> None:
+    def _missing_sheet(self, summary: ExportSummary) -> None:
         labels, styles = self.labels, self.styles
         sheet = Sheet(self.workbook, labels.sheet_missing, [6, 56, 30])
         print_setup(sheet, header_row=HEADER_ROW, landscape=False, footer=labels.page_footer)
         title_block(sheet, styles, self.organisation, labels.missing_title, self._subtitles(), 2)
         headers = (labels.headers["stt"], labels.headers["agency"], labels.summary_headers["kind"])
         sheet.fitted([(text, styles.header) for text in headers], bold=True, least=HEADER_HEIGHT)
-        for number, agency in enumerate(report.missing, 1):
+        for number, agency in enumerate(summary.missing, 1):
             kind = labels.kinds.get(agency.kind.value, agency.kind.value)
             sheet.fitted([(number, styles.center), (agency.name, styles.text), (kind, styles.text)])
-        if not report.missing:
+        if not summary.missing:
             sheet.line(labels.missing_none, styles.text)
         autofilter(sheet, header_row=HEADER_ROW)
         sheet.close()
 
-    def _summary_sheet(self, report: RosterReport) -> None:
-        labels, styles, tally = self.labels, self.styles, report.tally
+    def _summary_sheet(self, summary: ExportSummary) -> None:
+        labels, styles, tally = self.labels, self.styles, summary.tally
         heads = labels.summary_headers
         sheet = Sheet(self.workbook, labels.sheet_summary, [40, 14, 16, 16, 14])
         print_setup(sheet, header_row=None, landscape=False, footer=labels.page_footer)
         title_block(sheet, styles, self.organisation, labels.summary_title, self._subtitles(), 2)
         missing_by_kind: dict[str, int] = {}
-        for agency in report.missing:
+        for agency in summary.missing:
             missing_by_kind[agency.kind.value] = missing_by_kind.get(agency.kind.value, 0) + 1
 
         def table(title: str, header: list[str], rows: list[tuple[str, list[int]]]) -> None:
@@ -207,7 +199,7 @@ class XlsxRoster:
             sheet.put([])
 
         kinds = [
-            kind for kind in KIND_ORDER if report.agencies.get(kind) or tally.by_kind.get(kind)
+            kind for kind in KIND_ORDER if summary.agencies.get(kind) or tally.by_kind.get(kind)
         ]
         table(
             labels.summary_kinds,
@@ -216,8 +208,8 @@ class XlsxRoster:
                 (
                     labels.kinds.get(kind.value, kind.value),
                     [
-                        report.agencies.get(kind, 0),
-                        report.agencies.get(kind, 0) - missing_by_kind.get(kind.value, 0),
+                        summary.agencies.get(kind, 0),
+                        summary.agencies.get(kind, 0) - missing_by_kind.get(kind.value, 0),
                         missing_by_kind.get(kind.value, 0),
                         tally.by_kind.get(kind, 0),
                     ],
@@ -235,7 +227,7 @@ class XlsxRoster:
             [heads["status"], heads["count"]],
             [
                 (labels.statuses.get(status, status), [tally.by_status.get(status, 0)])
-                for status in report.statuses()
+                for status in summary.statuses()
             ],
         )
         sheet.close()

@@ -20,12 +20,23 @@ How rows become changes:
   two people of one, and importing it again changes nothing.
 
 The use cases check permissions (staff import for any agency, a focal point for its own) and
-write the ChangeLog with the importer as the actor. They run in one session through
-:class:`_ImportUnitOfWork`: each row in a SAVEPOINT, rolled back alone when the row fails. A real
-run commits every few hundred rows or half second, so a long import never holds SQLite's write
-lock for long; a dry run does exactly the same work and rolls everything back at the end, so it
-reports what a real run would do, duplicates within the file included. (On SQLite a dry run
-holds the write lock for its whole duration: a few seconds for a file of thousands of rows.)
+write the ChangeLog with the importer as the actor. They run in the caller's unit of work, each
+in its own SAVEPOINT (the unit of work's nested level), so a row that fails is rolled back alone;
+a row that changes several fields holds them in one more level, so it is kept whole or not at all.
+
+Who owns the transaction decides when it is committed:
+
+- The import owns it when the caller hands over a unit of work that is not open yet (the CLI,
+  the upload page). A real run then commits every few hundred rows or half second, so a long
+  import never holds SQLite's write lock for long; a dry run rolls everything back at the end.
+- The import borrows it when the caller has it open already (a chat update, whose dialog state
+  must commit with the import or not at all). Everything then happens inside the caller's
+  transaction and the caller commits; a dry run is rolled back to its savepoint, so nothing of
+  it remains.
+
+A dry run does exactly the same work as a real one, so it reports what a real run would do,
+duplicates within the file included. (On SQLite a dry run holds the write lock for its whole
+duration: a few seconds for a file of thousands of rows.)
 """
 
 from __future__ import annotations
@@ -36,20 +47,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import select, union_all
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from registry.actors import Actor, deny, manages_agency, may_import
-from registry.catalog import resolve_agency
+from registry.catalog import current_agency
 from registry.errors import PermissionDenied, RegistryError, ValidationError
 from registry.models import AccountRole, Agency, Person, Source, Status
 from registry.people import register_person, update_field
-from registry.roster.import_rows import (
+from registry.roster.intake.checks import (
     Current,
     Fields,
     Problem,
@@ -59,12 +66,13 @@ from registry.roster.import_rows import (
     role_for,
     skip_reason,
 )
-from registry.roster.reader import Limits, Roster, RosterRow, read_roster
-from registry.settings import get_settings
-from registry.uow import Database, UnitOfWork, registry_error
+from registry.roster.intake.reader import Limits, read_list
+from registry.roster.intake.table import ListRow, ListTable
+from registry.uow import UnitOfWork
 from registry.views import Notice
 
-# A real run commits after this many rows or this many seconds, whichever comes first.
+# A real run that owns its transaction commits after this many rows or this many seconds,
+# whichever comes first.
 COMMIT_ROWS = 500
 COMMIT_SECONDS = 0.5
 
@@ -83,7 +91,7 @@ class Outcome(enum.StrEnum):
 class RowResult:
     """What became of one data row."""
 
-    row: RosterRow
+    row: ListRow
     outcome: Outcome
     person_id: int | None = None  # None for someone a dry run would create
     changed: tuple[str, ...] = ()  # the fields an update changed, in update order
@@ -103,7 +111,7 @@ class AgencyRef:
 class ImportResult:
     """The whole import: the table read, each row's result, and how it was run."""
 
-    roster: Roster
+    table: ListTable
     rows: tuple[RowResult, ...]
     dry_run: bool
     actor: str
@@ -123,7 +131,7 @@ class ImportResult:
 
 
 async def import_roster(
-    database: Database,
+    uow: UnitOfWork,
     actor: Actor,
     data: bytes,
     *,
@@ -132,87 +140,52 @@ async def import_roster(
     limits: Limits | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import an .xlsx or .csv file given as bytes.
+    """Import an .xlsx or .csv file given as bytes, in ``uow`` (see the module's docstring for
+    who commits).
 
     ``agency`` is the agency of rows without an agency cell (a focal point's own by default).
+    ``limits`` bound what the file may weigh (the caller's settings; the defaults otherwise).
     A file that cannot be taken as a whole (too large, not a table, encrypted, corrupt, a zip
     bomb, too many rows, no header, no agency) raises ``ValidationError`` and nothing is
     written; so does an actor who may not import (``PermissionDenied``).
     """
     if not may_import(actor):
         raise deny("people.import")
-    limits = limits or Limits.from_settings(get_settings())
     # Parsing is CPU work of up to seconds: off the event loop, so a bot keeps answering.
-    roster = await asyncio.to_thread(read_roster, data, limits)
-    async with _Run(database, actor, dry_run) as run:
+    table = await asyncio.to_thread(read_list, data, limits or Limits())
+    async with uow:
+        run = _Run(uow, actor, dry_run)
         run.default = await run.file_agency(agency)
-        if "agency" not in roster.columns and run.default is None:
+        if "agency" not in table.columns and run.default is None:
             raise ValidationError("import.agency_needed")
         results: list[RowResult] = []
-        rows = [row for row in roster.rows if not is_blank(row, roster.columns)]
+        rows = [row for row in table.rows if not is_blank(row, table.columns)]
         total = len(rows)
         for done, row in enumerate(rows, start=1):
-            results.append(await run.row(row, roster.columns))
+            results.append(await run.row(row, table.columns))
             await run.maybe_commit()
             if progress is not None:
                 progress(done, total)
-        await run.finish()
-    return ImportResult(roster, tuple(results), dry_run, actor.label, run.default)
-
-
-# --- the unit of work the use cases run in ----------------------------------------------------
-
-
-class _ImportUnitOfWork(UnitOfWork):
-    """Lends the import's session to a use case.
-
-    The use case's ``async with uow`` neither opens nor closes anything, and its ``commit``
-    only flushes: the row's SAVEPOINT (see :meth:`_Run.row`) decides what is kept. Errors of a
-    flush are translated as :class:`UnitOfWork` does, without its rollback of the whole session,
-    which would throw away the rows done before.
-    """
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._read_only = False
-
-    async def __aenter__(self) -> _ImportUnitOfWork:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        await self.flush()
-
-    async def flush(self) -> None:
-        try:
-            await self.session.flush()
-        except (StaleDataError, IntegrityError) as error:
-            translated = registry_error(error)
-            if translated is None:
-                raise
-            raise translated from error
+        if not dry_run:
+            await uow.commit()
+        # A dry run leaves without committing: its work is rolled back, all of it (owned) or
+        # to the savepoint it started from (borrowed).
+    return ImportResult(table, tuple(results), dry_run, actor.label, run.default)
 
 
 # --- one row ------------------------------------------------------------------------------
 
 
 class _Run:
-    """The session, caches and bookkeeping of one import."""
+    """The caches and bookkeeping of one import, in its open unit of work."""
 
-    session: AsyncSession
-    uow: _ImportUnitOfWork
-
-    def __init__(self, database: Database, actor: Actor, dry_run: bool) -> None:
-        self.database = database
+    def __init__(self, uow: UnitOfWork, actor: Actor, dry_run: bool) -> None:
+        self.uow = uow
+        self.session = uow.session
         self.actor = actor
         self.dry_run = dry_run
+        # Periodic commits only when the import owns the transaction (see the module's docstring).
+        self.commits = not dry_run and not uow.borrowed
         self.default: AgencyRef | None = None
         self.today = date.today()
         # Reference as written -> the agency, or the error it gave (code and parameters: an
@@ -227,35 +200,13 @@ class _Run:
         """No id for someone a dry run created: it is rolled back and will not exist."""
         return None if self.dry_run and person_id in self._created else person_id
 
-    async def __aenter__(self) -> _Run:
-        self.session = self.database.sessions()
-        self.uow = _ImportUnitOfWork(self.session)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await self.session.rollback()  # a no-op after finish(); everything on an error
-        finally:
-            await self.session.close()
-
     async def maybe_commit(self) -> None:
         self._pending += 1
         due = self._pending >= COMMIT_ROWS or time.monotonic() - self._last_commit > COMMIT_SECONDS
-        if not self.dry_run and due:
-            await self.session.commit()
+        if self.commits and due:
+            await self.uow.commit()
             self._pending = 0
             self._last_commit = time.monotonic()
-
-    async def finish(self) -> None:
-        if self.dry_run:
-            await self.session.rollback()
-        else:
-            await self.session.commit()
 
     # -- agencies --
 
@@ -288,20 +239,10 @@ class _Run:
         return cached
 
     async def _resolve(self, reference: str) -> AgencyRef:
-        found = await resolve_agency(self.session, reference)
-        if not found.is_current(self.today):
-            successor = (
-                await self.session.get(Agency, found.successor_id) if found.successor_id else None
-            )
-            raise ValidationError(
-                "agency.merged",
-                agency=found.name,
-                successor=successor.name if successor else "",
-                field="agency",
-            )
+        found = await current_agency(self.session, reference, on=self.today)
         return AgencyRef(found.id, found.code, found.name)
 
-    async def _row_agency(self, row: RosterRow) -> AgencyRef:
+    async def _row_agency(self, row: ListRow) -> AgencyRef:
         cell = row.get("agency")
         if not cell:
             if self.default is None:
@@ -324,7 +265,7 @@ class _Run:
 
     # -- rows --
 
-    async def row(self, row: RosterRow, columns: dict[str, int]) -> RowResult:
+    async def row(self, row: ListRow, columns: dict[str, int]) -> RowResult:
         skipped = skip_reason(row, columns)
         if skipped is not None:
             return RowResult(row, Outcome.skipped, problems=(skipped,))
@@ -345,27 +286,27 @@ class _Run:
                 row, Outcome.error, problems=(Problem.of(error),), notices=tuple(fields.notices)
             )
 
-    async def _apply(self, row: RosterRow, target: AgencyRef, fields: Fields) -> RowResult:
+    async def _apply(self, row: ListRow, target: AgencyRef, fields: Fields) -> RowResult:
         person = await self._match(target, fields)
         notices = tuple(fields.notices)
         if person is None:
             if fields.full_name is None:
                 raise ValidationError("name.empty", field="full_name")
             role, assumed = role_for(fields)
-            async with self.session.begin_nested():
-                created = await register_person(
-                    self.uow,
-                    self.actor,
-                    agency=target.code,
-                    full_name=fields.full_name,
-                    role=role.value,
-                    position=fields.position,
-                    mobile=fields.mobile.e164 if fields.mobile else None,
-                    office_phone=fields.office_text(),
-                    email=fields.email,
-                    note=fields.note,
-                    source=Source.import_.value,
-                )
+            # The use case's own level of the unit of work is the row's savepoint.
+            created = await register_person(
+                self.uow,
+                self.actor,
+                agency=target.code,
+                full_name=fields.full_name,
+                role=role.value,
+                position=fields.position,
+                mobile=fields.mobile.e164 if fields.mobile else None,
+                office_phone=fields.office_text(),
+                email=fields.email,
+                note=fields.note,
+                source=Source.import_.value,
+            )
             self._seen[created.person.id] = row.number
             self._created.add(created.person.id)
             if assumed:
@@ -389,9 +330,11 @@ class _Run:
         if not changes:
             self._seen[person_id] = row.number
             return RowResult(row, Outcome.unchanged, person_id, notices=notices)
-        async with self.session.begin_nested():
+        # One level around the row's updates: a field that fails undoes the ones before it.
+        async with self.uow:
             for field_name, value in changes:
                 await update_field(self.uow, self.actor, person_id, field_name, value)
+            await self.uow.commit()
         self._seen[person_id] = row.number
         changed = tuple(name for name, _ in changes)
         return RowResult(row, Outcome.updated, person_id, changed, notices=notices)

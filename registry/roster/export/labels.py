@@ -17,8 +17,8 @@ class RosterLabels:
 
     title: str  # "DANH SÁCH NGƯỜI PHÁT NGÔN, CUNG CẤP THÔNG TIN CHO BÁO CHÍ"
     as_of: str  # "Cập nhật đến ngày 26/11/2025"
-    headers: Mapping[str, str]  # one per key of registry.roster.columns.COLUMNS
-    sections: Mapping[str, str]  # one per key of registry.roster.rows.SECTIONS
+    headers: Mapping[str, str]  # one per key of registry.roster.export.columns.COLUMNS
+    sections: Mapping[str, str]  # one per key of registry.roster.export.selection.SECTIONS
     roles: Mapping[str, str]  # Role value -> name
     statuses: Mapping[str, str]  # Status value -> name
     kinds: Mapping[str, str]  # AgencyKind value -> name
@@ -48,7 +48,7 @@ class TemplateLabels:
 
     title: str
     agency_line: Callable[[str], str]
-    headers: Mapping[str, str]  # one per key of registry.roster.template.TEMPLATE_COLUMNS
+    headers: Mapping[str, str]  # one per key of registry.roster.export.columns.TEMPLATE_COLUMNS
     roles: Mapping[str, str]  # Role value -> name, in the order of the drop-down
     sheet_data: str
     sheet_instructions: str

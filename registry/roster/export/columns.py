@@ -1,0 +1,54 @@
+"""The columns of the printed roster and of the blank template, and what each one shows.
+
+Each column has a stable key; the header a person reads comes from the text catalog
+(``roster.column.<key>``). The person's own columns are :class:`registry.models.PersonField`
+in its order, framed by the row number and by what the registry itself keeps (status, last
+update); the note is for staff and is never printed.
+"""
+
+from __future__ import annotations
+
+from registry.models import PersonField
+from registry.roster.cells import PhoneText
+from registry.roster.export.labels import RosterLabels
+from registry.roster.export.selection import ExportRow
+
+# The person's fields a printed roster shows, in their order.
+PRINTED_FIELDS: tuple[str, ...] = tuple(f.value for f in PersonField if f is not PersonField.note)
+
+# In the order of the printed roster.
+COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS, "status", "updated_at")
+
+# Columns an agency fills in on the template; the registry sets the status and the update date.
+TEMPLATE_COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS)
+
+# Columns of phone numbers (kept as text in the template, so that Excel keeps the leading 0).
+PHONE_COLUMNS: tuple[str, ...] = (PersonField.mobile.value, PersonField.office_phone.value)
+
+
+class ColumnTexts:
+    """What each printed column shows of one person, in the reader's words (None when empty).
+
+    Shared by the xlsx and csv writers, so that both print the same thing in the same column;
+    one per file, as it keeps the phone layouts it has learnt (see ``PhoneText``).
+    """
+
+    def __init__(self, labels: RosterLabels) -> None:
+        self.labels = labels
+        self.phone = PhoneText()
+
+    def __call__(self, row: ExportRow) -> dict[str, str | None]:
+        labels = self.labels
+        office = self.phone(row.office_phone)
+        if office and row.office_ext:
+            office = labels.phone_extension(office, row.office_ext)
+        return {
+            PersonField.agency: row.agency_name,
+            PersonField.full_name: row.full_name,
+            PersonField.position: row.position,
+            PersonField.role: labels.roles.get(row.role, row.role),
+            PersonField.mobile: self.phone(row.mobile) or None,
+            PersonField.office_phone: office or None,
+            PersonField.email: row.email,
+            "status": labels.statuses.get(row.status, row.status),
+        }

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogs.io import Incoming, Option, Reply
+from bot.state.conversations import DialogState
 from bot.texts import error_text, t
 from registry.accounts import Profile
 from registry.actors import Actor
-from registry.conversations import DialogState
 from registry.errors import RegistryError
 from registry.uow import Database, UnitOfWork
 

@@ -16,8 +16,9 @@ from bot.dialogs import admin, common, files, link, own, register, staff
 from bot.dialogs.context import Context
 from bot.dialogs.io import Incoming, Reply
 from bot.settings import BotSettings
+from bot.state import conversations
 from bot.texts import has, language_of, t
-from registry import accounts, conversations
+from registry import accounts
 from registry.errors import RegistryError
 from registry.models import utcnow
 from registry.uow import Database, UnitOfWork
@@ -113,10 +114,6 @@ class Dialogs:
         self.db = db
         self.settings = settings
         self.idle = timedelta(hours=settings.dialog_idle_hours)
-
-    async def first_time(self, channel: str, update_id: str) -> bool:
-        """False when this update was already handled (platforms deliver some twice)."""
-        return await conversations.first_time(self.db.uow(), channel, update_id)
 
     async def language_for(self, channel: str, user_id: str) -> str:
         profile = await accounts.open_profile(self.db.uow(), channel, user_id)

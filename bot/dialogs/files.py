@@ -7,7 +7,7 @@ from bot import roster
 from bot.dialogs.context import Context
 from bot.dialogs.io import Document, Option, Reply
 from bot.roster_report import report_xlsx, summary_lines
-from registry import conversations
+from bot.state import held_files
 from registry.actors import deny, may_import
 from registry.errors import ValidationError
 from registry.roster.export import parse_format
@@ -78,7 +78,7 @@ async def receive(ctx: Context) -> None:
         ctx.send("\n".join(lines))
         ctx.replies.append(_report(ctx, result, name))
         return
-    file_id = await conversations.keep_file(
+    file_id = await held_files.hold(
         ctx.uow(), ctx.channel, ctx.chat_id, name, incoming.file_content
     )
     ctx.go("import", "confirm")
@@ -90,16 +90,15 @@ async def receive(ctx: Context) -> None:
 
 async def resume_import(ctx: Context) -> None:
     if not ctx.confirmed():
-        await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
+        await held_files.drop(ctx.uow(), ctx.channel, ctx.chat_id)
         return
-    file_id, name = int(ctx.data["file_id"]), str(ctx.data["name"])
+    file_id, name = str(ctx.data["file_id"]), str(ctx.data["name"])
     ctx.end()
-    pending = await conversations.pending_file(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
-    if pending is None:
+    held = await held_files.take(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
+    if held is None:
         ctx.tell("bot.question_expired")
         return
-    result = await import_roster(ctx.db, ctx.actor, pending[1], dry_run=False)
-    await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
+    result = await import_roster(ctx.db, ctx.actor, held.content, dry_run=False)
     ctx.send("\n".join(summary_lines(ctx.language, result, file_name=name)))
     ctx.replies.append(_report(ctx, result, name))
 

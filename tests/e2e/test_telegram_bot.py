@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.dialogs.engine import Dialogs
+from bot.dialogs.engine import Dialogs, Outcome
 from bot.dialogs.io import Document, Incoming, Option, Reply
-from bot.texts import t
+from bot.texts import error_text, t
+from registry.actors import deny
 from registry.db import upgrade
-from registry.uow import Database
+from registry.uow import Database, UnitOfWork
 from tests.e2e.fake_telegram import (
     WEBHOOK_SECRET,
     FakeTelegram,
@@ -150,28 +151,17 @@ async def test_two_chats_interleaved_each_get_their_answers_in_order(
         assert [m.text for m in await user.replies(len(expected))] == expected
 
 
-async def test_a_slow_chat_does_not_hold_up_another(
-    bot: RunningBot, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_slow_chat_does_not_hold_up_another(bot: RunningBot, fake: FakeTelegram) -> None:
+    """A document that takes long to fetch holds up its own chat only."""
     slow, quick = fake.user(720), fake.user(721)
-    gate = asyncio.Event()
-    handle = Dialogs.handle
-
-    async def held(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
-        if chat_id == str(slow.chat_id) and incoming.command == "help":
-            await gate.wait()
-        return await handle(self, channel, chat_id, user_id, incoming)
-
-    monkeypatch.setattr(Dialogs, "handle", held)
-    await slow.send("/help")
+    fake.slow_files["upl1"] = gate = asyncio.Event()
+    await slow.send_document("danh-sach.csv", b"a;b\n")  # stored as upl1
     await slow.send("/cancel")
-    await start(quick)  # answered while the slow chat is stuck
+    await start(quick)  # answered while the slow chat waits for its download
     assert fake.unread(slow.chat_id) == []
     gate.set()
     first, second = await slow.replies(2)
-    assert first.text.startswith(vi("bot.help.intro"))
+    assert first.text == error_text("vi", deny("people.import"))  # a member may not import
     assert second.text == vi("bot.nothing_to_cancel")
 
 
@@ -226,13 +216,13 @@ async def test_what_arrives_reaches_the_dialogs_as_sent(
     """Commands with arguments, contacts (own or not), edits: each is told apart."""
 
     async def echo(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
+        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
         described = (
             f"{channel} {chat_id} {user_id} {incoming.kind} {incoming.command} {incoming.text!r} "
             f"{incoming.contact_phone} {incoming.contact_is_own} {incoming.display_name}"
         )
-        return [Reply(described)]
+        return Outcome([Reply(described)], "vi")
 
     monkeypatch.setattr(Dialogs, "handle", echo)
     user = fake.user(733)
@@ -263,9 +253,9 @@ async def test_long_answers_are_split_and_keep_their_buttons_on_the_last_part(
     assert len(long) > 3 * 4096
 
     async def directory(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
-        return [Reply(long, options=[Option("next", "Trang sau")], question=3)]
+        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
+        return Outcome([Reply(long, options=[Option("next", "Trang sau")], question=3)], "vi")
 
     monkeypatch.setattr(Dialogs, "handle", directory)
     user = fake.user(740)
@@ -283,11 +273,11 @@ async def test_the_contact_button_is_offered_then_taken_away(
     bot: RunningBot, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def mobile_question(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
+        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
         if incoming.kind == "contact":
-            return [Reply("Đã nhận số " + (incoming.contact_phone or ""))]
-        return [Reply("Số di động của bạn?", question=4, ask_contact=True)]
+            return Outcome([Reply("Đã nhận số " + (incoming.contact_phone or ""))], "vi")
+        return Outcome([Reply("Số di động của bạn?", question=4, ask_contact=True)], "vi")
 
     monkeypatch.setattr(Dialogs, "handle", mobile_question)
     user = fake.user(741)
@@ -308,14 +298,14 @@ async def test_documents_are_fetched_and_sent(
     roster = Document("danh-sach.csv", "họ tên;chức vụ\nAn;Chánh Văn phòng\n".encode(), "text/csv")
 
     async def files(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
+        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
         content = incoming.file_content
         got = "-" if content is None else content.decode()
         text = f"{incoming.kind} {incoming.file_name} {incoming.file_size} {incoming.text} {got}"
         if incoming.text == "dài":  # a caption longer than Telegram's 1024 characters
             text = "x" * 1500
-        return [Reply(text, document=roster)]
+        return Outcome([Reply(text, document=roster)], "vi")
 
     monkeypatch.setattr(Dialogs, "handle", files)
     user = fake.user(742)
@@ -352,11 +342,11 @@ async def test_an_error_is_apologised_for_and_the_next_message_works(
     failures = [RuntimeError("the database went away")]
 
     async def failing_once(
-        self: Dialogs, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> list[Reply]:
+        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
+    ) -> Outcome:
         if failures:
             raise failures.pop()
-        return await handle(self, channel, chat_id, user_id, incoming)
+        return await handle(self, uow, channel, chat_id, user_id, incoming)
 
     monkeypatch.setattr(Dialogs, "handle", failing_once)
     with caplog.at_level(logging.ERROR):

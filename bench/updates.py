@@ -5,8 +5,9 @@
 Both bots are the real python-telegram-bot Application (long polling, ``concurrent_updates``,
 the AIORateLimiter) talking HTTP to the tests' fake Bot API server on 127.0.0.1: getUpdates
 brings the updates, sendMessage takes the answers. The echo bot sends each text back; this bot
-runs the whole channel (the duplicate check, the per-chat lock, a dialog step that loads and
-saves the conversation in a fresh SQLite database, the rendering). Each round pushes
+runs the whole pipeline (the update stored in the inbox, the chat's turn, a dialog step that
+loads and saves the conversation and marks the update handled in one transaction of a fresh
+SQLite database, the rendering). Each round pushes
 ``--updates`` text messages spread over ``--chats`` chats, all at once, and times until the
 last answer has been sent. A first, untimed round of the same size opens the HTTP connections
 and creates the accounts and conversations; the best timed round is kept (the machines are
@@ -43,6 +44,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.channels import telegram
 from bot.dialogs.engine import Dialogs
+from bot.pipeline import Pipeline
 from bot.settings import BotSettings
 from registry.db import upgrade
 from registry.uow import Database
@@ -179,13 +181,17 @@ async def main(args: argparse.Namespace) -> None:
                     telegram_token=TOKEN,
                     telegram_base_url=fake.base_url,
                 )
+                pipeline = Pipeline(database, Dialogs(database, settings))
                 ours_app = telegram.build_application(
                     settings,
-                    Dialogs(database, settings),
+                    pipeline,
                     polling=True,
                     rate_limiter=limiter(args.telegram_limits),
                 )
-                ours, answers = await measure(fake, ours_app, args)
+                try:
+                    ours, answers = await measure(fake, ours_app, args)
+                finally:
+                    await pipeline.close()
                 print(f"  this bot  {ours:8.1f} updates/s ({answers:g} answer each)", flush=True)
         finally:
             await database.dispose()

@@ -4,7 +4,7 @@ A link is ``<public url>/files/<token>`` or ``/upload/<token>``, where the token
 ``<id>.<expiry>.<signature>``: the id of the stored file (random, 128 bits), the Unix time after
 which the link is refused, and an HMAC-SHA256 of purpose, id and expiry under the link key. A
 tampered token fails the signature before the database is asked anything; an expired one fails
-on its own expiry; single use is kept by the database (:mod:`registry.shared_files`).
+on its own expiry; single use is kept by the database (:mod:`bot.state.shared_files`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.settings import BotSettings, link_secret
-from registry import shared_files
+from bot.state import shared_files
+from bot.state.gate import write_gate
+from bot.state.shared_files import Owner, Shared
 from registry.models import utcnow
-from registry.shared_files import Owner, Shared
 from registry.uow import Database
 
 _TOKEN = re.compile(
@@ -87,26 +88,29 @@ class Links:
         return Link(f"{self.base}{PATHS[shared.purpose]}{token}", shared.expires_at)
 
     async def download(self, owner: Owner, name: str, media_type: str, content: bytes) -> Link:
-        shared = await shared_files.share(
-            self.database.uow(),
-            owner,
-            shared_files.DOWNLOAD,
-            self.lifetime,
-            file_name=name,
-            media_type=media_type,
-            content=content,
-        )
+        async with write_gate(self.database):
+            shared = await shared_files.share(
+                self.database.uow(),
+                owner,
+                shared_files.DOWNLOAD,
+                self.lifetime,
+                file_name=name,
+                media_type=media_type,
+                content=content,
+            )
         return self._link(shared)
 
     async def upload(self, owner: Owner) -> Link:
-        shared = await shared_files.share(
-            self.database.uow(), owner, shared_files.UPLOAD, self.lifetime
-        )
+        async with write_gate(self.database):
+            shared = await shared_files.share(
+                self.database.uow(), owner, shared_files.UPLOAD, self.lifetime
+            )
         return self._link(shared)
 
     async def take_download(self, token: str) -> Shared:
         file_id = verify(self.key, shared_files.DOWNLOAD, token)
-        shared = await shared_files.take_download(self.database.uow(), file_id)
+        async with write_gate(self.database):
+            shared = await shared_files.take_download(self.database.uow(), file_id)
         if shared is None:
             raise LinkRefused("used")
         return shared

@@ -60,6 +60,12 @@ class BotSettings(Settings):
     dialog_idle_hours: float = Field(
         default=24, gt=0, description="An abandoned dialog expires after this many hours."
     )
+    processed_retention_days: float = Field(
+        default=7,
+        gt=0,
+        description="Handled updates are remembered this long (a repeated delivery is then "
+        "recognised), then forgotten by the running server.",
+    )
 
 
 def telegram_token(settings: BotSettings) -> str:

@@ -2,9 +2,10 @@
 
 Each chat platform contributes a :class:`Webhook` (its path, the header carrying the shared
 secret, and what to do with a body); the server checks the secret and the JSON the same way for
-all of them, Telegram's and Zalo's alike. A webhook answers at once: the update is queued and
-handled in the background, as the platforms expect. The download and upload pages of
-:mod:`bot.web_files` are served beside them.
+all of them, Telegram's and Zalo's alike. A webhook answers 200 once the update is stored in
+the pipeline's inbox, and it is handled in the background, as the platforms expect: a
+platform that got no 200 (the database was down: 500) delivers the update again. The download
+and upload pages of :mod:`bot.web_files` are served beside them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Webhook:
     path: str  # "/telegram/webhook"
     secret_header: str  # the header in which the platform repeats the secret we registered
     secret: str
-    accept: Callable[[Any], Awaitable[None]]  # queue the parsed JSON; MalformedUpdate if it isn't
+    # Store the parsed JSON for handling; MalformedUpdate if it is no update of the platform.
+    accept: Callable[[Any], Awaitable[None]]
 
 
 def _same_secret(given: str | None, expected: str) -> bool:

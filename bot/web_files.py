@@ -3,7 +3,9 @@
 ``GET /files/<token>`` serves a file made for someone once. ``/upload/<token>`` is a small page,
 in the person's language and usable on a phone, that runs the same import as a file sent in
 Telegram: the list is checked by a dry run, the page shows what would change, and only the
-confirmation writes it. The rights are those of the chat account the link was made for, looked
+confirmation writes it. Meanwhile the list is held for the person's chat
+(:mod:`bot.state.held_files`), as a list sent in the chat is, and the confirmation form names
+the held list it showed. The rights are those of the chat account the link was made for, looked
 up again at each step, so a right revoked in the meantime is already gone.
 """
 
@@ -23,18 +25,21 @@ from starlette.routing import Route
 from bot import roster
 from bot.import_report import report_xlsx, summary_lines
 from bot.links import LinkRefused, Links
+from bot.state import held_files, shared_files
+from bot.state.shared_files import Owner, Shared
 from bot.texts import error_text, language_of, t
-from registry import accounts, shared_files
+from registry import accounts
 from registry.actors import Actor
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake.importer import import_roster
 from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import Settings
-from registry.shared_files import Owner, Shared
 from registry.uow import Database
 
 log = logging.getLogger(__name__)
 
+# The confirmation form's field naming the list the page showed (its held token).
+HELD_FIELD = "held"
 # Tells the person's chat what happened on the page (the import's summary and its report).
 Notify = Callable[[Owner, str], Awaitable[None]]
 # What a multipart body may add around the file itself (boundaries, headers, the other fields).
@@ -177,11 +182,14 @@ class FilePages:
         if not result.changes:
             body = _paragraphs([*lines, say("web.upload.nothing")]) + _again(token, say)
             return _page(language, say("web.upload.title"), body)
-        if not await shared_files.hold_upload(self.database.uow(), shared.id, name, content):
-            return _refused(language, LinkRefused("used"))
+        owner = shared.owner
+        held = await held_files.hold(
+            self.database.uow(), owner.channel, owner.chat_id, name, content
+        )
         body = (
             _paragraphs([*lines, say("bot.import.confirm")])
             + f'<form method="post" action="/upload/{html.escape(token)}/confirm">'
+            f'<input type="hidden" name="{HELD_FIELD}" value="{html.escape(held)}">'
             f'<button type="submit">{html.escape(say("bot.import.apply"))}</button></form>'
             + _again(token, say)
         )
@@ -193,20 +201,26 @@ class FilePages:
             shared = await self.links.open_upload(token)
         except LinkRefused as refused:
             return _refused(self.language, refused)
-        language, say = shared.owner.language, _sayer(shared.owner.language)
-        held = await shared_files.use_upload(self.database.uow(), shared.id)
-        if held is None or held.content is None:
-            # Already applied from another tab, or nothing was uploaded through this link yet.
+        owner = shared.owner
+        language, say = owner.language, _sayer(owner.language)
+        held = await self._take_held(request, shared)
+        if held is None:
+            # Already applied from another tab, replaced by a newer list, or never uploaded.
             return _refused(language, LinkRefused("used"))
-        name = held.file_name or "file"
+        name = held.name
         try:
-            actor = await self._actor(shared.owner)
+            actor = await self._actor(owner)
             result = await import_roster(
                 self.database.uow(), actor, held.content, dry_run=False, limits=self.limits
             )
         except RegistryError as error:
-            # Nothing was written: the list goes back into its slot, to be tried again.
-            await shared_files.release_upload(self.database.uow(), shared.id, name, held.content)
+            # Nothing was written: the list is held again and the link opens again, to retry.
+            async with self.database.uow() as uow:
+                await held_files.hold(
+                    uow, owner.channel, owner.chat_id, name, held.content, token=held.token
+                )
+                await shared_files.reopen(uow, shared.id)
+                await uow.commit()
             return self._form(shared, token, error=error_text(language, error))
         lines = summary_lines(language, result, file_name=name)
         report = await self.links.download(
@@ -223,6 +237,23 @@ class FilePages:
             f"{html.escape(say('web.upload.report'))}</a>"
         )
         return _page(language, say("web.upload.done_title"), body)
+
+    async def _take_held(self, request: Request, shared: Shared) -> held_files.Held | None:
+        """The list this page showed, taken, and the link used up: both or neither."""
+        try:
+            async with request.form(max_files=0, max_fields=4) as form:
+                token = form.get(HELD_FIELD)
+        except Exception:  # not a form the page sent
+            return None
+        if not isinstance(token, str) or not token:
+            return None
+        owner = shared.owner
+        async with self.database.uow() as uow:
+            held = await held_files.take(uow, owner.channel, owner.chat_id, token)
+            if held is None or not await shared_files.use_up(uow, shared.id):
+                return None
+            await uow.commit()
+        return held
 
     async def _actor(self, owner: Owner) -> Actor:
         profile = await accounts.open_profile(self.database.uow(), owner.channel, owner.external_id)

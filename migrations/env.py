@@ -13,6 +13,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+# The bot's chat tables live on the registry's metadata: importing them puts them in it.
+import bot.state.models  # noqa: F401
 from registry.models import Base, UTCDateTime
 from registry.settings import get_settings
 

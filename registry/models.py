@@ -1,5 +1,8 @@
 """The registry's tables: agencies, people (network members), chat accounts and the change log.
 
+The tables that exist only because of chats (dialog state, the inbox of updates, held lists,
+file links) are the bot's: :mod:`bot.state.models`, on this same metadata.
+
 Enumerations are stored as short strings with a named CHECK constraint (``native_enum=False``),
 so SQLite and PostgreSQL hold the same values under the same constraint names and a new value
 is a one-line migration on both.
@@ -9,17 +12,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Date,
     DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -285,46 +285,6 @@ class ChangeLog(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
 
 
-class Conversation(Base):
-    """Where a chat's dialog stands, so a restart or another process continues it."""
-
-    __tablename__ = "conversation"
-
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    flow: Mapped[str | None] = mapped_column(String(32))
-    step: Mapped[str | None] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Number of the last question asked; a button of an older question has expired.
-    question: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class ProcessedUpdate(Base):
-    """Updates already handled, so one delivered twice is processed once."""
-
-    __tablename__ = "processed_update"
-
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-
-
-class PendingFile(Base):
-    """A file sent in a chat and waiting for the person's confirmation (an import after its
-    dry run). Kept in the database so that any bot process can finish the job."""
-
-    __tablename__ = "pending_file"
-    __table_args__ = (Index("ix_pending_file_chat", "channel", "chat_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
 class LinkCode(Base):
     """A one-time code shown by /link in one chat, to be sent from another chat of the same
     person; redeeming it joins the two chat identities."""
@@ -334,28 +294,3 @@ class LinkCode(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-
-class SharedFile(Base):
-    """A file behind a web link, for chats that cannot carry files (Zalo).
-
-    ``download``: a file made for someone (the roster), served once before it expires.
-    ``upload``: a page where someone sends a list to import; the uploaded list waits here for
-    confirmation of its dry run. The content is deleted as soon as it has been used.
-    """
-
-    __tablename__ = "shared_file"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, URL-safe
-    purpose: Mapped[str] = mapped_column(String(16))  # "download" or "upload"
-    # Whose it is: the chat identity that asked for it (rights are checked again on use).
-    channel: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str] = mapped_column(String(64))
-    chat_id: Mapped[str] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(5))
-    file_name: Mapped[str | None] = mapped_column(String(255))
-    media_type: Mapped[str | None] = mapped_column(String(127))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import bot.state.models  # noqa: F401  (the chat tables, on the registry's metadata)
 from registry.db import upgrade
 from registry.models import Base
 from registry.uow import Database

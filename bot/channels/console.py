@@ -2,22 +2,27 @@
 
 It reads a person's lines from a terminal or from a script on standard input
 (``printf '/start\\n1\\n' | spokes chat --user 7``), so anyone can try the bot without a token.
+Each line goes through the pipeline like an update of any other channel (stored, handled in
+the chat's turn, one unit of work), under a random delivery id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.channels.numbered import numbered_text
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Document, Incoming, Reply
+from bot.pipeline import Inbound, Pipeline, Received
 from bot.texts import t
-from registry.settings import get_settings
 
 CHANNEL = "console"
+FILE_COMMAND = "/file "
 
 
 def save_document(document: Document, folder: Path) -> Path:
@@ -44,26 +49,70 @@ def render(reply: Reply, language: str, folder: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def to_incoming(line: str, display_name: str | None) -> Incoming | None:
-    """A typed line: ``/file PATH`` sends a file (the terminal's way to attach one), anything
-    else is text (a number answers the pending question: the engine knows its options)."""
+def to_incoming(line: str, display_name: str | None, max_bytes: int) -> Incoming | None:
+    """A typed line: ``/file PATH`` sends a file (the terminal's way to attach one; ``None``
+    when it cannot be read), anything else is text (a number answers the pending question: the
+    engine knows its options). At most ``max_bytes`` + 1 of a file are read: the dialog refuses
+    larger ones."""
     text = line.strip()
-    if text.startswith("/file "):
-        return _file(Path(text[len("/file ") :].strip()).expanduser(), display_name)
+    if text.startswith(FILE_COMMAND):
+        return _file(_path(text), display_name, max_bytes)
     return Incoming.parse_text(line, display_name=display_name)
 
 
-def _file(path: Path, display_name: str | None) -> Incoming | None:
+def _path(text: str) -> Path:
+    return Path(text[len(FILE_COMMAND) :].strip()).expanduser()
+
+
+def _file(path: Path, display_name: str | None, max_bytes: int) -> Incoming | None:
     try:
         size = path.stat().st_size
-        # Read no more than one byte past the import limit: the dialog refuses larger files.
         with path.open("rb") as handle:
-            content = handle.read(get_settings().import_max_bytes + 1)
+            content = handle.read(max_bytes + 1)
     except OSError:
         return None
     return Incoming(
         "file", file_name=path.name, file_content=content, file_size=size, display_name=display_name
     )
+
+
+def _readable(line: str) -> bool:
+    text = line.strip()
+    if not text.startswith(FILE_COMMAND):
+        return True
+    try:
+        with _path(text).open("rb"):
+            return True
+    except OSError:
+        return False
+
+
+class ConsoleTransport:
+    """The terminal as a chat: a stored line is read again, replies are written."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self, write: Callable[[str], None], max_bytes: int, folder: Path | None = None
+    ) -> None:
+        self.write = write
+        self.max_bytes = max_bytes
+        self.folder = folder
+
+    async def decode(self, payload: dict[str, Any]) -> Received | None:
+        incoming = to_incoming(str(payload.get("line", "")), payload.get("name"), self.max_bytes)
+        return None if incoming is None else Received(incoming)
+
+    async def deliver(
+        self, inbound: Inbound, received: Received, replies: Sequence[Reply], language: str
+    ) -> None:
+        for reply in replies:
+            self.write(render(reply, language, self.folder))
+        self.write("")
+
+    async def say(self, chat_id: str, text: str) -> None:
+        self.write(text)
+        self.write("")
 
 
 async def converse(
@@ -74,28 +123,35 @@ async def converse(
     *,
     display_name: str | None = None,
     echo: bool = False,
+    pipeline: Pipeline | None = None,
 ) -> None:
-    """Talk until the input ends (end of file or an empty read)."""
-    while True:
-        line = await asyncio.to_thread(read_line)
-        if not line:
-            return
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        if echo:
-            write(f"> {line}")
-        incoming = to_incoming(line, display_name)
-        if incoming is None:
-            language = await dialogs.language_for(CHANNEL, user_id)
-            write(t(language, "console.file_unreadable", line=line.strip()[:200]))
-            continue
-        async with dialogs.db.uow() as uow:
-            outcome = await dialogs.handle(uow, CHANNEL, user_id, user_id, incoming)
-            await uow.commit()
-        for reply in outcome.replies:
-            write(render(reply, outcome.language))
-        write("")
+    """Talk until the input ends (end of file or an empty read).
+
+    ``pipeline``: the one to hand the lines to (a new one on ``dialogs`` by default, closed at
+    the end); the terminal's transport is added to it.
+    """
+    own = pipeline is None
+    pipeline = pipeline or Pipeline(dialogs.db, dialogs)
+    pipeline.add(ConsoleTransport(write, dialogs.settings.import_max_bytes))
+    try:
+        while True:
+            line = await asyncio.to_thread(read_line)
+            if not line:
+                return
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            if echo:
+                write(f"> {line}")
+            if not _readable(line):
+                language = await dialogs.language_for(CHANNEL, user_id)
+                write(t(language, "console.file_unreadable", line=line.strip()[:200]))
+                continue
+            payload = {"line": line, "name": display_name}
+            await pipeline.handle(Inbound(CHANNEL, uuid.uuid4().hex, user_id, user_id, payload))
+    finally:
+        if own:
+            await pipeline.close()
 
 
 def stdin_line() -> str:

@@ -1,11 +1,15 @@
-"""The Telegram channel: python-telegram-bot 22 in front of the channel-agnostic dialogs.
+"""The Telegram channel: python-telegram-bot 22 as a transport of the pipeline.
 
-An update becomes one :class:`Incoming` (a received document with its content, fetched with
-getFile); the dialogs' replies become messages, options an inline keyboard whose callback data
-is ``<question>:<key>``, a contact request a "share my phone number" keyboard, a document a
-sendDocument with the text as caption. Everything the dialogs decide (what a button means, whether it has
-expired) stays in the dialogs; this module only translates, keeps the order of each chat, and
-makes sure a person always gets an answer, even when something broke.
+Updates arrive through the Application: by long polling (the Updater puts them in the queue,
+the handler hands each to the pipeline and waits for it) or through the web server's webhook
+(:func:`webhook`: the update is stored, the 200 goes back, the chat is handled in the
+background). Either way the pipeline orders, de-duplicates and handles them; this module only
+translates. A stored update becomes one :class:`Incoming` (a pressed button is answered first,
+so its spinner stops; a received document is fetched with getFile); the dialogs' replies become
+messages: options an inline keyboard whose callback data is ``<question>:<key>``, a contact
+request a "share my phone number" keyboard, a document a sendDocument with the text as
+caption, a long text several messages. Everything the dialogs decide (what a button means,
+whether it has expired) stays in the dialogs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     Bot,
@@ -33,14 +37,16 @@ from telegram import (
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes, TypeHandler
 
-from bot.channels.locks import ChatLocks
 from bot.channels.split import split_text, text_size
-from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Incoming, Reply
+from bot.pipeline.protocol import Inbound, Received
 from bot.settings import BotSettings, telegram_token
 from bot.texts import t
 from bot.web import MalformedUpdate, Webhook
 from registry.errors import RegistryError, ValidationError
+
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -115,85 +121,91 @@ def contact_keyboard(language: str) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
 
 
-class TelegramChannel:
-    """The handler, the error handler and the start-up hook of one Application."""
+def inbound(update: Update, payload: dict[str, Any] | None = None) -> Inbound | None:
+    """The update as the pipeline stores it (``payload``: the body as received, else the
+    update's own JSON); ``None`` when it belongs to no chat and no sender."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    body = payload if payload is not None else update.to_dict()
+    return Inbound(CHANNEL, str(update.update_id), str(chat.id), str(user.id), body)
 
-    def __init__(self, dialogs: Dialogs, settings: BotSettings) -> None:
-        self.dialogs = dialogs
-        self.settings = settings
-        self.locks = ChatLocks()
+
+class TelegramTransport:
+    """Reads stored updates and writes to chats through one Application's bot."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
         # Chats that were last sent the contact keyboard: the next plain message removes it.
         # Kept in memory only: after a restart the one-time keyboard is at worst shown once more.
         self._contact_keyboards: set[int] = set()
+        # Updates this process received by polling and is handing over now, by update id:
+        # decoding one of them needs no second parse of its payload.
+        self.parsed: dict[int, Update] = {}
 
-    def attach(self, application: TelegramApp) -> None:
-        application.add_handler(TypeHandler(Update, self.on_update))
-        application.add_error_handler(self.on_error)
-
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat, user = update.effective_chat, update.effective_user
+    async def decode(self, payload: dict[str, Any]) -> Received | None:
+        update = self.parsed.pop(payload.get("update_id", -1), None)
+        if update is None:
+            update = Update.de_json(payload, self.bot)
         incoming = to_incoming(update)
-        if chat is None or user is None or incoming is None:
-            return
-        # No await before the lock: PTB starts the update tasks in update order, and taking the
-        # lock first thing keeps that order within the chat while other chats run concurrently.
-        async with self.locks.hold(chat.id):
-            try:
-                await self._handle(context.bot, update, chat.id, user.id, incoming)
-            except Exception as error:
-                # Reported while the chat is still locked, so the apology reaches the person
-                # before the answer to their next message.
-                await context.application.process_error(update, error)
-
-    async def _handle(
-        self, bot: Bot, update: Update, chat_id: int, user_id: int, incoming: Incoming
-    ) -> None:
-        if not await self.dialogs.first_time(CHANNEL, str(update.update_id)):
-            log.info("update %s was already handled; ignored", update.update_id)
-            return
+        if incoming is None:
+            return None
         query = update.callback_query
         if query is not None:
             await _answer(query)
         if incoming.kind == "file" and update.effective_message is not None:
             incoming = await _downloaded(update.effective_message, incoming)
-        async with self.dialogs.db.uow() as uow:
-            outcome = await self.dialogs.handle(uow, CHANNEL, str(chat_id), str(user_id), incoming)
-            await uow.commit()
-        replies = outcome.replies
-        if query is not None:
-            # Only now: if handling failed, the buttons stay and the person can press again.
-            await _remove_buttons(query)
-        await self.send(bot, chat_id, user_id, replies)
+        return Received(incoming, update)
 
-    async def send(self, bot: Bot, chat_id: int, user_id: int, replies: Sequence[Reply]) -> None:
+    async def deliver(
+        self, inbound: Inbound, received: Received, replies: Sequence[Reply], language: str
+    ) -> None:
+        update = received.context
+        if isinstance(update, Update) and update.callback_query is not None:
+            # Only now: if handling failed, the buttons stay and the person can press again.
+            await _remove_buttons(update.callback_query)
+        try:
+            await self.send(int(inbound.chat_id), replies, language)
+        except Forbidden as error:
+            # The person blocked the bot or left the chat: nobody to answer.
+            log.info("chat %s: the bot may not write here (%s)", inbound.chat_id, error)
+
+    async def say(self, chat_id: str, text: str) -> None:
+        # Sent as is: a contact button still shown stays, the question is still open.
+        try:
+            await self.bot.send_message(int(chat_id), text)
+        except Forbidden as error:
+            log.info("chat %s: the bot may not write here (%s)", chat_id, error)
+
+    async def send(self, chat_id: int, replies: Sequence[Reply], language: str) -> None:
         """Send replies in order; a long text in several messages, its keyboard on the last."""
-        language: str | None = None
         for reply in replies:
             markup: Markup | None = inline_keyboard(reply)
             if markup is None and reply.ask_contact:
-                language = language or await self.dialogs.language_for(CHANNEL, str(user_id))
                 markup = contact_keyboard(language)
             if reply.document is None:
-                await self._send_text(bot, chat_id, reply.text, markup)
+                await self._send_text(chat_id, reply.text, markup)
                 continue
             # The text is the document's caption when it fits, else messages before it.
             caption = reply.text if text_size(reply.text) <= CAPTION_LIMIT else ""
             if not caption:
-                await self._send_text(bot, chat_id, reply.text, None)
+                await self._send_text(chat_id, reply.text, None)
             document = InputFile(reply.document.content, filename=reply.document.name)
-            await bot.send_document(
+            await self.bot.send_document(
                 chat_id,
                 document,
                 caption=caption or None,
                 reply_markup=self._keyboard(chat_id, markup),
             )
 
-    async def _send_text(self, bot: Bot, chat_id: int, text: str, markup: Markup | None) -> None:
+    async def _send_text(self, chat_id: int, text: str, markup: Markup | None) -> None:
         # A message has at least one character; a question without text still needs one.
         chunks = split_text(text, MESSAGE_LIMIT) or (["…"] if markup else [])
         for index, chunk in enumerate(chunks):
             own = markup if index == len(chunks) - 1 else None
-            await bot.send_message(chat_id, chunk, reply_markup=self._keyboard(chat_id, own))
+            await self.bot.send_message(chat_id, chunk, reply_markup=self._keyboard(chat_id, own))
 
     def _keyboard(self, chat_id: int, own: Markup | None) -> Markup | ReplyKeyboardRemove | None:
         """The keyboard for the next message: its own, or the removal of a contact button."""
@@ -204,39 +216,45 @@ class TelegramChannel:
             return ReplyKeyboardRemove()
         return own
 
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log with the update id; tell the person their data is safe and to try again."""
-        update_id = update.update_id if isinstance(update, Update) else None
-        if isinstance(context.error, Forbidden):
-            # The person blocked the bot or left the chat: nobody to apologise to.
-            log.info("update %s: the bot may not write to this chat (%s)", update_id, context.error)
-            return
-        log.error("error while handling update %s", update_id, exc_info=context.error)
-        if not isinstance(update, Update) or update.effective_chat is None:
-            return
-        chat_id = update.effective_chat.id
-        user_id = update.effective_user.id if update.effective_user else chat_id
-        language: str | None = self.settings.default_language
-        try:
-            language = await self.dialogs.language_for(CHANNEL, str(user_id))
-        except Exception:
-            log.warning("language of user %s unknown (database down?)", user_id)
-        try:
-            # Sent as is: a contact button still shown stays, the question is still open.
-            await context.bot.send_message(chat_id, self.dialogs.error_reply(language).text)
-        except Exception:
-            log.exception("could not tell chat %s about the error of update %s", chat_id, update_id)
 
-    async def post_init(self, application: TelegramApp) -> None:
+def _attach(
+    application: TelegramApp,
+    pipeline: Pipeline,
+    transport: TelegramTransport,
+    settings: BotSettings,
+) -> None:
+    """The Application's handler (hand every update to the pipeline), error handler and menus."""
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # No await before the pipeline's intake: PTB starts the update tasks in update order,
+        # and the pipeline keeps the order of each chat from there.
+        handed = inbound(update)
+        if handed is None:
+            return
+        transport.parsed[update.update_id] = update
+        try:
+            await pipeline.handle(handed)
+        finally:
+            transport.parsed.pop(update.update_id, None)  # a repeat is never decoded
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The pipeline answers for the updates; what is left is the Application's own trouble.
+        log.error("error in the Telegram application", exc_info=context.error)
+
+    async def post_init(application: TelegramApp) -> None:
         """Command menus in Vietnamese and English, and the default for other languages."""
         menus: list[tuple[str | None, str]] = [
             ("vi", "vi"),
             ("en", "en"),
-            (None, self.settings.default_language),
+            (None, settings.default_language),
         ]
         for language_code, language in menus:
-            commands = [BotCommand(c, d) for c, d in self.dialogs.command_menu(language)]
+            commands = [BotCommand(c, d) for c, d in pipeline.dialogs.command_menu(language)]
             await application.bot.set_my_commands(commands, language_code=language_code)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    application.post_init = post_init
 
 
 async def _downloaded(message: Message, incoming: Incoming) -> Incoming:
@@ -270,12 +288,13 @@ async def _remove_buttons(query: CallbackQuery) -> None:
 
 def build_application(
     settings: BotSettings,
-    dialogs: Dialogs,
+    pipeline: Pipeline,
     *,
     polling: bool,
     rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> TelegramApp:
-    """The Application for ``dialogs``; ``polling=False`` for a webhook (no Updater).
+    """The Application, its transport registered with ``pipeline``; ``polling=False`` for a
+    webhook (no Updater).
 
     ``rate_limiter`` defaults to Telegram's limits (30 messages a second, 20 a minute in a
     group) with retries on flood control; the benchmark lifts them to measure the bot itself.
@@ -283,7 +302,6 @@ def build_application(
     token = telegram_token(settings)
     # httpx logs every request URL at INFO, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    channel = TelegramChannel(dialogs, settings)
     builder = (
         Application.builder()
         .token(token)
@@ -291,12 +309,13 @@ def build_application(
         .base_file_url(file_url(settings.telegram_base_url))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(True)
-        .post_init(channel.post_init)
     )
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
-    channel.attach(application)
+    transport = TelegramTransport(application.bot)
+    pipeline.add(transport)
+    _attach(application, pipeline, transport, settings)
     return application
 
 
@@ -334,17 +353,23 @@ async def running(application: TelegramApp) -> AsyncIterator[TelegramApp]:
 
 async def poll(application: TelegramApp, stop: asyncio.Event) -> None:
     """Long polling until ``stop`` is set (``getUpdates``; the webhook is deleted first)."""
-    assert application.updater is not None, "build the application with polling=True"
     async with running(application):
-        async with telegram_errors():
-            # start_polling calls deleteWebhook first: getUpdates is refused while one is set.
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        log.info("polling Telegram for updates")
+        await start_polling(application)
         await stop.wait()
 
 
-def webhook(application: TelegramApp, secret: str) -> Webhook:
-    """The Telegram webhook for the web server: updates go to the Application's queue."""
+async def start_polling(application: TelegramApp) -> None:
+    """Have the Updater fetch updates (``getUpdates``) in the background."""
+    assert application.updater is not None, "build the application with polling=True"
+    async with telegram_errors():
+        # start_polling calls deleteWebhook first: getUpdates is refused while one is set.
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    log.info("polling Telegram for updates")
+
+
+def webhook(application: TelegramApp, pipeline: Pipeline, secret: str) -> Webhook:
+    """The Telegram webhook for the web server: an update is stored before Telegram gets its
+    200, then handled in the background."""
 
     async def accept(body: Any) -> None:
         if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
@@ -353,6 +378,8 @@ def webhook(application: TelegramApp, secret: str) -> Webhook:
             update = Update.de_json(body, application.bot)
         except Exception as error:
             raise MalformedUpdate(str(error)) from error
-        await application.update_queue.put(update)
+        handed = inbound(update, body)
+        if handed is not None:
+            await pipeline.accept(handed)
 
     return Webhook(path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=accept)

@@ -1,11 +1,12 @@
-"""The Zalo channel: the Zalo Bot API in front of the channel-agnostic dialogs.
+"""The Zalo channel: the Zalo Bot API as a transport of the pipeline.
 
 Zalo bots have no buttons, no callbacks and no files, and a message holds 2000 characters. So
 options become numbered lines (the engine takes a typed number as the option), words such as
 "hủy" cancel, a phone number is typed rather than shared, a document becomes a signed,
 single-use download link, and a request for a file becomes a link to the upload page. Updates
-come by long polling (development) or by webhook (:func:`webhook`), either way one at a time;
-they carry no update id, so a delivery is known by its event name and message id.
+come by long polling (development: each is handed to the pipeline and answered before the next
+poll) or by webhook (:func:`webhook`: stored, then answered in the background); they carry no
+update id, so a delivery is known by its event name and message id.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bot.channels.locks import ChatLocks
 from bot.channels.numbered import numbered_text
 from bot.channels.split import split_text
 from bot.channels.zalo_api import (
@@ -32,13 +32,16 @@ from bot.channels.zalo_api import (
     poll_updates,
 )
 from bot.clock import shown
-from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Incoming, Reply
 from bot.links import Links
+from bot.pipeline.protocol import Inbound, Received
+from bot.state.shared_files import Owner
 from bot.texts import t
 from bot.web import MalformedUpdate, Webhook
 from registry.errors import RegistryError, ValidationError
-from registry.shared_files import Owner
+
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ CHANNEL = "zalo"
 WEBHOOK_PATH = "/zalo/webhook"
 # Every other event (pictures, stickers, "unsupported") gets the same polite "text only" answer.
 TEXT_EVENT = "message.text.received"
-_ID_LIMIT = 64  # processed_update.update_id
+_ID_LIMIT = 64  # chat_update.delivery
 
 
 @dataclass(frozen=True)
@@ -116,68 +119,38 @@ def to_incoming(update: ZaloUpdate) -> Incoming | None:
     return Incoming("unsupported", display_name=update.display_name)
 
 
-class ZaloChannel:
-    """Handles updates in per-chat order and answers through the Bot API."""
+def inbound(update: ZaloUpdate, payload: dict[str, Any]) -> Inbound:
+    """The update as the pipeline stores it (``payload``: the body as received)."""
+    return Inbound(CHANNEL, update.delivery_id, update.chat_id, update.user_id, payload)
 
-    def __init__(self, dialogs: Dialogs, api: ZaloBotApi, links: Links) -> None:
-        self.dialogs = dialogs
+
+class ZaloTransport:
+    """Reads stored updates and writes to chats through the Bot API."""
+
+    channel = CHANNEL
+
+    def __init__(self, api: ZaloBotApi, links: Links) -> None:
         self.api = api
         self.links = links
-        self.locks = ChatLocks()
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def accept(self, body: Any) -> None:
-        """A webhook body: checked now (400 if malformed), handled in the background."""
-        update = parse_update(body)
-        task = asyncio.create_task(self.process(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def decode(self, payload: dict[str, Any]) -> Received | None:
+        incoming = to_incoming(parse_update(payload))
+        return None if incoming is None else Received(incoming)
 
-    async def drain(self) -> None:
-        """Wait for the updates already accepted (at shutdown, after the web server stopped)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def handle_polled(self, result: dict[str, Any]) -> None:
-        """A getUpdates result; a malformed one is logged and skipped (it cannot be refused)."""
-        try:
-            update = parse_update(result)
-        except MalformedUpdate as error:
-            log.warning("malformed update from getUpdates skipped: %s", error)
-            return
-        await self.process(update)
-
-    async def process(self, update: ZaloUpdate) -> None:
-        incoming = to_incoming(update)
-        if incoming is None:
-            return
-        # The lock comes first, before any await: tasks then keep the order of the updates.
-        async with self.locks.hold(update.chat_id):
-            try:
-                if not await self.dialogs.first_time(CHANNEL, update.delivery_id):
-                    log.info("Zalo message %s was already handled; ignored", update.message_id)
-                    return
-                async with self.dialogs.db.uow() as uow:
-                    outcome = await self.dialogs.handle(
-                        uow, CHANNEL, update.chat_id, update.user_id, incoming
-                    )
-                    await uow.commit()
-                await self.send(update.chat_id, update.user_id, outcome.replies)
-            except Exception:
-                log.exception("error while handling Zalo message %s", update.message_id)
-                await self._apologise(update)
-
-    async def send(self, chat_id: str, user_id: str, replies: Sequence[Reply]) -> None:
+    async def deliver(
+        self, inbound: Inbound, received: Received, replies: Sequence[Reply], language: str
+    ) -> None:
         """Send replies in order, each cut into messages of at most 2000 characters."""
-        language: str | None = None
         for reply in replies:
             text = reply.text
             if reply.options or reply.document is not None or reply.upload:
                 # Only these add words of their own ("Trả lời 1 hoặc 2", a link's expiry).
-                language = language or await self.dialogs.language_for(CHANNEL, user_id)
-                text = await self._text(reply, chat_id, user_id, language)
-            for chunk in split_text(text, MESSAGE_LIMIT):
-                await self.api.send_message(chat_id, chunk)
+                text = await self._text(reply, inbound.chat_id, inbound.user_id, language)
+            await self.say(inbound.chat_id, text)
+
+    async def say(self, chat_id: str, text: str) -> None:
+        for chunk in split_text(text, MESSAGE_LIMIT):
+            await self.api.send_message(chat_id, chunk)
 
     async def _text(self, reply: Reply, chat_id: str, user_id: str, language: str) -> str:
         """Options numbered, a document as a download link, a file request as an upload link."""
@@ -198,30 +171,15 @@ class ZaloChannel:
             )
         return "\n\n".join(part for part in parts if part.strip())
 
-    async def notify(self, owner: Owner, text: str) -> None:
-        """A message from the web server (the result of an upload) to a Zalo chat."""
-        if owner.channel != CHANNEL:
-            return
-        async with self.locks.hold(owner.chat_id):
-            for chunk in split_text(text, MESSAGE_LIMIT):
-                await self.api.send_message(owner.chat_id, chunk)
 
-    async def _apologise(self, update: ZaloUpdate) -> None:
-        language: str | None = None
-        try:
-            language = await self.dialogs.language_for(CHANNEL, update.user_id)
-        except Exception:
-            log.warning("language of Zalo user %s unknown (database down?)", update.user_id)
-        try:
-            await self.api.send_message(update.chat_id, self.dialogs.error_reply(language).text)
-        except Exception:
-            log.exception("could not tell Zalo chat %s about an error", update.chat_id)
+def webhook(pipeline: Pipeline, secret: str) -> Webhook:
+    """The Zalo webhook for the web server: a body is checked (400 if malformed) and stored
+    before Zalo gets its 200, then handled in the background."""
 
+    async def accept(body: Any) -> None:
+        await pipeline.accept(inbound(parse_update(body), body))
 
-def webhook(channel: ZaloChannel, secret: str) -> Webhook:
-    return Webhook(
-        path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=channel.accept
-    )
+    return Webhook(path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=accept)
 
 
 @asynccontextmanager
@@ -247,11 +205,21 @@ async def register_webhook(api: ZaloBotApi, url: str, secret: str) -> None:
         await api.set_webhook(url, secret)
 
 
-async def poll(channel: ZaloChannel, stop: asyncio.Event) -> None:
+async def poll(api: ZaloBotApi, pipeline: Pipeline, stop: asyncio.Event) -> None:
     """Long polling until ``stop`` is set; the webhook is deleted first (getUpdates does not
     work while one is set). Updates are handled one after another, as getUpdates gives them."""
+
+    async def handle(result: dict[str, Any]) -> None:
+        try:
+            update = parse_update(result)
+        except MalformedUpdate as error:
+            # It cannot be refused, as a webhook body can: logged and skipped.
+            log.warning("malformed update from getUpdates skipped: %s", error)
+            return
+        await pipeline.handle(inbound(update, result))
+
     async with zalo_errors():
-        await channel.api.delete_webhook()
+        await api.delete_webhook()
     log.info("polling Zalo for updates")
     async with zalo_errors():
-        await poll_updates(channel.api, channel.handle_polled, stop)
+        await poll_updates(api, handle, stop)

@@ -4,7 +4,11 @@ Both check the configuration before touching anything, upgrade the database like
 command, connect to the platforms (a refused token or an unreachable server is one line and
 exit 1), then run until Ctrl-C or SIGTERM, finishing the updates already received before they
 exit 0. ``serve`` runs every configured channel behind one server: the Telegram webhook, the
-Zalo webhook, the download and upload links, and ``/healthz``.
+Zalo webhook, the download and upload links, and ``/healthz``. Every channel hands its updates
+to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
+process that stopped, and while running forgets handled updates after
+``SPOKES_PROCESSED_RETENTION_DAYS``. Several ``serve`` processes may share one PostgreSQL
+database: each chat is still answered in order, each update once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,8 +43,9 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from bot.channels.zalo import ZaloChannel
+    from bot.channels.zalo_api import ZaloBotApi
     from bot.links import Links
+    from bot.pipeline import Done, Pipeline
     from bot.web_files import Notify
 
 # python-telegram-bot, Starlette and uvicorn are imported by the functions that use them:
@@ -118,108 +124,156 @@ def _checked_secrets(settings: BotSettings) -> list[str]:
     return secrets + _link_key(settings)
 
 
-async def poll(settings: BotSettings, database: Database, stop: asyncio.Event) -> None:
-    """The Telegram bot by long polling until ``stop`` is set."""
-    from bot.channels import telegram
+def _pipeline(settings: BotSettings, database: Database, on_done: Sequence[Done]) -> Pipeline:
     from bot.dialogs.engine import Dialogs
+    from bot.pipeline import Pipeline
 
-    application = telegram.build_application(settings, Dialogs(database, settings), polling=True)
-    await telegram.poll(application, stop)
+    return Pipeline(database, Dialogs(database, settings), on_done=on_done)
+
+
+def _serving(pipeline: Pipeline, settings: BotSettings) -> AbstractAsyncContextManager[Pipeline]:
+    from bot.pipeline import serving
+
+    return serving(pipeline, timedelta(days=settings.processed_retention_days))
+
+
+async def poll(
+    settings: BotSettings,
+    database: Database,
+    stop: asyncio.Event,
+    *,
+    on_done: Sequence[Done] = (),
+) -> None:
+    """The Telegram bot by long polling until ``stop`` is set (``on_done``: hooks told of
+    every update handled, for the tests)."""
+    from bot.channels import telegram
+
+    pipeline = _pipeline(settings, database, on_done)
+    application = telegram.build_application(settings, pipeline, polling=True)
+    try:
+        # At exit the pipeline finishes its background work, then the Application stops
+        # polling and waits for the updates it handed over.
+        async with telegram.running(application), _serving(pipeline, settings):
+            await telegram.start_polling(application)
+            await stop.wait()
+    finally:
+        await pipeline.close()
 
 
 async def poll_zalo(
-    settings: BotSettings, database: Database, sock: socket.socket, stop: asyncio.Event
+    settings: BotSettings,
+    database: Database,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    *,
+    on_done: Sequence[Done] = (),
 ) -> None:
     """The Zalo bot by long polling, with the web server for its file links on ``sock``."""
     from bot import web
     from bot.channels import zalo
+    from bot.links import Links
 
-    async with zalo_channel(settings, database) as channel:
-        app = web.create_app(
-            database, [], _pages(settings, database, channel.links, channel.notify)
-        )
-        polling = asyncio.create_task(zalo.poll(channel, stop))
-        serving = asyncio.create_task(web.serve(app, sock, stop))
-        host, port = sock.getsockname()[:2]
-        log.info("file links served on http://%s:%s", host, port)
-        try:
-            await asyncio.gather(polling, serving)
-        finally:
-            stop.set()  # a fatal polling error (token revoked) also stops the web server
-            await asyncio.gather(polling, serving, return_exceptions=True)
+    pipeline = _pipeline(settings, database, on_done)
+    links = Links(database, settings)
+    try:
+        async with zalo_api(settings) as api:
+            pipeline.add(zalo.ZaloTransport(api, links))
+            app = web.create_app(database, [], _pages(settings, database, links, _notify(pipeline)))
+            async with _serving(pipeline, settings):
+                polling = asyncio.create_task(zalo.poll(api, pipeline, stop))
+                serving = asyncio.create_task(web.serve(app, sock, stop))
+                host, port = sock.getsockname()[:2]
+                log.info("file links served on http://%s:%s", host, port)
+                try:
+                    await asyncio.gather(polling, serving)
+                finally:
+                    stop.set()  # a fatal polling error (token revoked) also stops the web server
+                    await asyncio.gather(polling, serving, return_exceptions=True)
+    finally:
+        await pipeline.close()
 
 
 async def serve_webhook(
-    settings: BotSettings, database: Database, sock: socket.socket, stop: asyncio.Event
+    settings: BotSettings,
+    database: Database,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    *,
+    on_done: Sequence[Done] = (),
 ) -> None:
     """Every configured channel behind the web server on ``sock`` until ``stop`` is set."""
     from bot import web
     from bot.channels import telegram, zalo
-    from bot.dialogs.engine import Dialogs
     from bot.links import Links
 
     webhooks: list[web.Webhook] = []
-    notify: Notify | None = None
+    pipeline = _pipeline(settings, database, on_done)
     links = Links(database, settings)
-    async with AsyncExitStack() as stack:
-        if settings.telegram_token is not None:
-            secret = webhook_secret(settings)
-            dialogs = Dialogs(database, settings)
-            application = telegram.build_application(settings, dialogs, polling=False)
-            await stack.enter_async_context(telegram.running(application))
-            if settings.telegram_webhook_url:
-                async with telegram.telegram_errors():
-                    await application.bot.set_webhook(
-                        url=settings.telegram_webhook_url,
-                        secret_token=secret,
-                        allowed_updates=telegram.ALLOWED_UPDATES,
-                    )
-                log.info("Telegram webhook registered at %s", settings.telegram_webhook_url)
-            else:
-                log.warning("SPOKES_TELEGRAM_WEBHOOK_URL is not set: webhook not registered")
-            webhooks.append(telegram.webhook(application, secret))
-        if settings.zalo_token is not None:
-            secret = zalo_webhook_secret(settings)
-            channel = await stack.enter_async_context(zalo_channel(settings, database, links))
-            if settings.zalo_webhook_url:
-                await zalo.register_webhook(channel.api, settings.zalo_webhook_url, secret)
-                log.info("Zalo webhook registered at %s", settings.zalo_webhook_url)
-            else:
-                log.warning("SPOKES_ZALO_WEBHOOK_URL is not set: webhook not registered")
-            webhooks.append(zalo.webhook(channel, secret))
-            notify = channel.notify
-        app = web.create_app(database, webhooks, _pages(settings, database, links, notify))
-        host, port = sock.getsockname()[:2]
-        paths = ", ".join(hook.path for hook in webhooks)
-        log.info("listening on http://%s:%s (%s, /files, /upload, /healthz)", host, port, paths)
-        # The web server stops first, then each channel handles what it already received.
-        await web.serve(app, sock, stop)
+    try:
+        async with AsyncExitStack() as stack:
+            if settings.telegram_token is not None:
+                secret = webhook_secret(settings)
+                application = telegram.build_application(settings, pipeline, polling=False)
+                await stack.enter_async_context(telegram.running(application))
+                if settings.telegram_webhook_url:
+                    async with telegram.telegram_errors():
+                        await application.bot.set_webhook(
+                            url=settings.telegram_webhook_url,
+                            secret_token=secret,
+                            allowed_updates=telegram.ALLOWED_UPDATES,
+                        )
+                    log.info("Telegram webhook registered at %s", settings.telegram_webhook_url)
+                else:
+                    log.warning("SPOKES_TELEGRAM_WEBHOOK_URL is not set: webhook not registered")
+                webhooks.append(telegram.webhook(application, pipeline, secret))
+            if settings.zalo_token is not None:
+                secret = zalo_webhook_secret(settings)
+                api = await stack.enter_async_context(zalo_api(settings))
+                pipeline.add(zalo.ZaloTransport(api, links))
+                if settings.zalo_webhook_url:
+                    await zalo.register_webhook(api, settings.zalo_webhook_url, secret)
+                    log.info("Zalo webhook registered at %s", settings.zalo_webhook_url)
+                else:
+                    log.warning("SPOKES_ZALO_WEBHOOK_URL is not set: webhook not registered")
+                webhooks.append(zalo.webhook(pipeline, secret))
+            # Entered last, left first: the work under way is finished while the channels
+            # can still deliver.
+            await stack.enter_async_context(_serving(pipeline, settings))
+            app = web.create_app(
+                database, webhooks, _pages(settings, database, links, _notify(pipeline))
+            )
+            host, port = sock.getsockname()[:2]
+            paths = ", ".join(hook.path for hook in webhooks)
+            log.info("listening on http://%s:%s (%s, /files, /upload, /healthz)", host, port, paths)
+            # The web server stops first, then the pipeline handles what it already stored.
+            await web.serve(app, sock, stop)
+    finally:
+        await pipeline.close()
 
 
 @asynccontextmanager
-async def zalo_channel(
-    settings: BotSettings, database: Database, links: Links | None = None
-) -> AsyncIterator[ZaloChannel]:
-    """The Zalo channel with its API client, the token checked (getMe); at exit, the updates
-    already accepted are finished before the client closes."""
+async def zalo_api(settings: BotSettings) -> AsyncIterator[ZaloBotApi]:
+    """The Zalo Bot API client, the token checked (getMe)."""
     from bot.channels import zalo
     from bot.channels.zalo_api import ZaloBotApi
-    from bot.dialogs.engine import Dialogs
-    from bot.links import Links
 
     async with ZaloBotApi(zalo_token(settings), settings.zalo_base_url) as api:
         await zalo.check_token(api)
-        channel = zalo.ZaloChannel(
-            Dialogs(database, settings), api, links or Links(database, settings)
-        )
-        try:
-            yield channel
-        finally:
-            await channel.drain()
+        yield api
+
+
+def _notify(pipeline: Pipeline) -> Notify:
+    """What the upload page says to the chat goes through the chat's turn."""
+    from bot.state.shared_files import Owner
+
+    async def notify(owner: Owner, text: str) -> None:
+        await pipeline.tell(owner.channel, owner.chat_id, text)
+
+    return notify
 
 
 def _pages(
-    settings: BotSettings, database: Database, links: Links, notify: Notify | None
+    settings: BotSettings, database: Database, links: Links, notify: Notify
 ) -> list[BaseRoute]:
     from bot.web_files import FilePages
 

@@ -21,9 +21,10 @@ from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, Handler, stored
 from bot.dialogs.io import Incoming, Reply
 from bot.settings import BotSettings
+from bot.state import conversations
+from bot.state.conversations import DialogState
 from bot.texts import has, language_of, t
-from registry import accounts, conversations
-from registry.conversations import DialogState
+from registry import accounts
 from registry.errors import RegistryError
 from registry.models import utcnow
 from registry.uow import Database, UnitOfWork
@@ -79,10 +80,6 @@ class Dialogs:
             for c in COMMANDS
             if c.audience is Audience.everyone
         ]
-
-    async def first_time(self, channel: str, update_id: str) -> bool:
-        """False when this update was already handled (platforms deliver some twice)."""
-        return await conversations.first_time(self.db.uow(), channel, update_id)
 
     async def language_for(self, channel: str, user_id: str) -> str:
         profile = await accounts.open_profile(self.db.uow(), channel, user_id)

@@ -12,7 +12,7 @@ from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Document, Option, Reply
 from bot.import_report import report_xlsx, summary_lines
-from registry import conversations
+from bot.state import held_files
 from registry.actors import deny, may_import
 from registry.errors import ValidationError
 from registry.roster.export.exporter import parse_format
@@ -32,7 +32,7 @@ class ImportStep(enum.StrEnum):
 
 @dataclass
 class ImportDraft:
-    file_id: int = 0  # the list, kept until the person answers
+    file_id: str = ""  # the list, held until the person answers
     name: str = ""
 
 
@@ -113,7 +113,7 @@ async def receive(ctx: Context[Any]) -> None:
         ctx.send("\n".join(lines))
         ctx.replies.append(_report(ctx, result, name))
         return
-    file_id = await conversations.keep_file(
+    file_id = await held_files.hold(
         ctx.uow(), ctx.channel, ctx.chat_id, name, incoming.file_content
     )
     ctx.start(IMPORT, ImportStep.confirm, ImportDraft(file_id, name))
@@ -124,18 +124,17 @@ async def receive(ctx: Context[Any]) -> None:
 
 async def on_confirm(ctx: Context[ImportDraft]) -> None:
     if not ctx.confirmed():
-        await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
+        await held_files.drop(ctx.uow(), ctx.channel, ctx.chat_id)
         return
     file_id, name = ctx.draft.file_id, ctx.draft.name
     ctx.end()
-    pending = await conversations.pending_file(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
-    if pending is None:
+    held = await held_files.take(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
+    if held is None:
         ctx.tell("bot.question_expired")
         return
     result = await import_roster(
-        ctx.uow(), ctx.actor, pending[1], dry_run=False, limits=Limits.from_settings(ctx.settings)
+        ctx.uow(), ctx.actor, held.content, dry_run=False, limits=Limits.from_settings(ctx.settings)
     )
-    await conversations.drop_files(ctx.uow(), ctx.channel, ctx.chat_id)
     ctx.send("\n".join(summary_lines(ctx.language, result, file_name=name)))
     ctx.replies.append(_report(ctx, result, name))
 

@@ -47,8 +47,8 @@ async def database(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Datab
 
 
 @pytest.fixture
-def processed(fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> Processed:
-    return Processed(fake).install(monkeypatch)
+def processed(fake: FakeTelegram) -> Processed:
+    return Processed(fake)
 
 
 @pytest.fixture(params=MODES)
@@ -81,8 +81,8 @@ async def zalo() -> AsyncIterator[FakeZalo]:
 
 
 @pytest.fixture
-def zalo_processed(zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch) -> ZaloProcessed:
-    return ZaloProcessed(zalo).install(monkeypatch)
+def zalo_processed(zalo: FakeZalo) -> ZaloProcessed:
+    return ZaloProcessed(zalo)
 
 
 @pytest.fixture(params=MODES)

@@ -10,7 +10,11 @@ and answers mistakes the way Telegram does (401 for a wrong token, 400 for a mes
 A test plays the people: ``fake.user(7)`` sends text, presses a button of a message the bot
 sent, shares a contact or sends a sticker; updates go to getUpdates or, once a webhook is set,
 are posted to it with the secret header, one at a time and in order, like Telegram does.
-``user.replies()`` waits for the bot's next messages in that person's chat.
+``user.replies()`` waits for the bot's next messages in that person's chat. ``fake.post(url,
+update)`` posts one update to any webhook (for several bot processes behind one bot).
+
+The bot tells the fake when it is done with an update: :meth:`FakeTelegram.on_done` is the
+completion hook given to the bot's pipeline, and ``fake.handled`` what it reported.
 
 Everything runs on the test's event loop; the server listens on 127.0.0.1 on a free port.
 """
@@ -38,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.pipeline import Inbound, Result, Status
 from bot.settings import BotSettings
 from registry.uow import Database
 
@@ -160,11 +165,15 @@ class FakeUser:
 
     async def send(self, text: str, *, times: int = 1) -> int:
         """Type ``text`` (``/start`` is a command, with its entity as Telegram marks it)."""
+        return await self.fake.deliver(self.text_update(text), times=times)
+
+    def text_update(self, text: str) -> dict[str, Any]:
+        """The update of typing ``text``, with its id, not delivered yet."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             length = len(text.split(" ", 1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return await self.fake.deliver({"message": self._message(**content)}, times=times)
+        return {"update_id": self.fake.new_update_id(), "message": self._message(**content)}
 
     async def edit(self, text: str) -> int:
         """Edit an earlier message (Telegram sends the new text as an ``edited_message``)."""
@@ -246,7 +255,15 @@ class FakeTelegram:
         self.commands: dict[str, list[tuple[str, str]]] = {}  # language code ("" = default)
         self.webhook: tuple[str, str | None] | None = None  # (url, secret)
         self.deliveries: list[tuple[int, int]] = []  # (update id, HTTP status) of webhook posts
+        # What the bot's pipeline reported done, in order: (update id, what became of it).
+        self.handled: list[tuple[int, Status]] = []
         self.files: dict[str, bytes] = {}
+        # Downloads of these files wait until their event is set (a slow connection).
+        self.slow_files: dict[str, asyncio.Event] = {}
+        # Seconds that every other sendMessage of a chat takes (the 1st, 3rd...), as over an
+        # uneven network: a message sent later can then arrive first.
+        self.uneven_latency = 0.0
+        self._sends: Counter[int] = Counter()
         self._pending: list[dict[str, Any]] = []  # updates not yet confirmed by an offset
         self.updates: dict[int, dict[str, Any]] = {}  # every update, to deliver one again
         self._read: dict[int, int] = {}  # per chat: messages already returned to the test
@@ -309,6 +326,9 @@ class FakeTelegram:
     def new_message_id(self) -> int:
         return next(self._message_ids)
 
+    def new_update_id(self) -> int:
+        return next(self._update_ids)
+
     def new_query_id(self) -> int:
         query_id = next(self._query_ids)
         self._queries.add(str(query_id))
@@ -319,7 +339,7 @@ class FakeTelegram:
     async def deliver(self, update: dict[str, Any], *, times: int = 1) -> int:
         """Hand an update to the bot ``times`` times (Telegram sometimes delivers twice)."""
         if "update_id" not in update:
-            update = {"update_id": next(self._update_ids), **update}
+            update = {"update_id": self.new_update_id(), **update}
         self.updates[update["update_id"]] = update
         for _ in range(times):
             if self.webhook:
@@ -351,7 +371,25 @@ class FakeTelegram:
                     break
                 await self.notify()
 
+    async def post(
+        self, url: str, update: dict[str, Any], secret: str | None = WEBHOOK_SECRET
+    ) -> int:
+        """POST ``update`` to the webhook at ``url`` now, as Telegram would; the HTTP status."""
+        self.updates[update["update_id"]] = update
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(url, json=update, headers=headers)
+        self.deliveries.append((update["update_id"], response.status_code))
+        await self.notify()
+        return response.status_code
+
     # --- the bot's side, as the test sees it --------------------------------------------
+
+    async def on_done(self, inbound: Inbound, result: Result) -> None:
+        """The completion hook for the bot's pipeline: the bot is done with this update."""
+        if inbound.channel == "telegram":
+            self.handled.append((int(inbound.delivery), result.status))
+            await self.notify()
 
     def messages(self, chat_id: int) -> list[SentMessage]:
         return list(self.sent.get(chat_id, []))
@@ -426,7 +464,10 @@ class FakeTelegram:
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
             return Response(status_code=401)
-        content = self.files.get(request.path_params["path"].rsplit("/", 1)[-1])
+        file_id = request.path_params["path"].rsplit("/", 1)[-1]
+        if file_id in self.slow_files:
+            await self.slow_files[file_id].wait()
+        content = self.files.get(file_id)
         return Response(status_code=404) if content is None else Response(content)
 
     # --- Bot API methods -----------------------------------------------------------------
@@ -465,6 +506,10 @@ class FakeTelegram:
         return True
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        self._sends[chat_id] += 1
+        if self.uneven_latency and self._sends[chat_id] % 2:
+            await asyncio.sleep(self.uneven_latency)
         text = params.get("text") or ""
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
@@ -658,7 +703,7 @@ async def bot_running(
     seen = len(fake.calls)
     settings = bot_settings(fake, database.url, **changes)
     if mode == "polling":
-        task = asyncio.create_task(serve.poll(settings, database, stop))
+        task = asyncio.create_task(serve.poll(settings, database, stop, on_done=[fake.on_done]))
 
         def ready() -> bool:
             return any(c.method == "getUpdates" for c in fake.calls[seen:])
@@ -669,7 +714,9 @@ async def bot_running(
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         webhook_url = f"{base}/telegram/webhook"
         settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
-        task = asyncio.create_task(serve.serve_webhook(settings, database, sock, stop))
+        task = asyncio.create_task(
+            serve.serve_webhook(settings, database, sock, stop, on_done=[fake.on_done])
+        )
 
         def ready() -> bool:
             return any(c.method == "setWebhook" for c in fake.calls[seen:])

@@ -20,6 +20,10 @@ previous one, so the next getUpdates call marks the update handed out before it 
 with a webhook, the answer to the POST does. A bot that handled updates in the background
 would defeat both; the poll loop of ``bot.channels.zalo_api`` does not.
 
+The bot of this project tells the fake when it is done with an update (its answers sent):
+:meth:`FakeZalo.on_done` is the completion hook given to its pipeline, ``fake.handled_messages``
+what it reported, as (event name, message id).
+
 Everything runs on the test's event loop; the server listens on 127.0.0.1 on a free port.
 """
 
@@ -43,6 +47,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.pipeline import Inbound, Result
 
 TOKEN = "1234567890:FakeZaloTokenOfTheSpokesTests_abcdef"
 WEBHOOK_SECRET = "zalo-webhook-secret_0123456789"
@@ -210,6 +216,8 @@ class FakeZalo:
         self.deliveries: list[int] = []  # HTTP status of each webhook POST, in order
         self.updates: dict[str, dict[str, Any]] = {}  # every update by message id
         self.handled: set[int] = set()  # seq of the updates the bot is done with
+        # (event name, message id) of each update the bot's pipeline reported done, in order.
+        self.handled_messages: list[tuple[str, str]] = []
         self._pending: deque[Queued] = deque()  # waiting for getUpdates
         self._outbox: asyncio.Queue[Queued] = asyncio.Queue()  # waiting for the webhook
         self._in_flight: int | None = None  # handed out by the last getUpdates
@@ -369,6 +377,17 @@ class FakeZalo:
     async def notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    async def on_done(self, inbound: Inbound, result: Result) -> None:
+        """The completion hook for the bot's pipeline: the bot is done with this update."""
+        if inbound.channel != "zalo":
+            return
+        update = inbound.payload
+        if "event_name" not in update:
+            update = update.get("result") or {}
+        message_id = str((update.get("message") or {}).get("message_id"))
+        self.handled_messages.append((str(update.get("event_name")), message_id))
+        await self.notify()
 
     async def wait_for(
         self, predicate: Callable[[], bool], seconds: float = DEFAULT_TIMEOUT

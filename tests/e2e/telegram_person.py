@@ -6,43 +6,37 @@ presses the button with that label under the bot's latest message that still sho
 the bot's answer to that one update: every message the bot sent in the chat while handling it,
 as an :class:`Answer` (a string of all their texts, one per line, with the messages attached).
 
-How the helper knows the bot has finished answering: :class:`Processed` watches the channel's
-update handler and records the id of every update it has finished with (its messages sent). A
-person therefore waits for exactly their answer, neither a fixed number of messages nor a quiet
-period, and an answer with one message too many or too few shows up in the test at once.
+How the helper knows the bot has finished answering: the bot's pipeline reports every update
+it is done with (its messages sent) to its completion hook, :meth:`FakeTelegram.on_done`, and
+:class:`Processed` reads those reports. A person therefore waits for exactly their answer,
+neither a fixed number of messages nor a quiet period, and an answer with one message too many
+or too few shows up in the test at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
-from bot.channels.telegram import TelegramChannel
 from tests.e2e.fake_telegram import DEFAULT_TIMEOUT, FakeTelegram, FakeUser, SentMessage
 
 
 class Processed:
-    """The ids of the updates the bot's channel has finished handling (answers sent)."""
+    """The ids of the updates the bot has finished handling (answers sent), as its pipeline
+    reported them to the fake (a bot started with ``on_done=[fake.on_done]``, as
+    :func:`~tests.e2e.fake_telegram.bot_running` starts it)."""
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.ids: set[int] = set()
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> Processed:
-        original = TelegramChannel.on_update
-        processed = self
-
-        async def on_update(channel: TelegramChannel, update: Any, context: Any) -> None:
-            try:
-                await original(channel, update, context)
-            finally:
-                processed.ids.add(update.update_id)
-                await processed.fake.notify()
-
-        monkeypatch.setattr(TelegramChannel, "on_update", on_update)
+    def install(self, monkeypatch: pytest.MonkeyPatch | None = None) -> Processed:
+        """Nothing left to install (the completion hook reports); kept for older callers."""
         return self
+
+    @property
+    def ids(self) -> set[int]:
+        return {update_id for update_id, _ in self.fake.handled}
 
     async def wait(self, update_id: int, seconds: float = DEFAULT_TIMEOUT) -> None:
         try:

@@ -45,7 +45,8 @@ async def both_channels(
         telegram_webhook_url=f"{base}/telegram/webhook",
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(serve.serve_webhook(settings, database, sock, stop))
+    hooks = [telegram.on_done, zalo.on_done]
+    task = asyncio.create_task(serve.serve_webhook(settings, database, sock, stop, on_done=hooks))
     try:
         await zalo.wait_for(lambda: bool(zalo.calls_of("setWebhook")) or task.done())
         await telegram.wait_for(lambda: bool(telegram.calls_of("setWebhook")) or task.done())

@@ -18,7 +18,8 @@ import pytest
 
 from bot.dialogs.engine import Dialogs, Outcome
 from bot.dialogs.io import Document, Incoming, Option, Reply
-from bot.texts import t
+from bot.texts import error_text, t
+from registry.actors import deny
 from registry.db import upgrade
 from registry.uow import Database, UnitOfWork
 from tests.e2e.fake_telegram import (
@@ -150,28 +151,17 @@ async def test_two_chats_interleaved_each_get_their_answers_in_order(
         assert [m.text for m in await user.replies(len(expected))] == expected
 
 
-async def test_a_slow_chat_does_not_hold_up_another(
-    bot: RunningBot, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_slow_chat_does_not_hold_up_another(bot: RunningBot, fake: FakeTelegram) -> None:
+    """A document that takes long to fetch holds up its own chat only."""
     slow, quick = fake.user(720), fake.user(721)
-    gate = asyncio.Event()
-    handle = Dialogs.handle
-
-    async def held(
-        self: Dialogs, uow: UnitOfWork, channel: str, chat_id: str, user_id: str, incoming: Incoming
-    ) -> Outcome:
-        if chat_id == str(slow.chat_id) and incoming.command == "help":
-            await gate.wait()
-        return await handle(self, uow, channel, chat_id, user_id, incoming)
-
-    monkeypatch.setattr(Dialogs, "handle", held)
-    await slow.send("/help")
+    fake.slow_files["upl1"] = gate = asyncio.Event()
+    await slow.send_document("danh-sach.csv", b"a;b\n")  # stored as upl1
     await slow.send("/cancel")
-    await start(quick)  # answered while the slow chat is stuck
+    await start(quick)  # answered while the slow chat waits for its download
     assert fake.unread(slow.chat_id) == []
     gate.set()
     first, second = await slow.replies(2)
-    assert first.text.startswith(vi("bot.help.intro"))
+    assert first.text == error_text("vi", deny("people.import"))  # a member may not import
     assert second.text == vi("bot.nothing_to_cancel")
 
 

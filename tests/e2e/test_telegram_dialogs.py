@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.state.conversations import load_state
 from bot.texts import t
 from registry import accounts, directory, people
-from registry.conversations import load_state
 from registry.models import Account
 from registry.uow import Database
 from registry.views import PersonView

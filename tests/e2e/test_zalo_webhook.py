@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from bot.state.models import ChatUpdate
 from bot.texts import t
-from registry.models import Account, ProcessedUpdate
+from registry.models import Account
 from registry.uow import Database
 from tests.e2e.conftest import MeetOnZalo
 from tests.e2e.fake_zalo import WEBHOOK_SECRET, FakeZalo
@@ -65,7 +66,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
     assert zalo_processed.done == []
     assert zalo.messages("u-900") == []
     assert await rows(database, Account) == 0
-    assert await rows(database, ProcessedUpdate) == 0
+    assert await rows(database, ChatUpdate) == 0
 
 
 @pytest.mark.parametrize(
@@ -118,7 +119,7 @@ async def test_a_message_delivered_twice_is_processed_once(
     texts = [m.text for m in zalo.messages("u-802")]
     assert texts == [*first.texts, t("vi", "bot.unsupported_zalo"), t("vi", "bot.still_waiting")]
     async with database.uow().reading() as uow:
-        ids = (await uow.session.scalars(select(ProcessedUpdate.update_id))).all()
+        ids = (await uow.session.scalars(select(ChatUpdate.delivery))).all()
     assert sorted(ids) == sorted(
         [f"message.text.received:{message_id}", f"message.sticker.received:{message_id}"]
     )

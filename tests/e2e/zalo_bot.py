@@ -5,9 +5,10 @@ polling, plus the web server for file links) or ``spokes serve`` (the Zalo webho
 ``ZaloPerson.say(text)`` types a message and returns the bot's answer to that one message:
 every text it sent in the chat while handling it, as an :class:`Answer`.
 
-How a person knows the bot is done: :class:`ZaloProcessed` watches the channel's
-``process`` and records each message id it has finished with (answers sent, or skipped as a
-repeat), in polling and webhook mode alike, although the webhook answers before handling.
+How a person knows the bot is done: the bot's pipeline reports each update it has finished
+with (answers sent, or dropped as a repeat) to its completion hook, :meth:`FakeZalo.on_done`,
+in polling and webhook mode alike (the webhook answers once the update is stored, before it is
+handled); :class:`ZaloProcessed` reads those reports.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from bot.channels.zalo import ZaloChannel, ZaloUpdate
 from bot.settings import BotSettings
 from registry.uow import Database
 from tests.e2e.fake_zalo import DEFAULT_TIMEOUT, TOKEN, WEBHOOK_SECRET, FakeZalo, FakeZaloUser
@@ -31,25 +31,20 @@ LINK_SECRET = "link-secret-of-the-spokes-tests-0123456789"
 
 
 class ZaloProcessed:
-    """The (event, message id) pairs the Zalo channel has finished handling."""
+    """The (event, message id) pairs the bot has finished handling, as its pipeline reported
+    them to the fake (a bot started with ``on_done=[fake.on_done]``, as :func:`zalo_running`
+    starts it)."""
 
     def __init__(self, fake: FakeZalo) -> None:
         self.fake = fake
-        self.done: list[tuple[str, str]] = []
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> ZaloProcessed:
-        original = ZaloChannel.process
-        processed = self
-
-        async def process(channel: ZaloChannel, update: ZaloUpdate) -> None:
-            try:
-                await original(channel, update)
-            finally:
-                processed.done.append((update.event_name, update.message_id))
-                await processed.fake.notify()
-
-        monkeypatch.setattr(ZaloChannel, "process", process)
+    def install(self, monkeypatch: pytest.MonkeyPatch | None = None) -> ZaloProcessed:
+        """Nothing left to install (the completion hook reports); kept for older callers."""
         return self
+
+    @property
+    def done(self) -> list[tuple[str, str]]:
+        return list(self.fake.handled_messages)
 
     def count(self, message_id: str) -> int:
         return sum(1 for _, done in self.done if done == message_id)
@@ -149,11 +144,15 @@ async def zalo_running(
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = zalo_settings(fake, database.url, public_url=base_url, **changes)
     if mode == "polling":
-        task = asyncio.create_task(serve.poll_zalo(settings, database, sock, stop))
+        task = asyncio.create_task(
+            serve.poll_zalo(settings, database, sock, stop, on_done=[fake.on_done])
+        )
         ready_method = "getUpdates"
     else:
         settings = settings.model_copy(update={"zalo_webhook_url": f"{base_url}/zalo/webhook"})
-        task = asyncio.create_task(serve.serve_webhook(settings, database, sock, stop))
+        task = asyncio.create_task(
+            serve.serve_webhook(settings, database, sock, stop, on_done=[fake.on_done])
+        )
         ready_method = "setWebhook"
 
     def ready() -> bool:

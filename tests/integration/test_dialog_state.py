@@ -7,8 +7,8 @@ import pytest
 
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
-from registry import conversations
-from registry.conversations import DialogState
+from bot.state import conversations
+from bot.state.conversations import DialogState
 from registry.uow import Database
 from tests.integration.chat import Chat
 

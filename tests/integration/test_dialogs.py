@@ -119,7 +119,7 @@ async def test_start_payload_is_kept_or_refused(dialogs: Dialogs) -> None:
 
 
 async def _state(dialogs: Dialogs, chat_id: str):
-    from registry.conversations import load_state
+    from bot.state.conversations import load_state
 
     return await load_state(dialogs.db.uow(), "console", chat_id)
 

@@ -18,11 +18,13 @@ from sqlalchemy import func, select, update
 from bot import web
 from bot.links import Links
 from bot.settings import BotSettings
+from bot.state import held_files
+from bot.state.models import SharedFile
+from bot.state.shared_files import Owner
 from bot.texts import t
 from bot.web_files import FilePages
 from registry import accounts
-from registry.models import Person, SharedFile, utcnow
-from registry.shared_files import Owner
+from registry.models import Person, utcnow
 from registry.uow import Database
 from tests.integration.conftest import SYSTEM, Cast
 from tests.roster_files import csv_bytes, random_bytes
@@ -62,6 +64,14 @@ async def client(
 
 def path(url: str) -> str:
     return url.removeprefix("http://testserver")
+
+
+def confirmation(page: str) -> tuple[str, dict[str, str]]:
+    """The confirmation form of a checked list: where it posts, and its hidden fields."""
+    action = re.search(r'action="([^"]+/confirm)"', page)
+    assert action is not None, page
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    return action.group(1), fields
 
 
 async def people_count(db: Database) -> int:
@@ -130,9 +140,8 @@ async def test_a_list_is_checked_then_written_on_confirmation(
     assert checked.status_code == 200
     assert t("vi", "bot.import.apply") in checked.text
     assert await people_count(db) == 0  # a dry run writes nothing
-    confirm = re.search(r'action="([^"]+/confirm)"', checked.text)
-    assert confirm is not None
-    done = await client.post(confirm.group(1))
+    action, fields = confirmation(checked.text)
+    done = await client.post(action, data=fields)
     assert done.status_code == 200
     assert t("vi", "web.upload.applied") in done.text
     assert await people_count(db) == 2
@@ -144,8 +153,40 @@ async def test_a_list_is_checked_then_written_on_confirmation(
     assert (await client.get(report.group(1))).content[:2] == b"PK"
     assert (await client.get(report.group(1))).status_code == 410
     # The link is used up: confirming or uploading again is refused, nothing written twice.
-    assert (await client.post(confirm.group(1))).status_code == 410
+    assert (await client.post(action, data=fields)).status_code == 410
     assert (await client.get(path(link.url))).status_code == 410
+    assert await people_count(db) == 2
+
+
+async def test_the_page_and_the_chat_hold_one_list_and_a_replaced_one_is_not_applied(
+    links: Links, db: Database, client: httpx.AsyncClient
+) -> None:
+    """A list uploaded on the page waits for the chat's confirmation like one sent in the chat:
+    a newer list from the chat replaces it, and the page's confirmation then applies nothing."""
+    link = await links.upload(STAFF)
+    checked = await client.post(path(link.url), files={"file": ("a.csv", LIST, "text/csv")})
+    action, fields = confirmation(checked.text)
+    newer = await held_files.hold(db.uow(), STAFF.channel, STAFF.chat_id, "b.csv", LIST)
+    assert (await client.post(action, data=fields)).status_code == 410
+    assert (await client.post(action)).status_code == 410  # no list named at all
+    assert await people_count(db) == 0
+    # The chat's list is still there for the chat's confirmation, once.
+    taken = await held_files.take(db.uow(), STAFF.channel, STAFF.chat_id, newer)
+    assert taken is not None and taken.name == "b.csv"
+    assert await held_files.take(db.uow(), STAFF.channel, STAFF.chat_id, newer) is None
+
+
+async def test_a_confirmation_that_fails_keeps_the_list_and_the_link_for_another_try(
+    links: Links, db: Database, client: httpx.AsyncClient
+) -> None:
+    link = await links.upload(STAFF)
+    checked = await client.post(path(link.url), files={"file": ("a.csv", LIST, "text/csv")})
+    action, fields = confirmation(checked.text)
+    await accounts.revoke(db.uow(), SYSTEM, "telegram:2")  # the import is now refused
+    refused = await client.post(action, data=fields)
+    assert refused.status_code == 400 and 'role="alert"' in refused.text
+    await accounts.grant(db.uow(), SYSTEM, "telegram:2", "staff")
+    assert (await client.post(action, data=fields)).status_code == 200
     assert await people_count(db) == 2
 
 

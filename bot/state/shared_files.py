@@ -1,9 +1,10 @@
 """Files behind web links, for chats that cannot carry files (Zalo).
 
 A download is made for one chat identity, served once, and deleted when taken or expired. An
-upload slot belongs to one chat identity too: the list sent through the page waits in the slot
-for the confirmation of its dry run, then the slot is used up. Rows are written by the bot and
-read by the web server, which may be another process: the database is what they share.
+upload slot belongs to one chat identity too: it opens the upload page, whose list then waits
+for the confirmation of its dry run in :mod:`bot.state.held_files` like a list sent in the
+chat, and the slot is used up by the confirmation. Rows are written by the bot and read by the
+web server, which may be another process: the database is what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 
-from registry.models import SharedFile, utcnow
+from bot.state.models import SharedFile
+from registry.models import utcnow
 from registry.uow import UnitOfWork
 
 DOWNLOAD = "download"
@@ -81,13 +83,24 @@ async def share(
 async def take_download(uow: UnitOfWork, file_id: str) -> Shared | None:
     """The download's content, exactly once: the first request marks it used and empties it.
 
-    ``None`` when it does not exist, has expired or was already taken.
+    ``None`` when it does not exist, has expired or was already taken. Two requests racing for
+    the same link: the conditional UPDATE lets only one through.
     """
-    return await _consume(uow, file_id, DOWNLOAD)
+    async with uow:
+        row = await uow.session.get(SharedFile, file_id)
+        if row is None or row.purpose != DOWNLOAD or row.used_at is not None:
+            return None
+        if row.expires_at <= utcnow() or row.content is None:
+            return None
+        view = _view(row)
+        if not await _mark_used(uow, file_id, DOWNLOAD, content=None):
+            return None
+        await uow.commit()
+        return view
 
 
 async def open_upload(uow: UnitOfWork, file_id: str) -> Shared | None:
-    """A live upload slot (not expired, not used up), with the list waiting in it if any."""
+    """A live upload slot (not expired, not used up)."""
     async with uow.reading():
         row = await uow.session.get(SharedFile, file_id)
         if row is None or row.purpose != UPLOAD or row.used_at is not None:
@@ -97,63 +110,39 @@ async def open_upload(uow: UnitOfWork, file_id: str) -> Shared | None:
         return _view(row)
 
 
-async def hold_upload(uow: UnitOfWork, file_id: str, file_name: str, content: bytes) -> bool:
-    """Keep the uploaded list in its slot until it is confirmed (a new upload replaces it)."""
+async def use_up(uow: UnitOfWork, file_id: str) -> bool:
+    """Use the upload slot up (its list is being imported); False if someone else did first."""
     async with uow:
-        held = await uow.session.execute(
-            update(SharedFile)
-            .where(
-                SharedFile.id == file_id,
-                SharedFile.purpose == UPLOAD,
-                SharedFile.used_at.is_(None),
-                SharedFile.expires_at > utcnow(),
-            )
-            .values(file_name=file_name[:255], content=content)
-            .execution_options(synchronize_session=False)
-        )
+        used = await _mark_used(uow, file_id, UPLOAD)
         await uow.commit()
-        return held.rowcount == 1  # type: ignore[attr-defined]
+        return used
 
 
-async def use_upload(uow: UnitOfWork, file_id: str) -> Shared | None:
-    """Use the slot up and hand back the list it held; ``None`` if someone else did first."""
-    return await _consume(uow, file_id, UPLOAD)
-
-
-async def _consume(uow: UnitOfWork, file_id: str, purpose: str) -> Shared | None:
-    """The file with its content, marked used and emptied in the same transaction.
-
-    Two requests racing for the same link: the conditional UPDATE lets only one through.
-    """
-    async with uow:
-        row = await uow.session.get(SharedFile, file_id)
-        if row is None or row.purpose != purpose or row.used_at is not None:
-            return None
-        if row.expires_at <= utcnow() or row.content is None:
-            return None
-        view = _view(row)
-        taken = await uow.session.execute(
-            update(SharedFile)
-            .where(SharedFile.id == file_id, SharedFile.used_at.is_(None))
-            .values(used_at=utcnow(), content=None)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        await uow.commit()
-        return view
-
-
-async def release_upload(uow: UnitOfWork, file_id: str, file_name: str, content: bytes) -> None:
-    """Give the slot its list back after an import that failed before writing anything."""
+async def reopen(uow: UnitOfWork, file_id: str) -> None:
+    """Open the slot again after an import that failed before writing anything."""
     async with uow:
         await uow.session.execute(
             update(SharedFile)
             .where(SharedFile.id == file_id, SharedFile.purpose == UPLOAD)
-            .values(used_at=None, file_name=file_name[:255], content=content)
+            .values(used_at=None)
             .execution_options(synchronize_session=False)
         )
         await uow.commit()
+
+
+async def _mark_used(uow: UnitOfWork, file_id: str, purpose: str, **values: object) -> bool:
+    marked = await uow.session.execute(
+        update(SharedFile)
+        .where(
+            SharedFile.id == file_id,
+            SharedFile.purpose == purpose,
+            SharedFile.used_at.is_(None),
+            SharedFile.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return marked.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _view(row: SharedFile) -> Shared:

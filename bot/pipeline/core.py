@@ -1,0 +1,256 @@
+"""The pipeline: every update of every channel, stored, ordered per chat, handled once.
+
+A channel hands over an :class:`Inbound`. It is first stored in the inbox (a repeat of a
+delivery is dropped there, whichever process it reached); then the chat gets its turn (this
+process's lock, and PostgreSQL's advisory lock when several processes share the database) and
+its waiting updates are handled oldest first, whichever process stored them. Handling one update
+is one unit of work: the dialogs' step, the use case's write, the new dialog state and the mark
+"handled" commit together, or nothing does. The replies are delivered after the commit, still in
+the chat's turn, so the next message of the chat is answered after them. When something breaks,
+the person gets an apology in their language and the update is marked handled on its own, so it
+is not tried forever. Every update ends in the completion hooks, whatever became of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from bot.dialogs.engine import Dialogs
+from bot.pipeline.locks import ChatLocks, ChatOrder
+from bot.pipeline.protocol import Done, Inbound, Result, Status, Transport
+from bot.state import inbox
+from bot.state.gate import write_gate
+from bot.state.inbox import Stored
+from registry.uow import Database
+
+log = logging.getLogger(__name__)
+
+Chat = tuple[str, str]  # (channel, chat id)
+BATCH = 20  # waiting updates read at once
+
+
+class Pipeline:
+    """The one way an update goes, from any channel.
+
+    ``on_done`` hooks are awaited once per update, with what became of it.
+    """
+
+    def __init__(self, database: Database, dialogs: Dialogs, *, on_done: Iterable[Done] = ()):
+        self.database = database
+        self.dialogs = dialogs
+        self.transports: dict[str, Transport] = {}
+        self.on_done: list[Done] = list(on_done)
+        self._intake = ChatLocks()
+        self._order = ChatOrder(database)
+        self._gate = write_gate(database)
+        # Per chat, the run that has not yet looked at the inbox: it will see what is stored
+        # meanwhile, so a new update needs no run of its own.
+        self._starting: dict[Chat, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, transport: Transport) -> None:
+        """Handle the updates of ``transport.channel`` with ``transport``."""
+        self.transports[transport.channel] = transport
+
+    # --- handing over ----------------------------------------------------------------------
+
+    async def accept(self, inbound: Inbound) -> None:
+        """Store the update and handle it in the background (a webhook: the platform gets its
+        200 once this returns). Raises if it could not be stored: the platform sends it again."""
+        if await self._store(inbound):
+            self.schedule(inbound.channel, inbound.chat_id)
+
+    async def handle(self, inbound: Inbound) -> None:
+        """Store the update and handle it: returns once the chat's updates up to this one are
+        answered (polling loops, the terminal). Never raises."""
+        try:
+            stored = await self._store(inbound)
+        except Exception as error:
+            # Not even stored (the database is down): the person hears of it all the same.
+            log.error(
+                "could not store %s update %s", inbound.channel, inbound.delivery, exc_info=error
+            )
+            await self._apologise(inbound)
+            await self._done(inbound, Result(Status.failed, error=error))
+            return
+        if stored:
+            # Shielded: a caller giving up must not cancel the run other updates wait for.
+            await asyncio.shield(self.schedule(inbound.channel, inbound.chat_id))
+
+    async def _store(self, inbound: Inbound) -> bool:
+        # The intake lock is asked for before any await: a chat's updates are stored in the
+        # order they were handed over, even on PostgreSQL where stores run in parallel.
+        async with self._intake.hold((inbound.channel, inbound.chat_id)), self._gate:
+            stored = await inbox.store(
+                self.database.uow(),
+                inbound.channel,
+                inbound.delivery,
+                inbound.chat_id,
+                inbound.user_id,
+                inbound.payload,
+            )
+        if stored is None:
+            log.info(
+                "%s update %s was delivered before; ignored", inbound.channel, inbound.delivery
+            )
+            await self._done(inbound, Result(Status.duplicate))
+            return False
+        return True
+
+    def schedule(self, channel: str, chat_id: str) -> asyncio.Task[None]:
+        """Have the chat's waiting updates handled; the run that will do it."""
+        chat = (channel, chat_id)
+        run = self._starting.get(chat)
+        if run is None:
+            run = asyncio.create_task(self._run(chat), name=f"chat {channel}:{chat_id}")
+            self._starting[chat] = run
+            self._tasks.add(run)
+            run.add_done_callback(self._tasks.discard)
+        return run
+
+    async def resume(self, received_before: datetime | None = None) -> int:
+        """Schedule every chat with updates waiting on this process's channels (a process was
+        stopped, or died, after storing them); how many chats."""
+        chats = await inbox.waiting_chats(self.database.uow(), self.transports, received_before)
+        for channel, chat_id in chats:
+            self.schedule(channel, chat_id)
+        return len(chats)
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Forget updates handled more than ``older_than`` ago; how many."""
+        async with self._gate:
+            return await inbox.prune(self.database.uow(), older_than)
+
+    async def tell(self, channel: str, chat_id: str, text: str) -> None:
+        """Say ``text`` in a chat, in its turn (a notice from the web server)."""
+        transport = self.transports.get(channel)
+        if transport is None:
+            log.warning("no %s channel here to tell chat %s", channel, chat_id)
+            return
+        async with self._order.hold(channel, chat_id):
+            await transport.say(chat_id, text)
+
+    async def drain(self) -> None:
+        """Wait for the runs under way (at shutdown, once nothing new comes in)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self._order.close()
+
+    # --- handling ----------------------------------------------------------------------------
+
+    async def _run(self, chat: Chat) -> None:
+        channel, chat_id = chat
+        me = asyncio.current_task()
+        try:
+            async with self._order.hold(channel, chat_id):
+                # From here on, an update stored later needs a run of its own.
+                if self._starting.get(chat) is me:
+                    del self._starting[chat]
+                await self._drain(channel, chat_id)
+        except Exception:
+            log.exception("chat %s:%s: its waiting updates are left for later", channel, chat_id)
+        finally:
+            if self._starting.get(chat) is me:
+                del self._starting[chat]
+
+    async def _drain(self, channel: str, chat_id: str) -> None:
+        transport = self.transports.get(channel)
+        if transport is None:
+            log.warning("no %s channel here for chat %s", channel, chat_id)
+            return
+        seen: set[int] = set()
+        batch = await inbox.waiting(self.database.uow(), channel, chat_id, BATCH)
+        while batch:
+            stored = batch.pop(0)
+            if stored.id in seen:
+                # It could not even be marked handled: leave it rather than loop on it.
+                log.error("%s update %s is stuck; left for later", channel, stored.delivery)
+                return
+            seen.add(stored.id)
+            upcoming = await self._handle(transport, stored, look_ahead=not batch)
+            if not batch:
+                batch = (
+                    upcoming
+                    if upcoming is not None
+                    else await inbox.waiting(self.database.uow(), channel, chat_id, BATCH)
+                )
+
+    async def _handle(
+        self, transport: Transport, stored: Stored, *, look_ahead: bool
+    ) -> list[Stored] | None:
+        """Handle one update; with ``look_ahead``, the chat's next waiting updates as seen by
+        its transaction (``None`` when it did not commit)."""
+        inbound = Inbound(
+            stored.channel, stored.delivery, stored.chat_id, stored.user_id, stored.payload
+        )
+        upcoming: list[Stored] | None = None
+        try:
+            result, upcoming = await self._answer(transport, stored, inbound, look_ahead)
+        except Exception as error:
+            log.error(
+                "error while handling %s update %s", stored.channel, stored.delivery, exc_info=error
+            )
+            await self._apologise(inbound)
+            try:
+                async with self._gate:
+                    await inbox.give_up(self.database.uow(), stored.id)
+            except Exception:
+                log.exception("%s update %s could not be closed", stored.channel, stored.delivery)
+            result = Result(Status.failed, error=error)
+        await self._done(inbound, result)
+        return upcoming
+
+    async def _answer(
+        self, transport: Transport, stored: Stored, inbound: Inbound, look_ahead: bool
+    ) -> tuple[Result, list[Stored] | None]:
+        received = await transport.decode(stored.payload)
+        if received is None:
+            async with self._gate:
+                await inbox.give_up(self.database.uow(), stored.id)
+            return Result(Status.ignored), None
+        async with self._gate, self.database.uow() as uow:
+            outcome = await self.dialogs.handle(
+                uow, stored.channel, stored.chat_id, stored.user_id, received.incoming
+            )
+            if not await inbox.mark_handled(uow, stored.id):
+                # Handled elsewhere meanwhile (the chat's lock was lost): keep none of this.
+                log.warning("%s update %s was handled elsewhere", stored.channel, stored.delivery)
+                return Result(Status.duplicate), None
+            # What comes next is read in the same transaction: one less per update.
+            upcoming = (
+                await inbox.waiting(uow, stored.channel, stored.chat_id, BATCH)
+                if look_ahead
+                else None
+            )
+            await uow.commit()
+        await transport.deliver(inbound, received, outcome.replies, outcome.language)
+        return Result(Status.answered, tuple(outcome.replies)), upcoming
+
+    async def _apologise(self, inbound: Inbound) -> None:
+        transport = self.transports.get(inbound.channel)
+        if transport is None:
+            return
+        language = self.dialogs.settings.default_language
+        try:
+            language = await self.dialogs.language_for(inbound.channel, inbound.user_id)
+        except Exception:
+            log.warning("language of %s user %s unknown", inbound.channel, inbound.user_id)
+        try:
+            await transport.say(inbound.chat_id, self.dialogs.error_reply(language).text)
+        except Exception:
+            log.exception(
+                "could not tell %s chat %s about an error", inbound.channel, inbound.chat_id
+            )
+
+    async def _done(self, inbound: Inbound, result: Result) -> None:
+        for hook in self.on_done:
+            try:
+                await hook(inbound, result)
+            except Exception:
+                log.exception("completion hook %r failed", hook)

@@ -1,0 +1,88 @@
+"""What a channel hands the pipeline, what it must be able to do, and what the pipeline reports.
+
+A channel turns what its platform sends into an :class:`Inbound`: the platform's key of the
+delivery, the chat, the sender, and the raw payload as JSON (stored as it is). Later, possibly
+in another process, its :class:`Transport` turns the stored payload back into what the dialogs
+read, delivers the dialogs' replies to the chat, and says one plain text (the apology). That is
+all a channel is: ordering, de-duplication, handling and errors belong to the pipeline.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.dialogs.io import Incoming, Reply
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An update as a channel received it."""
+
+    channel: str  # "telegram", "zalo", "console"
+    # The platform's key of this delivery: a repeat of it is the same update (Telegram's
+    # update_id; Zalo's event and message id; a random id in the terminal). 64 characters.
+    delivery: str
+    chat_id: str
+    user_id: str
+    payload: dict[str, Any]  # the update as the platform sent it, JSON
+
+
+@dataclass(frozen=True)
+class Received:
+    """A stored payload as its transport read it: the dialogs' input, and whatever the transport
+    wants back when it delivers the replies (Telegram: the update, to take the pressed button's
+    keyboard away)."""
+
+    incoming: Incoming
+    context: Any = None
+
+
+class Transport(Protocol):
+    """A chat platform as the pipeline drives it."""
+
+    @property
+    def channel(self) -> str:
+        """The channel's name, as in :attr:`Inbound.channel`."""
+        ...
+
+    async def decode(self, payload: dict[str, Any]) -> Received | None:
+        """What the dialogs see of a stored update; ``None`` for one nobody has to answer.
+
+        May talk to the platform (stop a button's spinner, fetch a document).
+        """
+        ...
+
+    async def deliver(
+        self, inbound: Inbound, received: Received, replies: Sequence[Reply], language: str
+    ) -> None:
+        """Send the replies to the chat, in order, in the person's ``language`` where the
+        transport adds words of its own ("answer 1 or 2")."""
+        ...
+
+    async def say(self, chat_id: str, text: str) -> None:
+        """Send one plain text to the chat (an apology, a notice from the web server)."""
+        ...
+
+
+class Status(enum.StrEnum):
+    answered = "answered"  # handled and committed, the replies delivered
+    duplicate = "duplicate"  # a repeat of a delivery already stored: dropped
+    ignored = "ignored"  # nothing to answer (a picture in a group): marked handled
+    failed = "failed"  # something broke: nothing kept, the person got the apology
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one update."""
+
+    status: Status
+    replies: tuple[Reply, ...] = ()
+    error: BaseException | None = None
+
+
+# Called once for every update the pipeline is done with, whatever became of it; the tests
+# learn from it when the bot has answered.
+Done = Callable[[Inbound, Result], Awaitable[None]]

@@ -1,11 +1,19 @@
-"""A scripted person talking to the real dialog engine, the way any channel would drive it."""
+"""A person talking to the real dialog engine, the way any channel drives it: the engine's
+driver of the scenarios (see ``tests/e2e/scenarios/driver.py``).
+
+Each message is handled in its own unit of work, committed when the engine returns, as the
+channels do; the call returns the engine's replies to that one message.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from bot.dialogs.engine import Dialogs
-from bot.dialogs.io import Document, Incoming, Reply
+from bot.dialogs.io import Incoming, Reply
+from tests.e2e.scenarios.driver import Abilities, Answer, Received, pick_label
+
+ENGINE = Abilities(buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True)
 
 
 @dataclass
@@ -14,55 +22,75 @@ class Chat:
     user_id: str
     channel: str = "console"
     name: str | None = "Người thử"
-    last: list[Reply] = field(default_factory=list)
-    pending: Reply | None = None
+    can: Abilities = ENGINE
+    last: Answer = field(default_factory=lambda: Answer([]))
+    pending: Reply | None = None  # the latest question with options
 
-    async def send(self, incoming: Incoming) -> str:
+    @property
+    def external_id(self) -> str:
+        return self.user_id
+
+    @property
+    def identity(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+    async def send(self, incoming: Incoming) -> Answer:
         """Any incoming message, as a channel would hand it over."""
-        return await self._send(incoming)
-
-    async def _send(self, incoming: Incoming) -> str:
         async with self.dialogs.db.uow() as uow:
             outcome = await self.dialogs.handle(
                 uow, self.channel, self.user_id, self.user_id, incoming
             )
             await uow.commit()
-        self.last = outcome.replies
-        for reply in self.last:
-            if reply.question is not None:
-                self.pending = reply
-        return self.text
+        replies = outcome.replies
+        asking = [reply for reply in replies if reply.options]
+        if asking:
+            self.pending = asking[-1]
+        self.last = Answer(
+            [reply.text for reply in replies],
+            options=[option.label for option in asking[-1].options] if asking else [],
+            documents=[
+                Received(reply.document.name, reply.document.content)
+                for reply in replies
+                if reply.document is not None
+            ],
+            asks_contact=any(reply.ask_contact for reply in replies),
+            question=asking[-1] if asking else None,
+        )
+        return self.last
 
     @property
     def text(self) -> str:
-        """Everything the bot answered to the last message, options included."""
-        parts = []
-        for reply in self.last:
-            parts.append(reply.text)
-            parts += [f"[{o.label}]" for o in reply.options]
-        return "\n".join(parts)
+        """Everything the bot answered to the last message."""
+        return str(self.last)
 
-    async def say(self, text: str) -> str:
-        return await self._send(Incoming.parse_text(text, display_name=self.name))
+    @property
+    def documents(self) -> list[Received]:
+        return self.last.documents
 
-    async def pick(self, label: str) -> str:
-        """Press the option of the pending question whose label contains ``label``."""
-        assert self.pending is not None, "no question is pending"
-        matches = [o for o in self.pending.options if label.lower() in o.label.lower()]
-        assert len(matches) == 1, (label, [o.label for o in self.pending.options])
-        return await self.press(self.pending, matches[0].key)
+    async def say(self, text: str) -> Answer:
+        return await self.send(Incoming.parse_text(text, display_name=self.name))
 
-    async def press(self, reply: Reply, key: str) -> str:
-        choice = f"{reply.question}:{key}"
-        return await self._send(Incoming("choice", choice=choice, display_name=self.name))
+    def _question(self, on: Answer | None) -> Reply:
+        question = on.question if on is not None else self.pending
+        assert isinstance(question, Reply), "no question with options was asked"
+        return question
 
-    async def share_contact(self, phone: str, *, own: bool = True) -> str:
-        return await self._send(
+    async def pick(self, label: str, *, on: Answer | None = None) -> Answer:
+        question = self._question(on)
+        option = question.options[pick_label([o.label for o in question.options], label)]
+        return await self.forge(option.key, on=on)
+
+    async def forge(self, key: str, *, on: Answer | None = None) -> Answer:
+        choice = f"{self._question(on).question}:{key}"
+        return await self.send(Incoming("choice", choice=choice, display_name=self.name))
+
+    async def share_contact(self, phone: str, *, own: bool = True) -> Answer:
+        return await self.send(
             Incoming("contact", contact_phone=phone, contact_is_own=own, display_name=self.name)
         )
 
-    async def send_file(self, name: str, content: bytes) -> str:
-        return await self._send(
+    async def send_file(self, name: str, content: bytes) -> Answer:
+        return await self.send(
             Incoming(
                 "file",
                 file_name=name,
@@ -72,12 +100,8 @@ class Chat:
             )
         )
 
-    @property
-    def documents(self) -> list[Document]:
-        return [reply.document for reply in self.last if reply.document is not None]
-
-    async def send_sticker(self) -> str:
-        return await self._send(Incoming("unsupported", display_name=self.name))
+    async def send_sticker(self) -> Answer:
+        return await self.send(Incoming("unsupported", display_name=self.name))
 
     async def consent(self) -> None:
         await self.say("/start")

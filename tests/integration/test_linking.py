@@ -1,7 +1,7 @@
 """/link: one person, two chat accounts, on every backend.
 
-The use cases first (codes, merge rules, reads through the root), then the dialog as a person
-on Telegram and Zalo sees it, then ``spokes accounts list``.
+The use cases (codes, merge rules, reads through the root), then ``spokes accounts list``. The
+dialog, as a person sees it on every channel, is in ``tests/e2e/scenarios/test_chat_link.py``.
 """
 
 from __future__ import annotations
@@ -16,18 +16,12 @@ import pytest
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
-from bot.dialogs.engine import Dialogs
-from bot.settings import BotSettings
-from bot.texts import t
 from registry import accounts, linking, people
 from registry.accounts import Profile
 from registry.errors import Conflict, RegistryError, ValidationError
 from registry.models import Account, AccountRole, ChangeLog, LinkCode, utcnow
 from registry.uow import Database
-from tests.integration.chat import Chat
 from tests.integration.conftest import SYSTEM
-
-CODE = re.compile(r"\b([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})\b")
 
 
 async def _profile(db: Database, identity: str) -> Profile:
@@ -462,152 +456,6 @@ async def test_crossing_redemptions_never_make_a_loop(loaded: Database) -> None:
     roots = [k for k in ("telegram:5", "zalo:abc") if stored[k][3] is None]
     assert len(roots) == 1, stored
     _same_person(await _profile(loaded, "telegram:5"), await _profile(loaded, "zalo:abc"))
-
-
-# --- the dialog -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def dialogs(loaded: Database) -> Dialogs:
-    return Dialogs(loaded, BotSettings(_env_file=None))  # type: ignore[call-arg]
-
-
-def _code_in(text: str) -> str:
-    found = CODE.search(text)
-    assert found, text
-    return found.group(1)
-
-
-async def test_link_on_telegram_then_the_code_on_zalo(dialogs: Dialogs) -> None:
-    await accounts.grant(dialogs.db.uow(), SYSTEM, "telegram:2", "staff")
-    telegram = Chat(dialogs, "2", channel="telegram")
-    await telegram.consent()
-    answer = await telegram.say("/link")
-    code = _code_in(answer)
-    assert f"/link {code}" in answer
-    assert "10 phút" in answer and "Telegram hoặc Zalo" in answer
-    zalo = Chat(dialogs, "zalo-2", channel="zalo")
-    asked = await zalo.say(f"/link {code}")
-    # Whose code it is, before anything changes: a code passed on by someone else is caught.
-    assert asked.startswith("Mã này do tài khoản Telegram “Người thử” tạo.")
-    assert "Chỉ đồng ý nếu cả hai tài khoản đều là của bạn." in asked
-    assert (await _profile(dialogs.db, "zalo:zalo-2")).actor.role is AccountRole.member
-    done = await zalo.pick("Liên kết")
-    assert (
-        "Tài khoản Zalo này và tài khoản Telegram đã là một người; vai trò: cán bộ Cục Báo chí."
-        in done
-    )
-    assert "/register" in done  # no record yet
-    # Staff commands now work from Zalo too.
-    assert "Cơ quan đã cử người" in await zalo.say("/stats")
-    _same_person(
-        await _profile(dialogs.db, "telegram:2"), await _profile(dialogs.db, "zalo:zalo-2")
-    )
-
-
-async def test_the_dialog_in_english_names_the_focal_agency(dialogs: Dialogs) -> None:
-    await accounts.grant(dialogs.db.uow(), SYSTEM, "zalo:z", "focal", agency="Lào Cai")
-    zalo = Chat(dialogs, "z", channel="zalo")
-    await zalo.consent()
-    await zalo.say("/lang en")
-    answer = await zalo.say("/lienket")
-    code = _code_in(answer)
-    assert "Within 10 minutes" in answer and f"/link {code}" in answer
-    telegram = Chat(dialogs, "77", channel="telegram")
-    await telegram.say("/lang en")
-    asked = await telegram.say(f"/link {code.lower()}")
-    assert asked.startswith("This code was made by the Zalo account")
-    done = await telegram.pick("Link")
-    assert (
-        "This Telegram account and the Zalo account are now one person; "
-        "role: agency focal point (Tỉnh Lào Cai)." in done
-    )
-    assert (await _profile(dialogs.db, "telegram:77")).actor.role is AccountRole.focal
-
-
-async def test_a_registered_member_links_zalo_and_sees_the_record_there(dialogs: Dialogs) -> None:
-    telegram = Chat(dialogs, "5", channel="telegram")
-    await telegram.consent()
-    await telegram.say("/register")
-    await telegram.say("Lào Cai")
-    await telegram.pick("Tỉnh Lào Cai")
-    await telegram.say("Nguyễn Văn An")
-    await telegram.say("Chánh Văn phòng UBND tỉnh")
-    await telegram.pick("Người phát ngôn")
-    await telegram.say("0912 345 678")
-    await telegram.pick("Bỏ qua")
-    await telegram.say("an.nv@laocai.gov.vn")
-    assert "Đã đăng ký #1 Nguyễn Văn An" in await telegram.pick("Xác nhận")
-    code = _code_in(await telegram.say("/link"))
-    zalo = Chat(dialogs, "zalo-5", channel="zalo")
-    # Never accepted the notice on Zalo: the one accepted on Telegram counts.
-    await zalo.say(f"/link {code}")
-    done = await zalo.pick("Liên kết")
-    assert "vai trò: thành viên" in done and "#1" in done
-    me = await zalo.say("/me")
-    assert "#1 Nguyễn Văn An" in me and "Chờ xác minh" in me
-    assert "cần đồng ý" not in me
-    assert "đã đăng ký rồi" in await zalo.say("/register")
-
-
-async def test_link_without_consent_asks_for_it_first(dialogs: Dialogs) -> None:
-    chat = Chat(dialogs, "5", channel="telegram")
-    answer = await chat.say("/link")
-    assert "Thông báo về xử lý dữ liệu cá nhân" in answer
-    assert CODE.search(answer) is None
-    assert await _count(dialogs.db, LinkCode) == 0
-    await chat.pick("Tôi đồng ý")
-    assert CODE.search(await chat.say("/link"))
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    ["xyz", "A" * 500, "🙂🙂🙂", "ABCD-EFG0", "-", "<b>ABCD</b>"],
-    ids=["short", "long", "emoji", "zero", "dash", "markup"],
-)
-async def test_garbage_codes_get_the_clear_error(dialogs: Dialogs, garbage: str) -> None:
-    await Chat(dialogs, "5", channel="telegram").say("/start")
-    zalo = Chat(dialogs, "z", channel="zalo")
-    answer = await zalo.say(f"/link {garbage}")
-    assert answer.startswith("Mã liên kết không đúng hoặc đã hết hạn.")
-    assert "ABCD-EFGH" in answer and "10 phút" in answer
-    if len(garbage) > 3:
-        assert garbage not in answer  # what was typed is not echoed back
-    await zalo.say("/lang en")
-    english = await zalo.say(f"/link {garbage}")
-    assert english.startswith("This link code is wrong or has expired.")
-    assert all(values[3] is None for values in (await _accounts(dialogs.db)).values())
-
-
-async def test_the_dialog_tells_own_code_and_two_records_apart(dialogs: Dialogs) -> None:
-    await _register(dialogs.db, "telegram:5", "Nguyễn Văn An", "0912 345 678")
-    await _register(dialogs.db, "zalo:z", "Trần Thị Bình", "0988 111 222")
-    telegram = Chat(dialogs, "5", channel="telegram")
-    code = _code_in(await telegram.say("/link"))
-    assert "chính tài khoản này" in await telegram.say(f"/link {code}")
-    zalo = Chat(dialogs, "z", channel="zalo")
-    await zalo.say(f"/link {code}")
-    refused = await zalo.pick("Liên kết")
-    assert "hai bản ghi khác nhau (#1 và #2)" in refused and "chưa có gì thay đổi" in refused
-
-
-async def test_declining_the_confirmation_links_nothing_and_keeps_the_code(
-    dialogs: Dialogs,
-) -> None:
-    await accounts.grant(dialogs.db.uow(), SYSTEM, "telegram:2", "admin")
-    admin = Chat(dialogs, "2", channel="telegram")
-    await admin.consent()
-    code = _code_in(await admin.say("/link"))
-    stranger = Chat(dialogs, "zz", channel="zalo")
-    await stranger.say(f"/link {code}")
-    assert await stranger.pick("Không") == t("vi", "bot.cancelled")
-    assert (await _profile(dialogs.db, "zalo:zz")).actor.role is AccountRole.member
-    assert await _count(dialogs.db, LinkCode) == 1
-
-
-async def test_help_lists_link(dialogs: Dialogs) -> None:
-    assert "/link" in await Chat(dialogs, "5").say("/help")
-    assert ("link", "Liên kết tài khoản Telegram và Zalo của bạn") in dialogs.command_menu("vi")
 
 
 # --- the command line -----------------------------------------------------------------------

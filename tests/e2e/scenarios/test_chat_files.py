@@ -1,0 +1,126 @@
+"""Files on every channel: /export and /template (a document on Telegram, a file saved in the
+terminal, a download link on Zalo), and a list sent for import: a dry run, then a
+confirmation or not, and the files that are no list at all."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from registry import directory
+from registry.settings import get_settings
+from tests.builders import SYSTEM, count_people, csv_list, listed
+from tests.e2e.scenarios.driver import ChatDriver, only_where
+from tests.e2e.scenarios.script import REFUSAL, member, staff, vi
+from tests.e2e.scenarios.stage import Stage
+from tests.roster_files import png
+
+FORMATS = ["Excel (.xlsx) để in", "CSV (.csv)", "Danh bạ điện thoại (.vcf)"]
+NO_FILES = (
+    "Zalo bots receive no files: /import gives an upload page (tests/e2e/test_upload_page.py)"
+)
+
+
+def cells(workbook: bytes) -> list[str]:
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
+    return [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value]
+
+
+def known_red_on_sqlite(request: pytest.FixtureRequest, stage: Stage) -> None:
+    """The chat import opens a session of its own while the update's unit of work holds
+    SQLite's write lock ("database is locked"), a known fault of this branch that the roster
+    work fixes; on PostgreSQL it passes. Remove this once it does on SQLite too."""
+    if stage.db.url.startswith("sqlite"):
+        request.applymarker(pytest.mark.xfail(reason="chat import locks SQLite", strict=False))
+
+
+async def test_staff_export_the_roster_in_every_format_and_the_template(stage: Stage) -> None:
+    await listed(stage.db)
+    clerk = await staff(stage, 770)
+    question = await clerk.say("/export")
+    assert question == "Xuất danh sách dạng nào?" and question.options == FORMATS
+    assert (await clerk.say("pdf")).texts == [vi("bot.choose_option"), "Xuất danh sách dạng nào?"]
+    sent = await clerk.pick("Excel")
+    assert sent == (
+        "Danh sách người phát ngôn, cung cấp thông tin: 1 người; 55 cơ quan chưa cử người."
+    )
+    [roster] = sent.documents
+    assert roster.name.startswith("danh-sach-") and roster.name.endswith(".xlsx")
+    assert "Nguyễn Văn An" in cells(roster.content) and "0912 345 678" in cells(roster.content)
+    if not clerk.can.files:
+        assert len(sent.links) == 1  # a download link instead of a document
+
+    [cards_file] = (await clerk.say("/export vcf")).documents
+    assert cards_file.name.endswith(".vcf") and "FN:Nguyễn Văn An" in cards_file.content.decode()
+    [table] = (await clerk.say("/export csv")).documents
+    assert table.name.endswith(".csv") and "Nguyễn Văn An" in table.content.decode("utf-8-sig")
+    template = await clerk.say("/template")
+    assert template == vi("bot.template.done")
+    [blank] = template.documents
+    assert blank.content[:2] == b"PK"
+    refused = await clerk.say("/export pdf")
+    assert "pdf" in refused and refused.documents == []
+    # How to send a list: in the chat, or (Zalo cannot carry files) through an upload page.
+    asked = await clerk.say("/import")
+    assert asked == vi("bot.import.send_file", max=10)
+    uploads = [link for link in asked.links if "/upload/" in link]
+    assert len(uploads) == len(asked.links) == (0 if clerk.can.files else 1)
+
+
+async def test_members_get_no_roster_and_their_lists_are_not_read(stage: Stage) -> None:
+    await listed(stage.db)
+    an = await member(stage, 771)
+    refused = await an.say("/export xlsx")
+    assert refused == REFUSAL and refused.documents == [] and refused.links == []
+    # Asked which format (anyone may be asked), then refused.
+    assert (await an.say("/export")).options == FORMATS
+    refused = await an.pick("Excel")
+    assert refused == REFUSAL and refused.documents == [] and refused.links == []
+    if an.can.files:
+        sent = await an.send_file("danh-sach.csv", csv_list())
+        assert sent == REFUSAL and sent.documents == []
+    assert await count_people(stage.db) == 1
+
+
+async def send(chat: ChatDriver, name: str, content: bytes) -> str:
+    return str(await chat.send_file(name, content))
+
+
+@only_where("files", NO_FILES)
+async def test_files_that_are_no_list_are_refused_and_nothing_is_written(stage: Stage) -> None:
+    clerk = await staff(stage, 773)
+    assert "không phải bảng tính" in await send(clerk, "photo.xlsx", png())
+    assert "Tệp rỗng" in await send(clerk, "empty.csv", b"")
+    too_big = b"x" * (get_settings().import_max_bytes + 1)
+    assert "quá giới hạn" in await send(clerk, "big.xlsx", too_big)
+    assert await count_people(stage.db) == 0
+
+
+@only_where("files", NO_FILES)
+async def test_a_list_is_imported_after_a_dry_run_and_a_confirmation(
+    stage: Stage, request: pytest.FixtureRequest
+) -> None:
+    known_red_on_sqlite(request, stage)
+    clerk = await staff(stage, 774)
+    dry_run = await clerk.send_file("danh-sach.csv", csv_list())
+    assert "chạy thử" in dry_run and "Thêm mới 2" in dry_run and "lỗi 1" in dry_run
+    assert dry_run.options == ["Ghi vào danh sách", "Không"]
+    assert await count_people(stage.db) == 0  # the dry run wrote nothing
+    assert "Đã hủy" in await clerk.pick("Không")
+    assert await count_people(stage.db) == 0
+
+    await clerk.send_file("danh-sach.csv", csv_list())
+    done = await clerk.pick("Ghi vào danh sách")
+    assert "Đã ghi vào danh sách" in done
+    [report] = done.documents
+    assert report.name == "bao-cao-danh-sach.xlsx"
+    assert {"Kết quả", "Lý do"} <= set(cells(report.content))
+    found = await directory.find_people(stage.db.uow(), SYSTEM, "0391 234 567")
+    assert [p.full_name for p in found.items] == ["Nguyễn Văn An"]
+    # The same list again changes nothing: no question, the summary and the report.
+    again = await clerk.send_file("danh-sach.csv", csv_list())
+    assert "Thêm mới 0, cập nhật 0, không đổi 2" in again
+    assert again.options == [] and len(again.documents) == 1
+    assert await count_people(stage.db) == 2

@@ -11,7 +11,7 @@ import pytest
 
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
-from registry.conversations import DialogState, load_state
+from bot.state.conversations import DialogState, load_state
 from registry.uow import Database
 from tests.integration.chat import Chat
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pytest
 
 from registry import directory
-from registry.settings import get_settings
+from registry.settings import Settings
 from tests.builders import SYSTEM, count_people, csv_list, listed
 from tests.e2e.scenarios.driver import ChatDriver, only_where
 from tests.e2e.scenarios.script import REFUSAL, member, staff, vi
@@ -26,14 +25,6 @@ NO_FILES = (
 def cells(workbook: bytes) -> list[str]:
     sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
     return [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value]
-
-
-def known_red_on_sqlite(request: pytest.FixtureRequest, stage: Stage) -> None:
-    """The chat import opens a session of its own while the update's unit of work holds
-    SQLite's write lock ("database is locked"), a known fault of this branch that the roster
-    work fixes; on PostgreSQL it passes. Remove this once it does on SQLite too."""
-    if stage.db.url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(reason="chat import locks SQLite", strict=False))
 
 
 async def test_staff_export_the_roster_in_every_format_and_the_template(stage: Stage) -> None:
@@ -93,16 +84,13 @@ async def test_files_that_are_no_list_are_refused_and_nothing_is_written(stage: 
     clerk = await staff(stage, 773)
     assert "không phải bảng tính" in await send(clerk, "photo.xlsx", png())
     assert "Tệp rỗng" in await send(clerk, "empty.csv", b"")
-    too_big = b"x" * (get_settings().import_max_bytes + 1)
+    too_big = b"x" * (Settings(_env_file=None).import_max_bytes + 1)  # type: ignore[call-arg]
     assert "quá giới hạn" in await send(clerk, "big.xlsx", too_big)
     assert await count_people(stage.db) == 0
 
 
 @only_where("files", NO_FILES)
-async def test_a_list_is_imported_after_a_dry_run_and_a_confirmation(
-    stage: Stage, request: pytest.FixtureRequest
-) -> None:
-    known_red_on_sqlite(request, stage)
+async def test_a_list_is_imported_after_a_dry_run_and_a_confirmation(stage: Stage) -> None:
     clerk = await staff(stage, 774)
     dry_run = await clerk.send_file("danh-sach.csv", csv_list())
     assert "chạy thử" in dry_run and "Thêm mới 2" in dry_run and "lỗi 1" in dry_run

@@ -82,20 +82,22 @@ async def test_me_then_update_with_a_confirmation(stage: Stage) -> None:
 
 async def test_every_field_can_be_updated(stage: Stage) -> None:
     an = await registered_member(stage, 741)
+    # (field, typed, as the confirmation shows it: normalised, what will be kept, on the card)
     changes = [
-        ("Họ và tên", "Nguyễn Văn Ân", "#1 Nguyễn Văn Ân"),
-        ("Chức vụ", "Phó Chánh Văn phòng", "Chức vụ: Phó Chánh Văn phòng"),
+        ("Họ và tên", "Nguyễn Văn Ân", "Nguyễn Văn Ân", "#1 Nguyễn Văn Ân"),
+        ("Chức vụ", "Phó Chánh Văn phòng", "Phó Chánh Văn phòng", "Chức vụ: Phó Chánh Văn phòng"),
         (
             "Điện thoại cố định",
             "(0214) 3840 888 máy lẻ 12",
+            "0214 3840 888 ext. 12",
             "Điện thoại cố định: 0214 3840 888 ext. 12",
         ),
-        ("Thư điện tử", "An@LaoCai.gov.vn", "Email: an@laocai.gov.vn"),
+        ("Thư điện tử", "An@LaoCai.gov.vn", "an@laocai.gov.vn", "Email: an@laocai.gov.vn"),
     ]
-    for field, value, shown in changes:
+    for field, value, confirmed, shown in changes:
         await an.say("/update")
         assert await an.pick(field) == f"Nhập {field} mới:"
-        assert await an.say(value) == f"Đổi {field} thành “{value}”?"
+        assert await an.say(value) == f"Đổi {field} thành “{confirmed}”?"
         done = await an.pick("Đồng ý")
         assert done.texts[0] == f"Đã cập nhật {field}."
         assert shown in done.texts[-1], field

@@ -1,1 +1,3 @@
-"""Chat channels: each translates its platform's updates into dialog inputs and replies back."""
+"""Chat channels: transports of the pipeline (:mod:`bot.pipeline`). Each turns its platform's
+updates into what the dialogs read and the dialogs' replies into what its platform shows;
+ordering, repeats, handling and errors are the pipeline's."""

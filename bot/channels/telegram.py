@@ -36,6 +36,7 @@ from telegram import (
 )
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.channels.split import split_text, text_size
 from bot.dialogs.io import Incoming, Reply
@@ -217,18 +218,37 @@ class TelegramTransport:
         return own
 
 
+class _UpdatesRequest(HTTPXRequest):
+    """The getUpdates connection, keeping each update's JSON as Telegram sent it: that is what
+    the pipeline stores, rather than a second serialisation of what was just parsed."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=1)  # PTB's own for getUpdates
+        self.raw: dict[int, dict[str, Any]] = {}
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().post(*args, **kwargs)
+        if isinstance(result, list):
+            for item in result:
+                if isinstance(item, dict) and isinstance(item.get("update_id"), int):
+                    self.raw[item["update_id"]] = item
+        return result
+
+
 def _attach(
     application: TelegramApp,
     pipeline: Pipeline,
     transport: TelegramTransport,
     settings: BotSettings,
+    updates: _UpdatesRequest | None,
 ) -> None:
     """The Application's handler (hand every update to the pipeline), error handler and menus."""
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # No await before the pipeline's intake: PTB starts the update tasks in update order,
         # and the pipeline keeps the order of each chat from there.
-        handed = inbound(update)
+        raw = updates.raw.pop(update.update_id, None) if updates is not None else None
+        handed = inbound(update, raw)
         if handed is None:
             return
         transport.parsed[update.update_id] = update
@@ -310,12 +330,12 @@ def build_application(
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(True)
     )
-    if not polling:
-        builder = builder.updater(None)
+    updates = _UpdatesRequest() if polling else None
+    builder = builder.get_updates_request(updates) if updates else builder.updater(None)
     application = builder.build()
     transport = TelegramTransport(application.bot)
     pipeline.add(transport)
-    _attach(application, pipeline, transport, settings)
+    _attach(application, pipeline, transport, settings, updates)
     return application
 
 

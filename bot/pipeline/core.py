@@ -38,7 +38,9 @@ class Pipeline:
     ``on_done`` hooks are awaited once per update, with what became of it.
     """
 
-    def __init__(self, database: Database, dialogs: Dialogs, *, on_done: Iterable[Done] = ()):
+    def __init__(
+        self, database: Database, dialogs: Dialogs, *, on_done: Iterable[Done] = ()
+    ) -> None:
         self.database = database
         self.dialogs = dialogs
         self.transports: dict[str, Transport] = {}

@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from bot.dialogs.engine import Dialogs, Outcome
 from bot.dialogs.io import Document, Incoming, Option, Reply
+from bot.state.models import ChatUpdate
 from bot.texts import error_text, t
 from registry.actors import deny
 from registry.db import upgrade
@@ -378,7 +380,7 @@ async def test_the_conversation_survives_a_restart(
 
 @pytest.mark.parametrize("mode", ["webhook"])
 async def test_the_webhook_refuses_a_wrong_or_missing_secret_and_malformed_bodies(
-    bot: RunningBot, fake: FakeTelegram
+    bot: RunningBot, fake: FakeTelegram, database: Database
 ) -> None:
     user = fake.user(770)
     update = (
@@ -391,6 +393,8 @@ async def test_the_webhook_refuses_a_wrong_or_missing_secret_and_malformed_bodie
     assert await bot.post(update, secret=WEBHOOK_SECRET[:-1]) == 403
     for body in ("not json", "[1, 2]", '"text"', '{"foo": 1}', '{"update_id": "99"}', "{"):
         assert await bot.post(body) == 400, body
+    async with database.uow().reading() as uow:  # nothing of it was stored
+        assert await uow.session.scalar(select(func.count()).select_from(ChatUpdate)) == 0
     # None of it was handled: the person's next message is the first one answered.
     await user.send("/cancel")
     assert (await user.reply()).text == vi("bot.nothing_to_cancel")

@@ -97,6 +97,7 @@ async def test_a_malformed_body_gets_400_and_nothing_is_processed(
         await zalo_processed.wait("forged-1")
     assert [message_id for _, message_id in zalo_processed.done] == ["forged-1"]
     assert len(zalo.messages("u-900")) >= 1
+    assert await rows(database, ChatUpdate) == 1  # the good one only
 
 
 async def test_a_message_delivered_twice_is_processed_once(

@@ -3,11 +3,12 @@ process that stored it, old handled updates are forgotten and waiting ones never
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.pipeline import Inbound, Status
+from bot.pipeline import Inbound, Result, Status, serving
 from bot.state import inbox
 from bot.state.models import ChatUpdate
 from bot.texts import t
@@ -118,3 +119,22 @@ async def test_a_failure_is_apologised_for_and_not_tried_again(db: Database) -> 
             select(func.count()).select_from(ChatUpdate).where(ChatUpdate.handled_at.is_(None))
         )
     assert waiting == 0
+
+
+async def test_a_running_server_takes_up_updates_another_process_left_waiting(
+    db: Database,
+) -> None:
+    recorder, results = Recorder(), Results()
+    bot = pipeline(db, recorder, results)
+    answered = asyncio.Event()
+
+    async def note(inbound: Inbound, result: Result) -> None:
+        answered.set()
+
+    bot.on_done.append(note)
+    async with serving(bot, timedelta(days=7), check_every=0.05):
+        # Stored by another process, which died before handling it.
+        await inbox.store(db.uow(), CHANNEL, "u-6", "9", "9", {"text": "/cancel"})
+        await asyncio.wait_for(answered.wait(), 10)
+    assert recorder.chats["9"] == [t("vi", "bot.nothing_to_cancel")]
+    assert results.statuses("u-6") == [Status.answered]

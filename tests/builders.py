@@ -116,6 +116,13 @@ async def account(db: Database, identity: str) -> StoredAccount | None:
         )
 
 
+async def role_of(db: Database, identity: str) -> str:
+    """The role stored on the account of ``identity``, which must exist."""
+    stored_account = await account(db, identity)
+    assert stored_account is not None, f"no account {identity}"
+    return stored_account.role
+
+
 async def person_of(db: Database, identity: str) -> int | None:
     """The record the account of ``identity`` is (through a link too), if any."""
     channel, _, external_id = identity.partition(":")

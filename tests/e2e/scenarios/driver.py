@@ -19,6 +19,13 @@ Every call returns the bot's whole :class:`Answer` to that one message and retur
 the bot has finished answering it: no sleeps, no counting of messages. A scenario that needs
 what only some channels can do (an old button pressed again, someone else's contact, a file
 sent in the chat) is marked with :func:`only_where` and is skipped elsewhere, with the reason.
+
+A new scenario is an ``async def test_...(stage: Stage)`` in one of the ``test_chat_*.py``
+files: it meets people with ``stage.meet(number)``, sets the registry up with
+``tests/builders.py``, talks through this interface only, and looks into the registry (never
+into the dialog state, which is the engine's own business). It then runs on every channel.
+A new channel is a driver class satisfying :class:`ChatDriver` with its :class:`Abilities`,
+and a ``Stage`` in ``stage.py`` that starts the bot, meets people and restarts it (see there).
 """
 
 from __future__ import annotations

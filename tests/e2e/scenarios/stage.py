@@ -10,6 +10,11 @@
 The channels run on SQLite: what differs between databases is below the dialogs, and is shown
 on the engine. Telegram and Zalo run in one mode each (long polling): polling and webhook
 differ in transport only, which their own tests cover.
+
+Adding a channel: a driver (``..._chat.py``, see ``driver.py``), a :class:`Stage` subclass
+that starts the bot in ``start``, makes a driver in ``meet`` and stops and starts the bot in
+``restart``, an entry in ``ABILITIES`` and ``CHANNEL`` and in :func:`stage_on`, and the
+driver's name in ``DRIVERS`` (``conftest.py``), with its fixtures gathered in ``backstage``.
 """
 
 from __future__ import annotations

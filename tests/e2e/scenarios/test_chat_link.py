@@ -12,7 +12,7 @@ import re
 
 from bot.texts import t
 from registry.models import LinkCode
-from tests.builders import account, count, grant, person_of, registered
+from tests.builders import count, grant, person_of, registered, role_of
 from tests.e2e.scenarios.script import consent, en, registered_member, staff, vi
 from tests.e2e.scenarios.stage import Stage
 
@@ -44,7 +44,7 @@ async def test_a_code_given_here_joins_the_persons_account_on_another_channel(
     assert asked.startswith(f"Mã này do tài khoản {named(stage.channel)} “Bình Lê” tạo.")
     assert "Chỉ đồng ý nếu cả hai tài khoản đều là của bạn." in asked
     assert asked.options == ["Liên kết", "Không"]
-    assert (await account(stage.db, other.identity)).role == "member"  # type: ignore[union-attr]
+    assert await role_of(stage.db, other.identity) == "member"
     done = await other.pick("Liên kết")
     assert (
         f"Tài khoản {named(other.channel)} này và tài khoản {named(stage.channel)} đã là một "
@@ -137,7 +137,7 @@ async def test_declining_links_nothing_and_keeps_the_code(stage: Stage) -> None:
     stranger = stage.beside(792, OTHER[stage.channel])
     await stranger.say(f"/link {code}")
     assert await stranger.pick("Không") == vi("bot.cancelled")
-    assert (await account(stage.db, stranger.identity)).role == "member"  # type: ignore[union-attr]
+    assert await role_of(stage.db, stranger.identity) == "member"
     assert await count(stage.db, LinkCode) == 1
     # And the other way round: a code from the other channel, declined here.
     other_admin = stage.beside(793, OTHER[stage.channel])
@@ -147,5 +147,5 @@ async def test_declining_links_nothing_and_keeps_the_code(stage: Stage) -> None:
     someone = stage.meet(794)
     await someone.say(f"/link {code}")
     assert await someone.pick("Không") == vi("bot.cancelled")
-    assert (await account(stage.db, someone.identity)).role == "member"  # type: ignore[union-attr]
+    assert await role_of(stage.db, someone.identity) == "member"
     assert await count(stage.db, LinkCode) == 2

@@ -87,6 +87,7 @@ async def test_garbage_at_every_step_of_register_changes_nothing(stage: Stage) -
         asked,
         [
             ("long", typed(an, LONG), "Cơ quan: dài quá 200 ký tự."),
+            ("emoji", typed(an, EMOJI), f"Không tìm thấy cơ quan nào khớp với “{EMOJI}”."),
             ("unknown", typed(an, "Atlantis"), "Không tìm thấy cơ quan nào khớp với “Atlantis”."),
             *blank_or_contact(an, blank="Chưa nhập cơ quan.", contact=[ASK["agency"]]),
         ],
@@ -113,6 +114,7 @@ async def test_garbage_at_every_step_of_register_changes_nothing(stage: Stage) -
         stage,
         asked,
         [
+            ("long", typed(an, LONG), "Họ và tên dài quá 100 ký tự."),
             ("emoji", typed(an, EMOJI), "Họ và tên có ký tự không hợp lệ (🙂)."),
             ("digits", typed(an, "Nguyễn Văn 4n"), "Họ và tên không được có chữ số."),
             *blank_or_contact(
@@ -148,6 +150,8 @@ async def test_garbage_at_every_step_of_register_changes_nothing(stage: Stage) -
         stage,
         asked,
         [
+            ("long", typed(an, LONG), "Điện thoại di động: Số điện thoại quá dài"),
+            ("emoji", typed(an, EMOJI), f"Số {EMOJI} không phải số điện thoại hợp lệ"),
             ("letters", typed(an, "0913.xxx.xxx"), "“xxx”"),
             ("premium", typed(an, "1900 1234"), "1800/1900"),
             ("landline", typed(an, "024 3822 1234"), "số cố định"),

@@ -67,7 +67,8 @@ async def test_an_answer_that_is_no_option_asks_the_question_again(stage: Stage)
         assert again.options == CONSENT_OPTIONS
     # The option's number works on every channel ("1." is 1), buttons or not.
     assert await an.say("1.") == vi("bot.consent.accepted")
-    assert (await account(stage.db, an.identity)).consented_at is not None  # type: ignore[union-attr]
+    accepted = await account(stage.db, an.identity)
+    assert accepted is not None and accepted.consented_at is not None
 
 
 async def test_help_lang_and_words_outside_a_dialog(stage: Stage) -> None:

@@ -104,7 +104,11 @@ def listen(host: str, port: int) -> socket.socket:
     ``port`` 0 picks a free port (the tests read it back with ``getsockname``).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    # Accepted connections inherit this: an answer written in two parts (headers, then body)
+    # would otherwise wait some 40 ms for the client's delayed ACK (Nagle's algorithm).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 async def serve(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> None:

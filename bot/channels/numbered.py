@@ -1,7 +1,7 @@
 """Options as numbered lines, for channels without buttons (Zalo, the terminal).
 
 The person answers with the number; the engine turns a typed number into the option
-(:func:`bot.dialogs.engine.typed_choice`), so nothing of this lives in the channels' state.
+(:func:`bot.dialogs.answers.read_answer`), so nothing of this lives in the channels' state.
 """
 
 from __future__ import annotations

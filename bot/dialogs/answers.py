@@ -55,11 +55,6 @@ class Answer:
     stale: bool = False  # a button of an older question
     foreign: bool = False  # a "button" the current question never offered
 
-    @property
-    def given(self) -> bool:
-        """Whether anything usable came: an option, text or a contact."""
-        return self.option is not None or self.text is not None or self.phone is not None
-
 
 def _typed_option(text: str, options: tuple[Option, ...]) -> str | None:
     """A typed 1..n, or a typed label, names that option; any other text is just text.

@@ -69,8 +69,8 @@ def test_a_shared_contact_is_a_phone_with_its_origin() -> None:
 
 
 def test_a_file_or_a_sticker_answers_nothing() -> None:
-    assert not read_answer(Incoming("unsupported"), ROLE).given
-    assert not read_answer(Incoming("file", file_name="a.xlsx"), ROLE).given
+    assert read_answer(Incoming("unsupported"), ROLE) == Answer()
+    assert read_answer(Incoming("file", file_name="a.xlsx"), ROLE) == Answer()
 
 
 def test_the_question_survives_storage() -> None:

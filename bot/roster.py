@@ -143,6 +143,7 @@ async def export_to(
     status: str | None = None,
     progress: Progress | None = None,
     on: date | None = None,
+    include_retired: bool = False,
 ) -> tuple[ExportResult, str]:
     """Write the roster into ``target``; returns what was written and its file name."""
     parse_format(format)  # a wrong format is refused before anything else
@@ -157,6 +158,7 @@ async def export_to(
         agency=agency,
         kind=kind,
         status=status,
+        include_retired=include_retired,
         on=on,
         progress=progress,
     )

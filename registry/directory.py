@@ -56,7 +56,8 @@ async def find_people(
     text = (query or "").strip()
     if not text:
         raise ValidationError("search.empty")
-    status_ok = true() if include_retired else Person.status != Status.retired
+    # An erased record is a tombstone: never found, even among retired people.
+    status_ok = Person.erased_at.is_(None) if include_retired else Person.status != Status.retired
     if "@" in text:
         kind: Literal["name", "phone", "email"] = "email"
         statement = select(Person, Agency).where(Person.email == normalize_email(text))
@@ -153,6 +154,7 @@ async def list_people(
             statement = statement.where(Person.agency_id == target.id)
         else:
             require_staff(actor, "people.list")
+        statement = statement.where(Person.erased_at.is_(None))  # erased: never listed
         if wanted_status is not None:
             statement = statement.where(Person.status == wanted_status)
         elif not include_retired:
@@ -257,7 +259,9 @@ async def statistics(uow: UnitOfWork, actor: Actor, *, on: date | None = None) -
         by_role = {role.value: 0 for role in Role}
         by_role.update({role.value: n for role, n in role_rows.all()})
         status_rows = await session.execute(
-            select(Person.status, func.count()).group_by(Person.status)
+            select(Person.status, func.count())
+            .where(Person.erased_at.is_(None))  # an erased record is nobody any more
+            .group_by(Person.status)
         )
         by_status = {status.value: 0 for status in Status}
         by_status.update({status.value: n for status, n in status_rows.all()})

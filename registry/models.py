@@ -184,7 +184,12 @@ class Agency(TimestampMixin, Base):
 
 
 class Person(TimestampMixin, Base):
-    """A network member. Never deleted: "remove" means status ``retired``."""
+    """A network member. Never deleted: "remove" means status ``retired``.
+
+    An erased record (the person asked for erasure) stays as a tombstone: status ``retired``,
+    ``erased_at`` set, every personal field blanked, so that the audit trail still points at
+    something and the record never shows anywhere again.
+    """
 
     __tablename__ = "person"
     __table_args__ = (
@@ -220,6 +225,8 @@ class Person(TimestampMixin, Base):
     status: Mapped[Status] = mapped_column(_enum(Status, "person_status"), default=Status.pending)
     source: Mapped[Source] = mapped_column(_enum(Source, "person_source"), default=Source.cli)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the person's data was erased at their request (or by staff); None for a live record.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(lazy="raise")
 

@@ -239,6 +239,22 @@ async def _link_account(session: AsyncSession, actor: Actor, person: Person) -> 
     )
 
 
+async def _unlink_accounts(session: AsyncSession, actor: Actor, person: Person) -> None:
+    """A retired record is no longer anyone's: its chat accounts may register anew (a new
+    record, with its own history); the old one stays retired and is never reused."""
+    for account in await session.scalars(select(Account).where(Account.person_id == person.id)):
+        changelog.record(
+            session,
+            actor,
+            entity="account",
+            entity_id=account.id,
+            action="unlink",
+            field="person",
+            old=person.id,
+        )
+        account.person_id = None
+
+
 async def _person_and_agency(session: AsyncSession, person_id: int) -> tuple[Person, Agency] | None:
     statement = (
         select(Person, Agency)
@@ -363,6 +379,8 @@ async def _set_status(
             new=status,
         )
         person.status = status
+        if status is Status.retired:
+            await _unlink_accounts(session, actor, person)
         await uow.commit()
         return PersonView.of(person, agency)
 
@@ -370,7 +388,8 @@ async def _set_status(
 async def retire_person(
     uow: UnitOfWork, actor: Actor, person_id: int, *, expected_version: int | None = None
 ) -> PersonView:
-    """Retire a record (also how a member withdraws); the record and its history are kept."""
+    """Retire a record (also how a member withdraws); the record and its history are kept, the
+    chat accounts are unlinked from it, so the person may register again as someone new."""
     return await _set_status(uow, actor, person_id, Status.retired, "retire", expected_version)
 
 

@@ -139,6 +139,12 @@ def export(
     status: Annotated[
         str | None, typer.Option(help="pending, verified or retired (default: all but retired).")
     ] = None,
+    include_retired: Annotated[
+        bool,
+        typer.Option(
+            "--include-retired", help="Also people who left the network (never erased ones)."
+        ),
+    ] = False,
 ) -> None:
     """Export the roster: xlsx for printing, csv for spreadsheets, vcf for phones."""
     parse_format(format)
@@ -165,6 +171,7 @@ def export(
                 agency=agency,
                 kind=kind,
                 status=status,
+                include_retired=include_retired,
                 progress=progress,
             )
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bot.cli import render
 from bot.cli.runtime import print_json, run, say, tell
-from registry import directory, people
+from bot.personal_data import DataFile, data_file
+from bot.state import chat_data
+from registry import directory, people, rights
 from registry.actors import Actor
 from registry.uow import Database
 from registry.views import PersonResult, PersonView
 
 app = typer.Typer(
-    help="People: add, list, find, show, update, retire, history.", no_args_is_help=True
+    help="People: add, list, find, show, update, retire, history, export-data, erase.",
+    no_args_is_help=True,
 )
 CLI = Actor.system("cli")
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
@@ -201,3 +205,60 @@ def history(person_id: int, as_json: JsonOption = False) -> None:
         print_json([row.to_dict() for row in rows])
     else:
         render.history(rows)
+
+
+@app.command("export-data")
+def export_data(
+    person_id: int,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (default: its name, here)."),
+    ] = None,
+) -> None:
+    """Everything held about one person (record, history, accounts, consents, chat data), as
+    a JSON file to give them."""
+
+    async def work(database: Database) -> DataFile:
+        return await data_file(database.uow(), CLI, person_id=person_id)
+
+    made = run(work)
+    path = output if output is not None and not output.is_dir() else (output or Path.cwd())
+    if path.is_dir():
+        path = path / made.name
+    path.write_bytes(made.data)
+    tell(say("cli.rights.data_written", records=made.records, path=str(path)))
+
+
+@app.command("erase")
+def erase(
+    person_id: int,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for a confirmation.")] = False,
+) -> None:
+    """Erase a person's personal data for good (their request): the record stays as a tombstone,
+    its history keeps who and when, their chats forget what the bot kept."""
+    if not yes:
+        view = run(lambda database: people.show_person(database.uow(), CLI, person_id))
+        question = say(
+            "cli.rights.erase_confirm", id=view.id, name=view.full_name, agency=view.agency_name
+        )
+        if not typer.confirm(question, default=False):
+            tell(say("cli.rights.not_erased"))
+            raise typer.Exit(1)
+
+    async def work(database: Database) -> rights.Erasure:
+        async with database.uow() as uow:
+            erasure = await rights.erase_person(uow, CLI, person_id)
+            await chat_data.forget(uow, erasure.chats)
+            await uow.commit()
+            return erasure
+
+    erasure = run(work)
+    tell(say("cli.rights.erased", ids=", #".join(str(i) for i in erasure.person_ids)))
+    if erasure.successor_needed:
+        tell(
+            say(
+                "cli.rights.successor",
+                agency=erasure.agency_name or "",
+                code=erasure.agency_code or "",
+            )
+        )

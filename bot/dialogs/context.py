@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.dialogs.answers import Answer, Asked
 from bot.dialogs.flow import Flow
-from bot.dialogs.io import Incoming, Option, Reply
+from bot.dialogs.io import ChatNotice, Incoming, Option, Reply
 from bot.settings import BotSettings
 from bot.texts import error_text, t
 from registry.accounts import Profile
@@ -44,6 +44,7 @@ class Context(Generic[DraftT]):
     # An invitation's payload (/start PAYLOAD), kept whatever dialog comes next.
     start_payload: str | None = None
     replies: list[Reply] = field(default_factory=list)
+    notices: list[ChatNotice] = field(default_factory=list)  # for other chats, after commit
 
     @property
     def actor(self) -> Actor:

@@ -11,15 +11,15 @@ renders their answers.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.dialogs import admin, common, files, link, own, register, staff
+from bot.dialogs import admin, common, files, link, own, register, rights, staff
 from bot.dialogs.answers import Asked, read_answer
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, Handler, stored
-from bot.dialogs.io import Incoming, Reply
+from bot.dialogs.io import ChatNotice, Incoming, Reply
 from bot.settings import BotSettings
 from bot.state import conversations
 from bot.state.conversations import DialogState
@@ -36,6 +36,7 @@ DIALOGS: tuple[Dialog, ...] = (
     common.DIALOG,
     register.DIALOG,
     own.DIALOG,
+    rights.DIALOG,
     link.DIALOG,
     staff.DIALOG,
     files.DIALOG,
@@ -55,10 +56,12 @@ CANCEL_WORDS = {"huy", "hủy", "huỷ", "cancel", "thoat", "thoát", "stop"}
 @dataclass(frozen=True)
 class Outcome:
     """What one message gave: the replies, and the person's language once it was handled (a
-    channel's own words, such as "answer 1, 2 or 3", are in it)."""
+    channel's own words, such as "answer 1, 2 or 3", are in it); ``notices`` go to other chats
+    once the update has committed."""
 
     replies: list[Reply]
     language: str
+    notices: list[ChatNotice] = field(default_factory=list)
 
 
 class Dialogs:
@@ -114,7 +117,7 @@ class Dialogs:
         if after != before or ctx.in_dialog:
             state.flow, state.step, state.data, state.question = after
             await conversations.save_state(uow, channel, chat_id, state)
-        return Outcome(ctx.replies, ctx.language)
+        return Outcome(ctx.replies, ctx.language, ctx.notices)
 
     async def _dispatch(self, ctx: Context[Any]) -> None:
         incoming = ctx.incoming

@@ -59,6 +59,16 @@ class Document:
 
 
 @dataclass(frozen=True)
+class ChatNotice:
+    """A message for another chat than the one talking (staff told of an erasure), delivered
+    once the update's unit of work has committed."""
+
+    channel: str
+    chat_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to the person. ``options`` belong to question number ``question``."""
 

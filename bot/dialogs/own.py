@@ -1,5 +1,8 @@
 """A member's own record: /me, /update (/capnhat) and /withdraw.
 
+A withdrawal retires the record and unlinks the chat from it: the person may register again as
+someone new (/update then says to register), and /erase removes the old data for good.
+
 Staff and focal points also use /update ID for a record they manage; the registry decides. The
 new value is checked when it is typed, and the draft keeps it normalised (an E.164 phone, the
 normalised email) for the confirmation and the write.
@@ -200,6 +203,7 @@ async def on_withdraw(ctx: Context[WithdrawDraft]) -> None:
         ctx.uow(), ctx.actor, draft.person_id, expected_version=draft.version
     )
     ctx.tell("bot.withdraw.done")
+    ctx.tell("bot.rights.after_withdraw")
 
 
 UPDATE = Flow(

@@ -232,7 +232,19 @@ class Pipeline:
             )
             await uow.commit()
         await transport.deliver(inbound, received, outcome.replies, outcome.language)
+        for notice in outcome.notices:
+            await self._notify(notice.channel, notice.chat_id, notice.text)
         return Result(Status.answered, tuple(outcome.replies)), upcoming
+
+    async def _notify(self, channel: str, chat_id: str, text: str) -> None:
+        """A notice for another chat (staff told of an erasure): best effort, never fatal."""
+        transport = self.transports.get(channel)
+        try:
+            if transport is None:
+                raise LookupError(f"no {channel} channel here")
+            await transport.say(chat_id, text)
+        except Exception:
+            log.warning("a notice for %s chat %s could not be delivered", channel, chat_id)
 
     async def _apologise(self, inbound: Inbound) -> None:
         transport = self.transports.get(inbound.channel)

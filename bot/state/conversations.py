@@ -53,3 +53,12 @@ async def save_state(uow: UnitOfWork, channel: str, chat_id: str, state: DialogS
         )
         row.updated_at = utcnow()
         await uow.commit()
+
+
+async def forget(uow: UnitOfWork, channel: str, chat_id: str) -> None:
+    """Forget where the chat's dialog stood and what it gathered (an erasure)."""
+    async with uow:
+        row = await uow.session.get(Conversation, (channel, chat_id))
+        if row is not None:
+            await uow.session.delete(row)
+        await uow.commit()

@@ -100,6 +100,7 @@ async def export_roster(
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
+    include_retired: bool = False,
     on: date | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
@@ -107,7 +108,8 @@ async def export_roster(
 
     Staff export everything; a focal point its own agency (the default when it names none);
     members are refused with PermissionDenied before anything is read or written.
-    ``status`` is one status; without it everyone still in the network (not retired).
+    ``status`` is one status; without it everyone still in the network (not retired), and
+    with ``include_retired`` (staff only) those who left it too; erased people never.
     ``organisation`` is printed at the top of the workbook (configuration, given by the caller).
     """
     chosen = parse_format(format)
@@ -115,7 +117,14 @@ async def export_roster(
     tally = Tally()
     async with uow.reading():
         session = uow.session
-        scope = await resolve_scope(session, actor, agency=agency, kind=kind, status=status)
+        scope = await resolve_scope(
+            session,
+            actor,
+            agency=agency,
+            kind=kind,
+            status=status,
+            include_retired=include_retired,
+        )
         total = await count_people(session, scope)
         agencies, missing = await agencies_in_scope(session, scope, on=on)
         writer = _writer(chosen, labels, organisation, scope, target)

@@ -44,6 +44,8 @@ class ExportScope:
     agency_name: str | None = None
     kind: AgencyKind | None = None
     status: Status | None = None  # None: everyone still in the network (not retired)
+    # Staff asked for retired people too. Erased people never appear, whatever is asked.
+    include_retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +86,20 @@ async def resolve_scope(
     agency: str | None = None,
     kind: str | None = None,
     status: str | None = None,
+    include_retired: bool = False,
 ) -> ExportScope:
     """Check the filters and who asks. Staff (and admins, and the system) export anything; a
     focal point exports its own agency (the default when it names none); anyone else is
-    refused, before anything is read."""
+    refused, before anything is read. People who left the network are exported only when
+    staff ask for them (``include_retired``, or the status ``retired``)."""
     focal = actor.role is AccountRole.focal and actor.agency_id is not None
     if not (actor.is_staff or focal):
         raise deny("roster.export")
     wanted_kind = parse_kind(kind) if kind else None
     wanted_status = parse_status(status) if status else None
     target = await resolve_agency(session, agency) if agency else None
+    if (include_retired or wanted_status is Status.retired) and not actor.is_staff:
+        raise deny("roster.export_retired")
     if not actor.is_staff:
         if target is None:
             target = await session.get(Agency, actor.agency_id)
@@ -105,6 +111,7 @@ async def resolve_scope(
         agency_name=target.name if target else None,
         kind=wanted_kind,
         status=wanted_status,
+        include_retired=include_retired,
     )
 
 
@@ -117,10 +124,11 @@ def _current(on: date) -> ColumnElement[bool]:
 
 
 def _people_filter(scope: ExportScope) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    # An erased record is a tombstone: it is in no export, even of retired people.
+    conditions: list[ColumnElement[bool]] = [Person.erased_at.is_(None)]
     if scope.status is not None:
         conditions.append(Person.status == scope.status)
-    else:
+    elif not scope.include_retired:
         conditions.append(Person.status != Status.retired)
     if scope.agency_id is not None:
         conditions.append(Person.agency_id == scope.agency_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.dialogs.engine import Dialogs
-from bot.dialogs.io import Incoming, Reply
+from bot.dialogs.io import ChatNotice, Incoming, Reply
 from tests.e2e.scenarios.driver import Abilities, Answer, Received, pick_label
 
 ENGINE = Abilities(buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True)
@@ -25,6 +25,7 @@ class Chat:
     can: Abilities = ENGINE
     last: Answer = field(default_factory=lambda: Answer([]))
     pending: Reply | None = None  # the latest question with options
+    notices: list[ChatNotice] = field(default_factory=list)  # for other chats, last message
 
     @property
     def external_id(self) -> str:
@@ -42,6 +43,7 @@ class Chat:
             )
             await uow.commit()
         replies = outcome.replies
+        self.notices = list(outcome.notices)
         asking = [reply for reply in replies if reply.options]
         if asking:
             self.pending = asking[-1]

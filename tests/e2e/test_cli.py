@@ -553,3 +553,41 @@ def test_an_unusable_database_gives_one_line(tmp_path: Path, url: str) -> None:
     assert lines[0].startswith("Lỗi hệ thống: ")
     assert result.stdout == ""
     assert not (tmp_path / "no").exists()
+
+
+# --- personal-data rights -------------------------------------------------------------------
+
+
+def test_export_data_writes_one_persons_file(ready: Spokes, prepared: Prepared) -> None:
+    an = prepared.ids["an"]
+    result = ok(ready("people", "export-data", str(an), "-o", "an.json"))
+    assert "an.json" in result.stdout
+    data = json.loads((ready.directory / "an.json").read_text(encoding="utf-8"))
+    assert data["records"][0]["record"]["full_name"] == "Nguyễn Văn An"
+    assert data["messages_sent_to_you"]["stored"] is False
+    text = json.dumps(data, ensure_ascii=False)
+    assert "Đặng Thị Bình" not in text and "binh.dt@" not in text
+    refused(ready("people", "export-data", "999999"))  # one line, no file, no traceback
+    assert not list(ready.directory.glob("du-lieu-ca-nhan*"))
+
+
+def test_erase_asks_first_then_the_person_is_gone_from_exports(
+    ready: Spokes, prepared: Prepared
+) -> None:
+    an = str(prepared.ids["an"])
+    declined = ready("people", "erase", an, stdin="n\n")
+    assert declined.returncode == 1 and "Chưa xóa gì" in declined.stdout
+    assert ok(ready("people", "show", an, "--json")).stdout.count("Nguyễn Văn An") == 1
+    garbage = ready("people", "erase", an, stdin="có lẽ\n\n")
+    assert garbage.returncode == 1 and "Chưa xóa gì" in garbage.stdout
+    erased = ok(ready("people", "erase", an, "--yes"))
+    assert f"#{an}" in erased.stdout
+    assert "Tỉnh Lào Cai" in erased.stdout  # its only spokesperson: staff are reminded
+    shown = ready.json("people", "show", an, "--json")
+    assert shown["full_name"] == "—" and shown["mobile"] is None and shown["email"] is None
+    history = ready.json("people", "history", an, "--json")
+    assert all(e["old_value"] is None and e["new_value"] is None
+               for e in history if e["field"] not in ("agency", "role", "status"))  # fmt: skip
+    ok(ready("export", "--format", "csv", "-o", "all.csv", "--include-retired"))
+    assert "Nguyễn Văn An" not in (ready.directory / "all.csv").read_text(encoding="utf-8-sig")
+    assert "đã được xóa" in refused(ready("people", "erase", an, "--yes"))

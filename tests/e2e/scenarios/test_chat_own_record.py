@@ -181,13 +181,33 @@ async def test_withdraw_after_a_confirmation_keeps_the_trail(stage: Stage) -> No
 
     await an.say("/withdraw")
     done = await an.pick("Rút khỏi mạng lưới")
-    assert done == "Bạn đã rút khỏi mạng lưới. Cảm ơn bạn đã tham gia."
+    assert done.texts == [
+        "Bạn đã rút khỏi mạng lưới. Cảm ơn bạn đã tham gia.",
+        vi("bot.rights.after_withdraw"),
+    ]
     assert (await stored(stage.db, 1)).status == "retired"
-    assert await count(stage.db, ChangeLog) == changes + 1
+    assert await count(stage.db, ChangeLog) == changes + 2  # the status, and the chat unlinked
     assert (await directory.find_people(stage.db.uow(), SYSTEM, "Nguyễn Văn An")).items == []
     assert await directory.list_people(stage.db.uow(), SYSTEM) == []
-    me = await an.say("/me")
-    assert me.texts[0] == card(status="Đã thôi")
-    assert f"Thôi tham gia Trạng thái: Chờ xác minh → Đã thôi ({an.identity})" in me.texts[1]
-    assert await an.say("/withdraw") == "Bản ghi của bạn đã ở trạng thái “đã thôi”."
-    assert await an.say("/update") == vi("error.person.retired", person_id=1)
+    # The chat is no longer that record's: the person may register again, as someone new.
+    assert await an.say("/me") == vi("bot.me.none")
+    assert await an.say("/withdraw") == vi("bot.me.none")
+    assert await an.say("/update") == vi("bot.me.none")
+    history = await people.person_history(stage.db.uow(), SYSTEM, 1)
+    assert [h.action for h in history][-1] == "retire"
+
+
+async def test_erase_after_a_confirmation_leaves_a_tombstone(stage: Stage) -> None:
+    an = await registered_member(stage, 745)
+    asked = await an.say("/erase")
+    assert asked.startswith("Xóa dữ liệu cá nhân của bạn?")
+    assert asked.options == ["Xóa dữ liệu", "Không"]
+    for garbage in ("có lẽ", "7", LONG):
+        again = await an.say(garbage)
+        assert again.options == ["Xóa dữ liệu", "Không"], garbage
+    assert (await stored(stage.db, 1)).full_name == "Nguyễn Văn An"
+    await an.say("/erase")
+    assert await an.pick("Xóa dữ liệu") == vi("bot.erase.done")
+    gone = await stored(stage.db, 1)
+    assert (gone.full_name, gone.mobile, gone.email, gone.status) == ("—", None, None, "retired")
+    assert (await directory.find_people(stage.db.uow(), SYSTEM, "Nguyễn Văn An")).items == []

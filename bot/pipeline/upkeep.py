@@ -58,7 +58,9 @@ async def serving(
         else:
             cut = await pipeline.stop(grace)
             if cut:
-                log.info("stopped with %d chats still under way; their updates wait", cut)
+                log.info(
+                    "stopped with %d chat runs cut short; their updates wait in the inbox", cut
+                )
 
 
 async def _upkeep(

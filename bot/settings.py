@@ -66,6 +66,70 @@ class BotSettings(Settings):
         description="Handled updates are remembered this long (a repeated delivery is then "
         "recognised), then forgotten by the running server.",
     )
+    held_file_hours: float = Field(
+        default=24,
+        gt=0,
+        description="A list sent for import and never confirmed is forgotten after this many "
+        "hours.",
+    )
+    shared_file_hours: float = Field(
+        default=1,
+        ge=0,
+        description="An expired download or upload link's row (and any file it still holds) "
+        "is deleted this many hours after it expired.",
+    )
+    conversation_days: float = Field(
+        default=30,
+        gt=0,
+        description="The dialog state of a chat silent this many days is forgotten.",
+    )
+    webhook_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="A webhook body larger than this is refused (413) before it is read whole.",
+    )
+    body_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A request whose body takes longer than this to arrive is cut off (408): "
+        "the webhooks and the upload page.",
+    )
+    inbox_limit: int = Field(
+        default=1000,
+        ge=1,
+        description="Updates this process may hold stored but not yet handled; past it the "
+        "webhooks answer 503 with Retry-After, and the platform delivers again later.",
+    )
+    chat_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Chats handled at the same time by one process (each holds a database "
+        "connection while it works): keep it below the database pool.",
+    )
+    update_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="An update not handled within this time gets the apology and is closed; "
+        "the chat's next updates go on.",
+    )
+    shutdown_seconds: float = Field(
+        default=20,
+        ge=0,
+        description="At SIGTERM, how long the updates under way may take to finish; what is "
+        "left waits in the inbox for the next start.",
+    )
+    http_connections: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Connections to the Telegram or Zalo Bot API at once, per process.",
+    )
+    http_pool_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How long a message waits for a free connection to the Bot API.",
+    )
 
 
 def telegram_token(settings: BotSettings) -> str:

@@ -6,7 +6,8 @@ Telegram: the list is checked by a dry run, the page shows what would change, an
 confirmation writes it. Meanwhile the list is held for the person's chat
 (:mod:`bot.state.held_files`), as a list sent in the chat is, and the confirmation form names
 the held list it showed. The rights are those of the chat account the link was made for, looked
-up again at each step, so a right revoked in the meantime is already gone.
+up again at each step, so a right revoked in the meantime is already gone. A body that trickles
+in is cut off by the server (:class:`bot.web.BodyDeadline`, 408), whatever the page was reading.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.links import LinkRefused, Links
 from bot.state import held_files, shared_files
 from bot.state.shared_files import Owner, Shared
 from bot.texts import error_text, language_of, t
+from bot.web import SlowBody
 from registry import accounts
 from registry.actors import Actor
 from registry.errors import RegistryError, ValidationError
@@ -243,6 +245,8 @@ class FilePages:
         try:
             async with request.form(max_files=0, max_fields=4) as form:
                 token = form.get(HELD_FIELD)
+        except SlowBody:
+            raise  # answered 408 by the server
         except Exception:  # not a form the page sent
             return None
         if not isinstance(token, str) or not token:
@@ -299,8 +303,8 @@ async def _received_file(request: Request, limit: int) -> tuple[str, bytes]:
                 raise ValidationError("web.no_file")
             content = await upload.read(limit + 1)
             name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "file"
-    except ValidationError:
-        raise
+    except (ValidationError, SlowBody):
+        raise  # SlowBody: answered 408 by the server
     except Exception as error:  # a broken multipart body: the browser did not send a form
         log.info("upload: unreadable form: %s", str(error)[:200])
         raise ValidationError("web.no_file") from error

@@ -329,6 +329,10 @@ def build_application(
         .base_file_url(file_url(settings.telegram_base_url))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(True)
+        # A bounded pool, and a wait for a free connection long enough that a burst queues
+        # (PTB's default: 1 s, and even the apologies were lost).
+        .connection_pool_size(settings.http_connections)
+        .pool_timeout(settings.http_pool_seconds)
     )
     updates = _UpdatesRequest() if polling else None
     builder = builder.get_updates_request(updates) if updates else builder.updater(None)
@@ -387,13 +391,68 @@ async def start_polling(application: TelegramApp) -> None:
     log.info("polling Telegram for updates")
 
 
+_MAX_ID = 2**63  # Telegram's ids fit in a signed 64-bit integer
+_OBJECTS = ("message", "edited_message", "callback_query")
+_TEXTS = ("text", "caption")
+
+
+def _whole(value: Any, what: str, *, negative: bool = False) -> int:
+    # bool is an int in Python, and JSON's true is no id.
+    if type(value) is not int or not (-_MAX_ID if negative else 0) <= value < _MAX_ID:
+        raise MalformedUpdate(f"{what} missing or not a whole number")
+    return value
+
+
+def _sender(value: Any, what: str) -> None:
+    if not isinstance(value, dict):
+        raise MalformedUpdate(f"{what} is not an object")
+    _whole(value.get("id"), f"{what}.id")
+
+
+def _message(value: Any, what: str) -> None:
+    if not isinstance(value, dict):
+        raise MalformedUpdate(f"{what} is not an object")
+    chat = value.get("chat")
+    if not isinstance(chat, dict):
+        raise MalformedUpdate(f"{what}.chat is not an object")
+    _whole(chat.get("id"), f"{what}.chat.id", negative=True)  # groups have negative ids
+    if "from" in value:
+        _sender(value["from"], f"{what}.from")
+    for key in _TEXTS:
+        if key in value and not isinstance(value[key], str):
+            raise MalformedUpdate(f"{what}.{key} is not text")
+
+
+def check_update(body: Any) -> None:
+    """:class:`MalformedUpdate` unless ``body`` has the shape of a Telegram update where the
+    bot reads it: a whole ``update_id``, and messages, chats and senders that are objects with
+    whole ids (python-telegram-bot itself trusts the types it is given)."""
+    if not isinstance(body, dict):
+        raise MalformedUpdate("not a JSON object")
+    _whole(body.get("update_id"), "update_id")
+    for key in _OBJECTS:
+        if key in body and not isinstance(body[key], dict):
+            raise MalformedUpdate(f"{key} is not an object")
+    for key in ("message", "edited_message"):
+        if key in body:
+            _message(body[key], key)
+    query = body.get("callback_query")
+    if query is not None:
+        _sender(query.get("from"), "callback_query.from")
+        if not isinstance(query.get("id"), str):
+            raise MalformedUpdate("callback_query.id is not text")
+        if "data" in query and not isinstance(query["data"], str):
+            raise MalformedUpdate("callback_query.data is not text")
+        if "message" in query:
+            _message(query["message"], "callback_query.message")
+
+
 def webhook(application: TelegramApp, pipeline: Pipeline, secret: str) -> Webhook:
     """The Telegram webhook for the web server: an update is stored before Telegram gets its
     200, then handled in the background."""
 
     async def accept(body: Any) -> None:
-        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
-            raise MalformedUpdate("not a Telegram update")
+        check_update(body)
         try:
             update = Update.de_json(body, application.bot)
         except Exception as error:

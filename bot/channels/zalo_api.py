@@ -88,7 +88,8 @@ class ZaloBotApi:
     Use as ``async with ZaloBotApi(token) as api``; the client it creates is closed on exit,
     a ``client`` given to it is left to its owner. ``retries`` is how many times a call that
     failed for a passing reason (quota, gateway, connection) is tried again, waiting
-    ``backoff`` × 2^n seconds, or what the API asked for.
+    ``backoff`` × 2^n seconds, or what the API asked for. The client it creates opens at most
+    ``connections`` connections, a call waiting up to ``pool_seconds`` for a free one.
     """
 
     def __init__(
@@ -99,11 +100,18 @@ class ZaloBotApi:
         client: httpx.AsyncClient | None = None,
         retries: int = 3,
         backoff: float = 1.0,
+        connections: int = 32,
+        pool_seconds: float = 30.0,
     ) -> None:
         self._token = token
         self._base_url = base_url
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=REQUEST_TIMEOUT)
+        # A bounded pool, and a wait for a free connection long enough that a burst of
+        # replies queues rather than fails (an apology too must go out).
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(20.0, connect=10.0, pool=pool_seconds),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
         self.retries = max(0, retries)
         self.backoff = backoff
         # httpx logs every request's URL at INFO, and the URL contains the token.

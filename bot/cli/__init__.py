@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli import accounts, agencies, chat, db, export, import_, people, reports, serve
+from bot.cli import accounts, agencies, chat, db, export, import_, people, reports, serve, tidy
 from bot.cli.runtime import set_language, state, tell
 from bot.texts import error_text, t
 from registry.errors import RegistryError
@@ -28,6 +28,7 @@ serve.register(app)
 chat.register(app)
 import_.register(app)
 export.register(app)
+tidy.register(app)
 
 
 @app.callback()

@@ -2,7 +2,8 @@
 
 Both check the configuration before touching anything, upgrade the database like every
 command, connect to the platforms (a refused token or an unreachable server is one line and
-exit 1), then run until Ctrl-C or SIGTERM, finishing the updates already received before they
+exit 1), then run until Ctrl-C or SIGTERM: new work is refused, the updates under way get
+``SPOKES_SHUTDOWN_SECONDS`` to finish, the rest waits in the inbox for the next start, and they
 exit 0. ``serve`` runs every configured channel behind one server: the Telegram webhook, the
 Zalo webhook, the download and upload links, and ``/healthz``. Every channel hands its updates
 to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
@@ -20,8 +21,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -127,14 +127,29 @@ def _checked_secrets(settings: BotSettings) -> list[str]:
 def _pipeline(settings: BotSettings, database: Database, on_done: Sequence[Done]) -> Pipeline:
     from bot.dialogs.engine import Dialogs
     from bot.pipeline import Pipeline
+    from bot.pipeline.protocol import Limits
 
-    return Pipeline(database, Dialogs(database, settings), on_done=on_done)
+    limits = Limits(
+        concurrency=settings.chat_concurrency,
+        intake=settings.inbox_limit,
+        update_seconds=settings.update_seconds,
+    )
+    return Pipeline(database, Dialogs(database, settings), on_done=on_done, limits=limits)
 
 
 def _serving(pipeline: Pipeline, settings: BotSettings) -> AbstractAsyncContextManager[Pipeline]:
     from bot.pipeline import serving
+    from bot.pipeline.tidy import Retention
 
-    return serving(pipeline, timedelta(days=settings.processed_retention_days))
+    return serving(pipeline, Retention.from_settings(settings), grace=settings.shutdown_seconds)
+
+
+def _app_options(settings: BotSettings, pipeline: Pipeline) -> dict[str, Any]:
+    """The web app's bounds on request bodies, and the backlog it reports on /healthz."""
+    from bot.web import BodyLimits
+
+    limits = BodyLimits(max_bytes=settings.webhook_max_bytes, seconds=settings.body_seconds)
+    return {"limits": limits, "backlog": lambda: pipeline.backlog}
 
 
 async def poll(
@@ -178,7 +193,12 @@ async def poll_zalo(
     try:
         async with zalo_api(settings) as api:
             pipeline.add(zalo.ZaloTransport(api, links))
-            app = web.create_app(database, [], _pages(settings, database, links, _notify(pipeline)))
+            app = web.create_app(
+                database,
+                [],
+                _pages(settings, database, links, _notify(pipeline)),
+                **_app_options(settings, pipeline),
+            )
             async with _serving(pipeline, settings):
                 polling = asyncio.create_task(zalo.poll(api, pipeline, stop))
                 serving = asyncio.create_task(web.serve(app, sock, stop))
@@ -240,7 +260,10 @@ async def serve_webhook(
             # can still deliver.
             await stack.enter_async_context(_serving(pipeline, settings))
             app = web.create_app(
-                database, webhooks, _pages(settings, database, links, _notify(pipeline))
+                database,
+                webhooks,
+                _pages(settings, database, links, _notify(pipeline)),
+                **_app_options(settings, pipeline),
             )
             host, port = sock.getsockname()[:2]
             paths = ", ".join(hook.path for hook in webhooks)
@@ -257,7 +280,12 @@ async def zalo_api(settings: BotSettings) -> AsyncIterator[ZaloBotApi]:
     from bot.channels import zalo
     from bot.channels.zalo_api import ZaloBotApi
 
-    async with ZaloBotApi(zalo_token(settings), settings.zalo_base_url) as api:
+    async with ZaloBotApi(
+        zalo_token(settings),
+        settings.zalo_base_url,
+        connections=settings.http_connections,
+        pool_seconds=settings.http_pool_seconds,
+    ) as api:
         await zalo.check_token(api)
         yield api
 
@@ -303,10 +331,12 @@ class _Redacting(logging.Formatter):
         self.secrets = [secret for secret in secrets if secret]
 
     def format(self, record: logging.LogRecord) -> str:
+        from bot.web import hide_tokens
+
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
-        return text
+        return hide_tokens(text)  # link tokens: a short hash, whoever logged them
 
 
 def _log_to_stderr(secrets: Sequence[str]) -> None:

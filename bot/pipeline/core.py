@@ -9,6 +9,14 @@ is one unit of work: the dialogs' step, the use case's write, the new dialog sta
 the chat's turn, so the next message of the chat is answered after them. When something breaks,
 the person gets an apology in their language and the update is marked handled on its own, so it
 is not tried forever. Every update ends in the completion hooks, whatever became of it.
+
+Bounds (:class:`Limits`), so that a burst queues rather than fails: a webhook is told
+:class:`Busy` (nothing stored) once this process holds too many updates not yet handled; only
+so many chats are handled at once (each holds a database connection); an update gets a time
+limit, past which the person gets the apology and the chat goes on; a transaction PostgreSQL
+aborted as a serialisation failure or a deadlock is run again a few times first. At shutdown,
+:meth:`Pipeline.stop` lets the work under way finish for a bounded time and leaves the rest in
+the inbox for the next start.
 """
 
 from __future__ import annotations
@@ -20,10 +28,11 @@ from datetime import datetime, timedelta
 
 from bot.dialogs.engine import Dialogs
 from bot.pipeline.locks import ChatLocks, ChatOrder
-from bot.pipeline.protocol import Done, Inbound, Result, Status, Transport
+from bot.pipeline.protocol import Busy, Done, Inbound, Limits, Result, Status, Transport
 from bot.state import inbox
 from bot.state.gate import write_gate
 from bot.state.inbox import Stored
+from registry.retry import backoff, is_transient
 from registry.uow import Database
 
 log = logging.getLogger(__name__)
@@ -39,10 +48,21 @@ class Pipeline:
     """
 
     def __init__(
-        self, database: Database, dialogs: Dialogs, *, on_done: Iterable[Done] = ()
+        self,
+        database: Database,
+        dialogs: Dialogs,
+        *,
+        on_done: Iterable[Done] = (),
+        limits: Limits | None = None,
     ) -> None:
         self.database = database
         self.dialogs = dialogs
+        self.limits = limits or Limits()
+        self._slots = asyncio.Semaphore(self.limits.concurrency)
+        self._stores = asyncio.Semaphore(self.limits.concurrency)
+        # Per chat, the ids of the updates this process stored that are not known handled.
+        self._pending: dict[Chat, set[int]] = {}
+        self._closing = False
         self.transports: dict[str, Transport] = {}
         self.on_done: list[Done] = list(on_done)
         self._intake = ChatLocks()
@@ -59,9 +79,17 @@ class Pipeline:
 
     # --- handing over ----------------------------------------------------------------------
 
+    @property
+    def backlog(self) -> int:
+        """Updates this process stored that are not yet handled."""
+        return sum(len(ids) for ids in self._pending.values())
+
     async def accept(self, inbound: Inbound) -> None:
         """Store the update and handle it in the background (a webhook: the platform gets its
-        200 once this returns). Raises if it could not be stored: the platform sends it again."""
+        200 once this returns). Raises if it could not be stored: the platform sends it again;
+        :class:`Busy`, storing nothing, when this process has enough waiting or is stopping."""
+        if self._closing or self.backlog >= self.limits.intake:
+            raise Busy(self.limits.retry_after)
         if await self._store(inbound):
             self.schedule(inbound.channel, inbound.chat_id)
 
@@ -80,12 +108,19 @@ class Pipeline:
             return
         if stored:
             # Shielded: a caller giving up must not cancel the run other updates wait for.
-            await asyncio.shield(self.schedule(inbound.channel, inbound.chat_id))
+            run = self.schedule(inbound.channel, inbound.chat_id)
+            try:
+                await asyncio.shield(run)
+            except asyncio.CancelledError:
+                if not run.cancelled():
+                    raise  # the caller itself was cancelled
+                # The pipeline stopped (shutdown): the update waits in the inbox.
 
     async def _store(self, inbound: Inbound) -> bool:
         # The intake lock is asked for before any await: a chat's updates are stored in the
         # order they were handed over, even on PostgreSQL where stores run in parallel.
-        async with self._intake.hold((inbound.channel, inbound.chat_id)), self._gate:
+        chat = (inbound.channel, inbound.chat_id)
+        async with self._intake.hold(chat), self._stores, self._gate:
             stored = await inbox.store(
                 self.database.uow(),
                 inbound.channel,
@@ -100,6 +135,7 @@ class Pipeline:
             )
             await self._done(inbound, Result(Status.duplicate))
             return False
+        self._pending.setdefault(chat, set()).add(stored)
         return True
 
     def schedule(self, channel: str, chat_id: str) -> asyncio.Task[None]:
@@ -140,6 +176,20 @@ class Pipeline:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def stop(self, grace: float) -> int:
+        """Take no new work, let the updates under way finish for up to ``grace`` seconds,
+        then cancel what is left (its unit of work rolls back; the updates wait in the inbox
+        for the next start). How many runs were cut short."""
+        self._closing = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
+        left = [task for task in self._tasks if not task.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.gather(*left, return_exceptions=True)
+        return len(left)
+
     async def close(self) -> None:
         await self.drain()
         await self._order.close()
@@ -150,7 +200,7 @@ class Pipeline:
         channel, chat_id = chat
         me = asyncio.current_task()
         try:
-            async with self._order.hold(channel, chat_id):
+            async with self._order.hold(channel, chat_id), self._slots:
                 # From here on, an update stored later needs a run of its own.
                 if self._starting.get(chat) is me:
                     del self._starting[chat]
@@ -167,14 +217,19 @@ class Pipeline:
             log.warning("no %s channel here for chat %s", channel, chat_id)
             return
         seen: set[int] = set()
+        known = self._known_pending((channel, chat_id))
         batch = await inbox.waiting(self.database.uow(), channel, chat_id, BATCH)
         while batch:
+            if self._closing:
+                return  # stopping: the rest waits in the inbox for the next start
             stored = batch.pop(0)
             if stored.id in seen:
                 # It could not even be marked handled: leave it rather than loop on it.
                 log.error("%s update %s is stuck; left for later", channel, stored.delivery)
                 return
             seen.add(stored.id)
+            if not batch:
+                known = self._known_pending((channel, chat_id))
             upcoming = await self._handle(transport, stored, look_ahead=not batch)
             if not batch:
                 batch = (
@@ -182,6 +237,20 @@ class Pipeline:
                     if upcoming is not None
                     else await inbox.waiting(self.database.uow(), channel, chat_id, BATCH)
                 )
+        # Nothing waits: whatever this process stored for the chat before that was seen is
+        # handled (maybe by another process).
+        self._forget_pending((channel, chat_id), known)
+
+    def _known_pending(self, chat: Chat) -> set[int]:
+        return set(self._pending.get(chat, ()))
+
+    def _forget_pending(self, chat: Chat, ids: Iterable[int]) -> None:
+        pending = self._pending.get(chat)
+        if pending is None:
+            return
+        pending.difference_update(ids)
+        if not pending:
+            del self._pending[chat]
 
     async def _handle(
         self, transport: Transport, stored: Stored, *, look_ahead: bool
@@ -193,7 +262,7 @@ class Pipeline:
         )
         upcoming: list[Stored] | None = None
         try:
-            result, upcoming = await self._answer(transport, stored, inbound, look_ahead)
+            result, upcoming = await self._answer_in_time(transport, stored, inbound, look_ahead)
         except Exception as error:
             log.error(
                 "error while handling %s update %s", stored.channel, stored.delivery, exc_info=error
@@ -205,8 +274,34 @@ class Pipeline:
             except Exception:
                 log.exception("%s update %s could not be closed", stored.channel, stored.delivery)
             result = Result(Status.failed, error=error)
+        self._forget_pending((stored.channel, stored.chat_id), (stored.id,))
         await self._done(inbound, result)
         return upcoming
+
+    async def _answer_in_time(
+        self, transport: Transport, stored: Stored, inbound: Inbound, look_ahead: bool
+    ) -> tuple[Result, list[Stored] | None]:
+        """:meth:`_answer` within the update's time limit, run again when PostgreSQL aborted
+        its transaction for a reason that passes (serialisation failure, deadlock)."""
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.limits.update_seconds):
+                    return await self._answer(transport, stored, inbound, look_ahead)
+            except Exception as error:
+                if attempt >= self.limits.retries or not is_transient(error):
+                    raise
+                delay = backoff(attempt)
+                attempt += 1
+                log.warning(
+                    "%s update %s: transaction aborted by the database (%s); retry %d in %.2f s",
+                    stored.channel,
+                    stored.delivery,
+                    type(error).__name__,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
 
     async def _answer(
         self, transport: Transport, stored: Stored, inbound: Inbound, look_ahead: bool
@@ -256,7 +351,8 @@ class Pipeline:
         except Exception:
             log.warning("language of %s user %s unknown", inbound.channel, inbound.user_id)
         try:
-            await transport.say(inbound.chat_id, self.dialogs.error_reply(language).text)
+            async with asyncio.timeout(self.limits.update_seconds):
+                await transport.say(inbound.chat_id, self.dialogs.error_reply(language).text)
         except Exception:
             log.exception(
                 "could not tell %s chat %s about an error", inbound.channel, inbound.chat_id

@@ -86,3 +86,30 @@ class Result:
 # Called once for every update the pipeline is done with, whatever became of it; the tests
 # learn from it when the bot has answered.
 Done = Callable[[Inbound, Result], Awaitable[None]]
+
+
+class Busy(Exception):
+    """This process holds as many updates waiting as it may (or is stopping): nothing was
+    stored, and the platform is to deliver the update again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many updates waiting; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one process's pipeline, so that a burst queues instead of failing.
+
+    ``concurrency``: chats handled at once (each holds a database connection while it works);
+    ``intake``: updates stored by this process and not yet handled, past which a webhook is
+    told :class:`Busy`; ``update_seconds``: the time one update may take before the person
+    gets the apology and the chat goes on; ``retries``: how often an update's transaction
+    that PostgreSQL aborted (serialisation failure, deadlock) is run again.
+    """
+
+    concurrency: int = 8
+    intake: int = 1000
+    update_seconds: float = 60.0
+    retries: int = 3
+    retry_after: int = 5  # seconds a platform is asked to wait when this process is busy

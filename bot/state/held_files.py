@@ -5,13 +5,15 @@ the confirmation writes it. Between the two the list waits here, one per chat (a
 replaces the one waiting), whether it was sent in the chat or uploaded on the web page made for
 that chat. Each hold gets a new random token, which the confirmation must name: the dialog
 state keeps it, the page puts it in its form. A confirmation of a list that has been replaced
-since, or taken already (another tab, a second press), finds nothing.
+since, or taken already (another tab, a second press), finds nothing. A list never confirmed
+is forgotten after a retention period (:func:`prune`, run on a schedule by the server).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete
 
@@ -85,3 +87,19 @@ async def drop(uow: UnitOfWork, channel: str, chat_id: str) -> None:
             .execution_options(synchronize_session=False)
         )
         await uow.commit()
+
+
+async def prune(uow: UnitOfWork, older_than: timedelta) -> int:
+    """Forget lists held longer than ``older_than`` and never confirmed nor refused; how many.
+
+    A confirmation arriving later finds nothing and says the list is gone, as for a list
+    replaced since.
+    """
+    async with uow:
+        result = await uow.session.execute(
+            delete(HeldFile)
+            .where(HeldFile.held_at < utcnow() - older_than)
+            .execution_options(synchronize_session=False)
+        )
+        await uow.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

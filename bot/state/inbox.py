@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, null, select, update
+from sqlalchemy import Insert, bindparam, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.state.models import ChatUpdate
@@ -145,3 +145,10 @@ async def prune(uow: UnitOfWork, older_than: timedelta) -> int:
         )
         await uow.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def depth(uow: UnitOfWork) -> int:
+    """How many updates wait, in every chat and process (a read: never takes the write lock)."""
+    query = select(func.count()).select_from(_TABLE).where(_TABLE.c.handled_at.is_(None))
+    async with uow.reading():
+        return int(await uow.session.scalar(query) or 0)

@@ -4,7 +4,8 @@ A download is made for one chat identity, served once, and deleted when taken or
 upload slot belongs to one chat identity too: it opens the upload page, whose list then waits
 for the confirmation of its dry run in :mod:`bot.state.held_files` like a list sent in the
 chat, and the slot is used up by the confirmation. Rows are written by the bot and read by the
-web server, which may be another process: the database is what they share.
+web server, which may be another process: the database is what they share. Rows expired
+longer than a retention period are deleted on a schedule (:func:`prune`), and at each new share.
 """
 
 from __future__ import annotations
@@ -155,3 +156,16 @@ def _view(row: SharedFile) -> Shared:
         media_type=row.media_type,
         content=row.content,
     )
+
+
+async def prune(uow: UnitOfWork, expired_for: timedelta) -> int:
+    """Delete links (and any file they still hold) expired more than ``expired_for`` ago;
+    how many. Until then an expired link still says "expired" rather than "unknown"."""
+    async with uow:
+        result = await uow.session.execute(
+            delete(SharedFile)
+            .where(SharedFile.expires_at < utcnow() - expired_for)
+            .execution_options(synchronize_session=False)
+        )
+        await uow.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

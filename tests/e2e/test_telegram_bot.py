@@ -411,7 +411,8 @@ async def test_health_reports_the_database(bot: RunningBot, tmp_path: Path) -> N
     assert bot.webhook_url is not None
     async with httpx.AsyncClient() as client:
         response = await client.get(bot.webhook_url.replace("/telegram/webhook", "/healthz"))
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    expected = {"status": "ok", "database": "ok", "inbox": {"waiting": 0, "this_process": 0}}
+    assert (response.status_code, response.json()) == (200, expected)
 
     # The same server on a database that cannot be opened.
     broken = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")

@@ -1,0 +1,46 @@
+"""Which database errors the pipeline (and later the CLI) runs again: PostgreSQL's serialisation
+failures and deadlocks, found through SQLAlchemy's and the driver's wrappers; nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from registry.retry import backoff, is_transient, sqlstate
+
+
+class DriverError(Exception):
+    def __init__(self, code: str | None) -> None:
+        super().__init__("driver")
+        self.sqlstate = code
+
+
+def wrapped(code: str | None) -> OperationalError:
+    """As SQLAlchemy raises it: the DBAPI error in ``orig``, the driver's as its cause."""
+    adapted = Exception("adapted")
+    adapted.__cause__ = DriverError(code)
+    return OperationalError("UPDATE ...", {}, adapted)
+
+
+@pytest.mark.parametrize("code", ["40001", "40P01"])
+def test_serialisation_failures_and_deadlocks_are_transient(code: str) -> None:
+    assert is_transient(wrapped(code))
+    assert sqlstate(wrapped(code)) == code
+
+
+@pytest.mark.parametrize("code", ["23505", "42P01", "57P01", None])
+def test_other_errors_are_not(code: str | None) -> None:
+    assert not is_transient(wrapped(code))
+    assert not is_transient(IntegrityError("INSERT", {}, Exception("unique")))
+    assert not is_transient(RuntimeError("database is locked"))
+
+
+def test_a_cycle_of_causes_ends() -> None:
+    first, second = Exception("a"), Exception("b")
+    first.__cause__, second.__cause__ = second, first
+    assert not is_transient(first)
+
+
+def test_the_backoff_grows_and_stays_bounded() -> None:
+    assert 0 < backoff(0) <= 0.05
+    assert all(0 < backoff(attempt) <= 1.0 for attempt in range(20))

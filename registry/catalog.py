@@ -283,7 +283,8 @@ def _matches(entries: list[_Entry], reference: str, *, loose: bool = False) -> l
     """Entries whose name, short name, abbreviation or English name is the reference, then
     those whose names hold every word of it ("Quảng" -> the Quảng provinces).
 
-    ``loose`` (for pickers, where the person chooses) also takes any part of a name; resolving
+    ``loose`` (for pickers, where the person chooses) also takes any part of a name when no
+    name is the reference ("MOF" is not "MOFA"); resolving
     a name without asking never does, so that "Ban" cannot land silently on "Cao Bằng".
     """
     wanted = agency_names.query_keys(reference)
@@ -294,7 +295,7 @@ def _matches(entries: list[_Entry], reference: str, *, loose: bool = False) -> l
     # A part of a name finds loaded agencies only: an old name is written whole or not at all.
     loaded = [e for e in entries if e.row is not None and e not in exact]
     partial = [e for e in loaded if words and words <= e.names.words]
-    if loose:
+    if loose and not exact:
         partial += [
             e
             for e in loaded

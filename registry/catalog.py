@@ -1,5 +1,9 @@
 """The agency catalog: loading the official lists, finding an agency written loosely, adding one.
 
+A reference is matched against the loaded agencies and against every name the official lists
+give (:mod:`registry.agency_names`): a name of 2024 is known even when only the 2025 list was
+loaded, and leads to the agency it merged into; a typo gets the closest names, never a guess.
+
 The data files in ``registry/data/`` are built from the Press Department's lists of 2024 and
 2025 and the 2025 merger map. Codes are stable: an agency that kept its name keeps its code, and
 a merged agency keeps its code, gets ``valid_to`` and points at its ``successor``.
@@ -15,13 +19,13 @@ from importlib.resources import files
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry import changelog
+from registry import agency_names, changelog
 from registry.actors import Actor, require_admin
 from registry.errors import Ambiguous, NotFound, ValidationError
 from registry.models import Agency, AgencyKind
 from registry.uow import UnitOfWork
 from registry.validation import fold, normalize_text
-from registry.views import AgencyView
+from registry.views import AgencyView, Notice
 
 EDITIONS = ("2024", "2025")
 
@@ -37,9 +41,8 @@ KIND_ORDER: tuple[AgencyKind, ...] = (
     AgencyKind.other,
 )
 
-# Words people put before a province's or a city's name ("UBND tỉnh Lào Cai", "TP. Huế").
-_ADMIN_PREFIXES = ("uy ban nhan dan", "ubnd", "thanh pho", "tinh", "tp")
 _MAX_CANDIDATES = 10
+_MAX_SUGGESTIONS = 5  # "did you mean": the closest names, on one line
 
 
 @dataclass(frozen=True)
@@ -180,80 +183,53 @@ async def load_edition(uow: UnitOfWork, actor: Actor, edition: str) -> LoadResul
     return LoadResult(edition, created, updated, unchanged, merged)
 
 
-def _compact(key: str) -> str:
-    return key.replace(" ", "")
+@dataclass(frozen=True)
+class _Entry:
+    """One agency a reference can name: a row of the database, or an agency of the 2024 list
+    that this database never loaded (known by its name, found as the agency it merged into)."""
+
+    code: str
+    name: str
+    names: agency_names.Names
+    row: Agency | None  # None: known only from the lists
+    successor: Agency | None = None  # for an entry without a row: where it went
+    effective: date | None = None
 
 
-def _strip_admin_prefix(key: str) -> str:
-    stripped = True
-    while stripped:
-        stripped = False
-        for prefix in _ADMIN_PREFIXES:
-            if key.startswith(prefix + " "):
-                key = key[len(prefix) + 1 :]
-                stripped = True
-    return key
+@dataclass(frozen=True)
+class Resolved:
+    """What a reference names: the agency as written, and the agency it is today."""
 
+    agency: Agency  # the row the words name (a merged one when it was loaded)
+    current: Agency  # the same agency, or the one it merged into
+    former_name: str | None = None  # the merged agency's name, when the words name one
+    effective: date | None = None
+    former_code: str | None = None
 
-def _acronyms(name_key: str) -> set[str]:
-    """ "bo thong tin va truyen thong" -> {"botttt", "tttt"}: how officials abbreviate."""
-    words = [word for word in name_key.split() if word != "va"]
-    if len(words) < 2:
-        return set()
-    head, rest = words[0], words[1:]
-    initials = "".join(word[0] for word in rest)
-    result = {"".join(word[0] for word in words)}
-    if head == "bo":
-        result |= {"bo" + initials, initials}
-    if rest[-2:] == ["viet", "nam"]:
-        result.add("".join(word[0] for word in words[:-2]))
-    return result
-
-
-def _exact_keys(agency: Agency) -> set[str]:
-    name_key = fold(agency.name)
-    keys = {_compact(name_key), _compact(_strip_admin_prefix(name_key)), *_acronyms(name_key)}
-    if agency.short_name:
-        short_key = fold(agency.short_name)
-        keys |= {_compact(short_key), _compact(_strip_admin_prefix(short_key))}
-    return keys
-
-
-def _query_keys(text: str) -> set[str]:
-    key = fold(text)
-    return {_compact(key), _compact(_strip_admin_prefix(key))} - {""}
-
-
-def _words(agency: Agency) -> set[str]:
-    names = [agency.name, agency.short_name or ""]
-    return {word for name in names for word in fold(name).split()}
-
-
-def _matches(
-    agencies: list[Agency], reference: str, *, loose: bool = False
-) -> tuple[list[Agency], list[Agency]]:
-    """Agencies whose name, short name or abbreviation is the reference, then those whose
-    name holds every word of it ("Quảng" -> the Quảng provinces).
-
-    ``loose`` (for pickers, where the person chooses) also takes a word's beginning and any
-    part of a name; resolving a name without asking never does, so that "Ban" cannot land
-    silently on "Cao Bằng".
-    """
-    wanted = _query_keys(reference)
-    if not wanted:
-        return [], []
-    exact = [a for a in agencies if wanted & _exact_keys(a)]
-    query_words = set(_strip_admin_prefix(fold(reference)).split())
-    partial = [a for a in agencies if a not in exact and query_words <= _words(a)]
-    if loose:
-        partial += [
-            a
-            for a in agencies
-            if a not in exact
-            and a not in partial
-            and any(w in k for w in wanted if len(w) >= 2 for k in _exact_keys(a))
+    def notices(self) -> list[Notice]:
+        if self.former_name is None:
+            return []
+        return [
+            Notice(
+                "agency.merged_into",
+                {
+                    "former": self.former_name,
+                    "former_code": self.former_code or "",
+                    "successor": self.current.name,
+                    "successor_code": self.current.code,
+                    "effective": self.effective.strftime("%d/%m/%Y") if self.effective else "",
+                },
+            )
         ]
-    return exact, partial
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Agencies to offer a person who typed a name (for pickers)."""
+
+    agencies: list[AgencyView]
+    notices: list[Notice]  # names of merged agencies that led to their successors
+    guessed: bool = False  # nothing matched: these are the closest names ("did you mean")
 
 
 async def _all_agencies(session: AsyncSession) -> list[Agency]:
@@ -261,36 +237,143 @@ async def _all_agencies(session: AsyncSession) -> list[Agency]:
     return list((await session.scalars(statement)).all())
 
 
-async def resolve_agency(
-    session: AsyncSession, reference: str, *, on: date | None = None
-) -> Agency:
-    """Find one agency from its code or a loosely written name.
+def _entries(agencies: list[Agency]) -> list[_Entry]:
+    """The database's agencies, then the listed agencies it lacks that merged into one it has."""
+    by_code = {a.code: a for a in agencies}
+    entries = [
+        _Entry(a.code, a.name, agency_names.names_of(a.code, a.name, a.short_name), a)
+        for a in agencies
+    ]
+    merged = agency_names.mergers()
+    for code, listed in agency_names.known().items():
+        if code in by_code or code not in merged:
+            continue
+        successor_code, effective = merged[code].successor_code, merged[code].effective
+        while successor_code not in by_code and successor_code in merged:
+            successor_code = merged[successor_code].successor_code
+        if successor_code in by_code:
+            names = agency_names.names_of(code, listed.name, listed.short_name)
+            entries.append(
+                _Entry(code, listed.name, names, None, by_code[successor_code], effective)
+            )
+    return entries
 
-    Current agencies win over merged ones when a name fits both; several current candidates
-    raise :class:`Ambiguous` with their names, none raises :class:`NotFound`.
+
+def _resolved(entry: _Entry, by_id: dict[int, Agency], on: date) -> Resolved:
+    if entry.row is None:
+        assert entry.successor is not None
+        return Resolved(entry.successor, entry.successor, entry.name, entry.effective, entry.code)
+    agency = current = entry.row
+    seen = {agency.id}
+    while not current.is_current(on) and current.successor_id in by_id:
+        current = by_id[current.successor_id]  # type: ignore[index]
+        if current.id in seen:
+            break
+        seen.add(current.id)
+    if current is agency:
+        return Resolved(agency, agency)
+    return Resolved(agency, current, agency.name, agency.valid_to, agency.code)
+
+
+def _is_current(entry: _Entry, on: date) -> bool:
+    return entry.row is not None and entry.row.is_current(on)
+
+
+def _matches(entries: list[_Entry], reference: str, *, loose: bool = False) -> list[list[_Entry]]:
+    """Entries whose name, short name, abbreviation or English name is the reference, then
+    those whose names hold every word of it ("Quảng" -> the Quảng provinces).
+
+    ``loose`` (for pickers, where the person chooses) also takes any part of a name when no
+    name is the reference ("MOF" is not "MOFA"); resolving
+    a name without asking never does, so that "Ban" cannot land silently on "Cao Bằng".
+    """
+    wanted = agency_names.query_keys(reference)
+    if not wanted:
+        return [[], []]
+    exact = [e for e in entries if wanted & e.names.exact]
+    words = agency_names.query_words(reference)
+    # A part of a name finds loaded agencies only: an old name is written whole or not at all.
+    loaded = [e for e in entries if e.row is not None and e not in exact]
+    partial = [e for e in loaded if words and words <= e.names.words]
+    if loose and not exact:
+        partial += [
+            e
+            for e in loaded
+            if e not in exact
+            and e not in partial
+            and any(w in k for w in wanted if len(w) >= 2 for k in e.names.exact)
+        ]
+    return [exact, partial]
+
+
+def _which_province(reference: str) -> None:
+    if agency_names.is_admin_only(reference):
+        raise Ambiguous("agency_name.which_province", reference=reference)
+
+
+async def locate_agency(
+    session: AsyncSession, reference: str, *, on: date | None = None
+) -> Resolved:
+    """Find one agency from its code or a loosely written name, and what it is today.
+
+    A name of an agency merged away (loaded or only listed in 2024) leads to it and to the
+    agency it merged into. Current agencies win over merged ones when a name fits both; several
+    candidates raise :class:`Ambiguous` with their names; none raises :class:`NotFound`, naming
+    the closest names when some are a letter or two off (``agency_name.did_you_mean``).
     """
     reference = (reference or "").strip()
     if not reference:
         raise ValidationError("agency.empty")
     on = on or date.today()
-    by_code = await session.scalar(select(Agency).where(Agency.code == reference.lower()))
-    if by_code is not None:
-        return by_code
     agencies = await _all_agencies(session)
-    exact, partial = _matches(agencies, reference)
-    for candidates in (exact, partial):
-        current = [a for a in candidates if a.is_current(on)]
-        chosen = current or candidates
-        if len(chosen) == 1:
-            return chosen[0]
+    by_id = {a.id: a for a in agencies}
+    entries = _entries(agencies)
+    coded = [e for e in entries if e.code == reference.lower()]
+    if coded:
+        return _resolved(coded[0], by_id, on)
+    _which_province(reference)
+    for candidates in _matches(entries, reference):
+        chosen = [e for e in candidates if _is_current(e, on)] or candidates
+        if len({e.code for e in chosen}) == 1:
+            return _resolved(chosen[0], by_id, on)
         if chosen:
             raise Ambiguous(
                 "agency.ambiguous",
                 reference=reference,
-                candidates=[f"{a.name} ({a.code})" for a in chosen[:_MAX_CANDIDATES]],
+                candidates=[f"{e.name} ({e.code})" for e in chosen[:_MAX_CANDIDATES]],
                 count=len(chosen),
             )
+    close = _closest(entries, reference, by_id, on)
+    if close:
+        raise NotFound(
+            "agency_name.did_you_mean",
+            reference=reference,
+            suggestions=[f"{a.name} ({a.code})" for a in close],
+            codes=[a.code for a in close],
+        )
     raise NotFound("agency.not_found", reference=reference)
+
+
+def _closest(
+    entries: list[_Entry], reference: str, by_id: dict[int, Agency], on: date
+) -> list[Agency]:
+    """Today's agencies whose names (or former names) are a letter or two off the reference."""
+    codes = agency_names.closest(reference, ((e.code, e.names) for e in entries), limit=8)
+    by_code = {e.code: e for e in entries}
+    result: list[Agency] = []
+    for code in codes:
+        current = _resolved(by_code[code], by_id, on).current
+        if current not in result:
+            result.append(current)
+    return result[:_MAX_SUGGESTIONS]
+
+
+async def resolve_agency(
+    session: AsyncSession, reference: str, *, on: date | None = None
+) -> Agency:
+    """The agency a reference names, as :func:`locate_agency` finds it: a merged agency when it
+    was loaded (its people are still attached to it), else the agency it merged into."""
+    return (await locate_agency(session, reference, on=on)).agency
 
 
 async def current_agency(
@@ -302,32 +385,69 @@ async def current_agency(
     ``agency.merged`` (on the field ``agency``), naming its successor, so that the person can
     write that one instead.
     """
-    on = on or date.today()
-    agency = await resolve_agency(session, reference, on=on)
-    if not agency.is_current(on):
-        successor = await session.get(Agency, agency.successor_id) if agency.successor_id else None
+    found = await locate_agency(session, reference, on=on)
+    if found.former_name is not None:
         raise ValidationError(
             "agency.merged",
-            agency=agency.name,
-            successor=successor.name if successor else "",
+            agency=found.former_name,
+            successor=found.current.name,
             field="agency",
         )
-    return agency
+    return found.current
+
+
+async def today_agency(
+    session: AsyncSession, reference: str, *, on: date | None = None
+) -> tuple[Agency, list[Notice]]:
+    """The agency a reference names as it is today: an agency merged away leads to the one it
+    merged into, with a notice saying so ("Tỉnh Yên Bái đã hợp nhất vào Tỉnh Lào Cai")."""
+    found = await locate_agency(session, reference, on=on)
+    return found.current, found.notices()
+
+
+async def pick_agencies(
+    uow: UnitOfWork, reference: str, *, limit: int = 8, on: date | None = None
+) -> Picked:
+    """Today's agencies a typed name may mean, best first, for a person to choose from.
+
+    Names of merged agencies lead to their successors (with a notice each); when nothing
+    matches, the names a letter or two off are offered (``guessed``). "UBND" alone raises
+    :class:`Ambiguous` (``agency_name.which_province``): the person is asked which one.
+    """
+    if not (reference or "").strip():
+        raise ValidationError("agency.empty")
+    on = on or date.today()
+    _which_province(reference)
+    async with uow.reading():
+        agencies = await _all_agencies(uow.session)
+        by_id = {a.id: a for a in agencies}
+        entries = _entries(agencies)
+        exact, partial = _matches(entries, reference, loose=True)
+        coded = [e for e in entries if e.code == reference.strip().lower() and e not in exact]
+        found = coded + exact + partial
+        guessed = False
+        chosen: list[Agency] = []
+        notices: list[Notice] = []
+        for entry in found:
+            resolved = _resolved(entry, by_id, on)
+            if not resolved.current.is_current(on):
+                continue
+            if resolved.current not in chosen:
+                chosen.append(resolved.current)
+            for notice in resolved.notices():
+                if notice not in notices:
+                    notices.append(notice)
+        if not chosen:
+            chosen = [a for a in _closest(entries, reference, by_id, on) if a.is_current(on)]
+            guessed = bool(chosen)
+        return Picked(await agency_views(uow.session, chosen[:limit]), notices[:3], guessed)
 
 
 async def search_agencies(
     uow: UnitOfWork, reference: str, *, limit: int = 8, on: date | None = None
 ) -> list[AgencyView]:
     """Current agencies matching a loosely typed name, best matches first (for pickers)."""
-    if not (reference or "").strip():
-        raise ValidationError("agency.empty")
-    on = on or date.today()
-    async with uow.reading():
-        agencies = [a for a in await _all_agencies(uow.session) if a.is_current(on)]
-        exact, partial = _matches(agencies, reference, loose=True)
-        coded = [a for a in agencies if a.code == reference.strip().lower() and a not in exact]
-        chosen = (coded + exact + partial)[:limit]
-        return await agency_views(uow.session, chosen)
+    return (await pick_agencies(uow, reference, limit=limit, on=on)).agencies
 
 
 async def get_agency(uow: UnitOfWork, agency_id: int) -> AgencyView:

@@ -6,15 +6,34 @@ from typing import Any
 
 from bot.clock import shown
 from bot.dialogs.context import Context
+from registry.agency_names import english_name
 from registry.directory import FindResult, Statistics
 from registry.validation import format_phone
 from registry.views import AgencyView, ChangeView, Notice, PersonView
 
 
+def agency_name(ctx: Context[Any], code: str, name: str) -> str:
+    """An agency's name in the person's language: English names of the official lists."""
+    return (english_name(code) or name) if ctx.language == "en" else name
+
+
+def merged_lines(ctx: Context[Any], items: list[Notice]) -> list[str]:
+    """ "Tỉnh Yên Bái đã hợp nhất vào Tỉnh Lào Cai ...", with the names in the person's language."""
+    lines = []
+    for notice in items:
+        params = dict(notice.params)
+        params["former"] = agency_name(ctx, params.get("former_code", ""), params["former"])
+        params["successor"] = agency_name(
+            ctx, params.get("successor_code", ""), params["successor"]
+        )
+        lines.append(ctx.say(f"notice.{notice.code}", **params))
+    return lines
+
+
 def person_card(ctx: Context[Any], person: PersonView) -> str:
     lines = [
         f"#{person.id} {person.full_name}",
-        ctx.say("bot.card.agency", value=person.agency_name),
+        ctx.say("bot.card.agency", value=agency_name(ctx, person.agency_code, person.agency_name)),
         ctx.say("bot.card.position", value=person.position or "—"),
         ctx.say("bot.card.role", value=ctx.say(f"role.{person.role}")),
         ctx.say("bot.card.mobile", value=format_phone(person.mobile) or "—"),
@@ -31,7 +50,8 @@ def person_card(ctx: Context[Any], person: PersonView) -> str:
 def person_line(ctx: Context[Any], person: PersonView) -> str:
     contact = format_phone(person.mobile) or person.email or ""
     role = ctx.say(f"role.{person.role}")
-    return f"#{person.id} {person.full_name} — {role}, {person.agency_name} {contact}".rstrip()
+    agency = agency_name(ctx, person.agency_code, person.agency_name)
+    return f"#{person.id} {person.full_name} — {role}, {agency} {contact}".rstrip()
 
 
 def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
@@ -77,9 +97,10 @@ def find_page(ctx: Context[Any], query: str, result: FindResult) -> str:
 
 
 def agency_people(ctx: Context[Any], agency: AgencyView, people: list[PersonView]) -> str:
+    name = agency_name(ctx, agency.code, agency.name)
     if not people:
-        return ctx.say("bot.agency.empty", agency=agency.name)
-    lines = [ctx.say("bot.agency.header", agency=agency.name, count=len(people))]
+        return ctx.say("bot.agency.empty", agency=name)
+    lines = [ctx.say("bot.agency.header", agency=name, count=len(people))]
     lines += [person_line(ctx, p) for p in people]
     return "\n".join(lines)
 
@@ -94,7 +115,7 @@ def missing_list(ctx: Context[Any], agencies: list[AgencyView]) -> str:
             kind = agency.kind
             count = sum(1 for a in agencies if a.kind == kind)
             lines.append(ctx.say("bot.missing.kind", kind=ctx.say(f"kind.{kind}"), count=count))
-        lines.append(f"• {agency.name}")
+        lines.append(f"• {agency_name(ctx, agency.code, agency.name)}")
     return "\n".join(lines)
 
 

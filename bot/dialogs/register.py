@@ -18,7 +18,7 @@ from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import accounts, catalog, people
 from registry.actors import manages_agency
-from registry.errors import Duplicate, RegistryError, ValidationError
+from registry.errors import Ambiguous, Duplicate, RegistryError, ValidationError
 from registry.models import PersonField, Role
 
 # What a person is asked, in this order, after the agency.
@@ -77,8 +77,9 @@ async def begin(ctx: Context[Draft], args: str) -> None:
     if ctx.actor.agency_id is not None and not ctx.actor.is_staff:
         # A focal point registers people of its own agency.
         agency = await catalog.get_agency(ctx.uow(), ctx.actor.agency_id)
-        _set_agency(draft, agency.id, agency.code, agency.name)
-        ctx.tell("bot.register.for_agency", agency=agency.name)
+        name = cards.agency_name(ctx, agency.code, agency.name)
+        _set_agency(draft, agency.id, agency.code, name)
+        ctx.tell("bot.register.for_agency", agency=name)
         _ask(ctx, Step.full_name)
         return
     if args.strip():
@@ -111,20 +112,32 @@ async def _search_agency(ctx: Context[Draft], text: str) -> None:
         ctx.ask(ctx.say("bot.register.ask_agency"))
         return
     try:
-        found = await catalog.search_agencies(ctx.uow(), query, limit=8)
+        picked = await catalog.pick_agencies(ctx.uow(), query, limit=8)
+    except Ambiguous as error:
+        # "UBND" alone: which province's or city's?
+        if error.code != "agency_name.which_province":
+            raise
+        ctx.ask(ctx.say("bot.agency_name.which_province"))
+        return
     except RegistryError as error:
         ctx.fail(error)
         ctx.ask(ctx.say("bot.register.ask_agency"))
         return
+    found = picked.agencies
     if not found:
         ctx.tell("bot.register.agency_not_found", query=query[:60])
         ctx.ask(ctx.say("bot.register.ask_agency"))
         return
+    # A name of 2024 (Yên Bái, Bộ TT&TT): said before the agency it merged into is offered.
+    for line in cards.merged_lines(ctx, picked.notices):
+        ctx.send(line)
     ctx.draft.agency_options = [[str(a.id), a.code] for a in found]
-    ctx.ask(
-        ctx.say("bot.register.pick_agency", count=len(found)),
-        [Option(str(a.id), a.name) for a in found],
+    question = (
+        ctx.say("bot.agency_name.did_you_mean", query=query[:60])
+        if picked.guessed
+        else ctx.say("bot.register.pick_agency", count=len(found))
     )
+    ctx.ask(question, [Option(str(a.id), cards.agency_name(ctx, a.code, a.name)) for a in found])
 
 
 def _set_agency(draft: Draft, agency_id: int, code: str, name: str) -> None:

@@ -13,7 +13,7 @@ from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Option
 from registry import catalog, directory, people
 from registry.actors import deny, may_search
-from registry.errors import Ambiguous, ValidationError
+from registry.errors import Ambiguous, NotFound, ValidationError
 
 PAGE = 5
 MAX_QUERY = 200
@@ -120,10 +120,20 @@ async def _agency(ctx: Context[Any], reference: str) -> None:
     try:
         listed = await directory.list_people(ctx.uow(), ctx.actor, agency=reference)
         found = await catalog.find_agency(ctx.uow(), reference)
-    except Ambiguous:
-        candidates = await catalog.search_agencies(ctx.uow(), reference, limit=8)
+    except (Ambiguous, NotFound) as error:
+        if error.code == "agency.not_found":
+            raise
         ctx.start(AGENCY, AgencyStep.pick)
-        ctx.ask(ctx.say("bot.agency.pick"), [Option(a.code[:50], a.name) for a in candidates])
+        if error.code == "agency_name.which_province":
+            ctx.ask(ctx.say("bot.agency_name.which_province"))
+            return
+        # Several agencies fit, or none but a few are a letter or two off: the person picks.
+        picked = await catalog.pick_agencies(ctx.uow(), reference, limit=8)
+        question = "bot.agency_name.did_you_mean" if picked.guessed else "bot.agency.pick"
+        options = [
+            Option(a.code[:50], cards.agency_name(ctx, a.code, a.name)) for a in picked.agencies
+        ]
+        ctx.ask(ctx.say(question, query=reference[:60]), options)
         return
     ctx.end()
     ctx.send(cards.agency_people(ctx, found, listed))

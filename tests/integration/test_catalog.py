@@ -165,3 +165,132 @@ async def test_unknown_edition(db: Database) -> None:
     with pytest.raises(ValidationError) as caught:
         await catalog.load_edition(db.uow(), SYSTEM, "2030")
     assert caught.value.code == "agency.unknown_edition"
+
+
+# --- names of 2024, other names, typos ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "former", "current"),
+    [
+        ("Yên Bái", "Tỉnh Yên Bái", "tinh-lao-cai"),
+        ("UBND tỉnh Yên Bái", "Tỉnh Yên Bái", "tinh-lao-cai"),
+        (
+            "Bộ Thông tin và Truyền thông",
+            "Bộ Thông tin và Truyền thông",
+            "bo-khoa-hoc-va-cong-nghe",
+        ),
+        ("Bộ TT&TT", "Bộ Thông tin và Truyền thông", "bo-khoa-hoc-va-cong-nghe"),
+        ("BTTTT", "Bộ Thông tin và Truyền thông", "bo-khoa-hoc-va-cong-nghe"),
+        ("MIC", "Bộ Thông tin và Truyền thông", "bo-khoa-hoc-va-cong-nghe"),
+        ("Thừa Thiên Huế", "Tỉnh Thừa Thiên Huế", "tp-hue"),
+        ("Bình Dương", "Tỉnh Bình Dương", "tp-ho-chi-minh"),
+        ("tinh-ha-giang", "Tỉnh Hà Giang", "tinh-tuyen-quang"),
+    ],
+)
+async def test_a_name_of_2024_leads_to_todays_agency_with_only_2025_loaded(
+    loaded: Database, written: str, former: str, current: str
+) -> None:
+    async with loaded.uow().reading() as uow:
+        agency, notices = await catalog.today_agency(uow.session, written)
+        assert agency.code == current
+        assert [(n.code, n.params["former"]) for n in notices] == [("agency.merged_into", former)]
+        # Anything naming the agency (lists, exports) finds where its people are now.
+        assert (await catalog.resolve_agency(uow.session, written)).code == current
+        # Registering or importing under the old name is refused, naming the new one.
+        with pytest.raises(ValidationError) as caught:
+            await catalog.current_agency(uow.session, written)
+    assert caught.value.code == "agency.merged"
+    assert caught.value.params["agency"] == former
+
+
+async def test_a_name_of_2024_leads_to_todays_agency_with_both_lists_loaded(db: Database) -> None:
+    await catalog.load_edition(db.uow(), SYSTEM, "2024")
+    await catalog.load_edition(db.uow(), SYSTEM, "2025")
+    async with db.uow().reading() as uow:
+        agency, notices = await catalog.today_agency(uow.session, "Yên Bái")
+        assert agency.code == "tinh-lao-cai"
+        assert notices[0].params["effective"] == "01/07/2025"
+        # The merged agency itself is still there for its people's lists.
+        assert (await catalog.resolve_agency(uow.session, "Yên Bái")).code == "tinh-yen-bai"
+    picked = await catalog.pick_agencies(db.uow(), "Bộ TT&TT")
+    assert [a.code for a in picked.agencies] == ["bo-khoa-hoc-va-cong-nghe"]
+    assert picked.notices[0].params["successor"] == "Bộ Khoa học và Công nghệ"
+
+
+async def test_registering_under_a_name_of_2024_names_todays_agency(loaded: Database) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await people.register_person(
+            loaded.uow(),
+            SYSTEM,
+            agency="Bộ TT&TT",
+            full_name="Trần Văn Bình",
+            role="spokesperson",
+            mobile="0912 000 222",
+        )
+    assert caught.value.code == "agency.merged"
+    assert caught.value.params["successor"] == "Bộ Khoa học và Công nghệ"
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("MOF", "bo-tai-chinh"),
+        ("Ministry of Finance", "bo-tai-chinh"),
+        ("ministry of health", "bo-y-te"),
+        ("State Bank of Vietnam", "ngan-hang-nha-nuoc-viet-nam"),
+        ("People's Committee of Lào Cai Province", "tinh-lao-cai"),
+        ("Lao Cai Provincial People's Committee", "tinh-lao-cai"),
+        ("Lào Cai Province", "tinh-lao-cai"),
+        ("Ho Chi Minh City", "tp-ho-chi-minh"),
+        ("HCMC", "tp-ho-chi-minh"),
+        ("TP. HCM", "tp-ho-chi-minh"),
+        ("TPHCM", "tp-ho-chi-minh"),
+        ("Hanoi", "tp-ha-noi"),
+        ("UBND thành phố Đà Nẵng", "tp-da-nang"),
+    ],
+)
+async def test_english_names_and_abbreviations(loaded: Database, written: str, code: str) -> None:
+    assert (await catalog.find_agency(loaded.uow(), written)).code == code
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Lao Kai", "tinh-lao-cai"),
+        ("Bộ Tài chín", "bo-tai-chinh"),
+        ("Ministry of Financ", "bo-tai-chinh"),
+        ("Thanh pho Ha Nio", "tp-ha-noi"),
+        ("Yen Bay", "tinh-lao-cai"),  # a typo of a name of 2024
+    ],
+)
+async def test_a_typo_gets_the_closest_names_never_a_guess(
+    loaded: Database, written: str, expected: str
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        await catalog.find_agency(loaded.uow(), written)
+    assert caught.value.code == "agency_name.did_you_mean"
+    assert expected in caught.value.params["codes"]
+    # A picker offers them (a typed beginning of a name is not a typo, but offered too).
+    picked = await catalog.pick_agencies(loaded.uow(), written)
+    assert expected in [a.code for a in picked.agencies]
+    assert picked.guessed or written in ("Bộ Tài chín", "Ministry of Financ")
+
+
+@pytest.mark.parametrize("written", ["UBND", "Ủy ban nhân dân", "ubnd tỉnh", "People's Committee"])
+async def test_a_peoples_committee_without_its_province_asks_which(
+    loaded: Database, written: str
+) -> None:
+    with pytest.raises(Ambiguous) as caught:
+        await catalog.find_agency(loaded.uow(), written)
+    assert caught.value.code == "agency_name.which_province"
+    with pytest.raises(Ambiguous):
+        await catalog.pick_agencies(loaded.uow(), written)
+
+
+async def test_garbage_gets_no_suggestions(loaded: Database) -> None:
+    for written in ("Atlantis", "xyz", "MOX", "1234567"):
+        with pytest.raises(NotFound) as caught:
+            await catalog.find_agency(loaded.uow(), written)
+        assert caught.value.code == "agency.not_found"
+        assert (await catalog.pick_agencies(loaded.uow(), written)).agencies == []

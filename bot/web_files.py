@@ -27,13 +27,14 @@ from bot import roster
 from bot.import_report import report_xlsx, summary_lines
 from bot.links import LinkRefused, Links
 from bot.state import held_files, shared_files
+from bot.state.gate import write_gate
 from bot.state.shared_files import Owner, Shared
 from bot.texts import error_text, language_of, t
 from bot.web import SlowBody
 from registry import accounts
 from registry.actors import Actor
 from registry.errors import RegistryError, ValidationError
-from registry.roster.intake.importer import import_roster
+from registry.roster.intake.importer import Batching, Journaled, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import Settings
 from registry.uow import Database
@@ -175,7 +176,12 @@ class FilePages:
             name, content = await _received_file(request, self.limits.max_bytes)
             actor = await self._actor(shared.owner)
             result = await import_roster(
-                self.database.uow(), actor, content, dry_run=True, limits=self.limits
+                self.database.uow(),
+                actor,
+                content,
+                dry_run=True,
+                limits=self.limits,
+                batching=self._batching(),
             )
         except RegistryError as error:
             return self._form(shared, token, error=error_text(language, error))
@@ -213,7 +219,13 @@ class FilePages:
         try:
             actor = await self._actor(owner)
             result = await import_roster(
-                self.database.uow(), actor, held.content, dry_run=False, limits=self.limits
+                self.database.uow(),
+                actor,
+                held.content,
+                dry_run=False,
+                limits=self.limits,
+                journal=Journaled(file_name=name, account_id=actor.account_id),
+                batching=self._batching(),
             )
         except RegistryError as error:
             # Nothing was written: the list is held again and the link opens again, to retry.
@@ -224,7 +236,10 @@ class FilePages:
                 await shared_files.reopen(uow, shared.id)
                 await uow.commit()
             return self._form(shared, token, error=error_text(language, error))
-        lines = summary_lines(language, result, file_name=name)
+        lines = [
+            *summary_lines(language, result, file_name=name),
+            say("bot.import_job.run", run=result.run_id),
+        ]
         report = await self.links.download(
             shared.owner,
             say("bot.import.report_name", name=name.rsplit(".", 1)[0][:100]),
@@ -239,6 +254,10 @@ class FilePages:
             f"{html.escape(say('web.upload.report'))}</a>"
         )
         return _page(language, say("web.upload.done_title"), body)
+
+    def _batching(self) -> Batching:
+        """Short batches, each in the process's turn to write: the bot answers meanwhile."""
+        return Batching(gate=lambda: write_gate(self.database))
 
     async def _take_held(self, request: Request, shared: Shared) -> held_files.Held | None:
         """The list this page showed, taken, and the link used up: both or neither."""

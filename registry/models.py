@@ -1,4 +1,5 @@
-"""The registry's tables: agencies, people (network members), chat accounts and the change log.
+"""The registry's tables: agencies, people (network members), chat accounts, the change log and
+the import journal.
 
 The tables that exist only because of chats (dialog state, the inbox of updates, held lists,
 file links) are the bot's: :mod:`bot.state.models`, on this same metadata.
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Date,
     DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -301,3 +305,62 @@ class LinkCode(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class RunStatus(enum.StrEnum):
+    queued = "queued"  # waiting for the server to run it (a chat or upload-page import)
+    running = "running"
+    finished = "finished"
+    interrupted = "interrupted"  # its process died; shown so when found out (see the journal)
+    failed = "failed"  # refused as a whole, or broken before its end
+
+
+class ImportRun(Base):
+    """One real import: who, what file, when, how it stands (:mod:`registry.roster.intake.journal`).
+
+    ``content`` holds the file of a queued import until it has finished (so a server that died
+    can run it again); ``origin`` is where the run was asked from, opaque to the registry (the
+    chat to tell the report to). ``heartbeat_at`` moves with every batch the run commits.
+    """
+
+    __tablename__ = "import_run"
+    __table_args__ = (Index("ix_import_run_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    agency_code: Mapped[str | None] = mapped_column(String(32))
+    agency_name: Mapped[str | None] = mapped_column(String(300))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "import_run_status"))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    # The table read: format, sheet, header row, headers and column keys (for the report).
+    table: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ImportRowResult(Base):
+    """What became of one row of a run, written in the same transaction as the row's change."""
+
+    __tablename__ = "import_row"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("import_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    # Changed fields, problems and notices as codes and parameters (no cell values).
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -69,6 +69,11 @@ class UnitOfWork:
         self._levels: list[AsyncSessionTransaction | None] = []
 
     @property
+    def is_open(self) -> bool:
+        """Whether an ``async with`` of this unit of work is under way (its caller owns it)."""
+        return bool(self._levels)
+
+    @property
     def borrowed(self) -> bool:
         """Whether the innermost level runs inside a transaction someone else owns."""
         return len(self._levels) > 1

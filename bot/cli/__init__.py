@@ -7,7 +7,19 @@ import sys
 
 import typer
 
-from bot.cli import accounts, agencies, chat, db, export, import_, people, reports, serve, tidy
+from bot.cli import (
+    accounts,
+    agencies,
+    chat,
+    db,
+    export,
+    import_,
+    imports,
+    people,
+    reports,
+    serve,
+    tidy,
+)
 from bot.cli.runtime import set_language, state, tell
 from bot.texts import error_text, t
 from registry.errors import RegistryError
@@ -27,6 +39,7 @@ reports.register(app)
 serve.register(app)
 chat.register(app)
 import_.register(app)
+imports.register(app)
 export.register(app)
 tidy.register(app)
 

@@ -2,7 +2,8 @@
 
 The file is read here (bounded by the size limit, so a huge file is never loaded), the import
 itself is :func:`registry.roster.intake.importer.import_roster` in a unit of work of its own
-(it commits as it goes), and what is printed comes from :mod:`bot.import_report`. A file refused as a whole, a missing file or an unknown agency is one
+(it commits as it goes, and journals the run: its id is printed at the end, and
+``spokes imports show ID`` gives its report later, even if it was interrupted), and what is printed comes from :mod:`bot.import_report`. A file refused as a whole, a missing file or an unknown agency is one
 line on stderr and exit code 1; rows with errors are part of a successful run (exit 0), listed
 in the table and in the report.
 """
@@ -22,7 +23,7 @@ from bot.cli.runtime import err, out, print_json, run, say, state, tell
 from bot.import_report import outcome_label, problem_text, report_xlsx, row_reason
 from registry.actors import Actor
 from registry.errors import ValidationError
-from registry.roster.intake.importer import ImportResult, Outcome, import_roster
+from registry.roster.intake.importer import ImportResult, Journaled, Outcome, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import get_settings
 from registry.uow import Database
@@ -70,6 +71,7 @@ def import_command(
                 agency=agency,
                 limits=limits,
                 progress=on_progress,
+                journal=Journaled(file_name=path.name),
             )
 
         result = run(work)
@@ -79,6 +81,8 @@ def import_command(
         print_json(_as_json(result))
     else:
         _print(result, path.name)
+        if result.run_id is not None:
+            tell(say("cli.imports.run", run=result.run_id))
     if report is not None:
         tell(say("cli.import.report_written", path=str(report)))
 
@@ -140,6 +144,11 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def print_result(result: ImportResult, file_name: str) -> None:
+    """The outcome counts, the rows with errors, and what was written."""
+    _print(result, file_name)
+
+
 def _print(result: ImportResult, file_name: str) -> None:
     language = state.language
     # A line of its own: a table title would be wrapped to the width of the narrow table.
@@ -180,9 +189,14 @@ def _print(result: ImportResult, file_name: str) -> None:
         )
 
 
+def as_json(result: ImportResult) -> dict[str, object]:
+    return _as_json(result)
+
+
 def _as_json(result: ImportResult) -> dict[str, object]:
     language = state.language
     return {
+        "run_id": result.run_id,
         "dry_run": result.dry_run,
         "format": result.table.format,
         "sheet": result.table.sheet,

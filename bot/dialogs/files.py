@@ -16,7 +16,7 @@ from bot.state import held_files
 from registry.actors import deny, may_import
 from registry.errors import ValidationError
 from registry.roster.export.exporter import parse_format
-from registry.roster.intake.importer import ImportResult, import_roster
+from registry.roster.intake.importer import ImportResult, Journaled, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 
 FORMATS = ("xlsx", "csv", "vcf")
@@ -133,9 +133,15 @@ async def on_confirm(ctx: Context[ImportDraft]) -> None:
         ctx.tell("bot.question_expired")
         return
     result = await import_roster(
-        ctx.uow(), ctx.actor, held.content, dry_run=False, limits=Limits.from_settings(ctx.settings)
+        ctx.uow(),
+        ctx.actor,
+        held.content,
+        dry_run=False,
+        limits=Limits.from_settings(ctx.settings),
+        journal=Journaled(file_name=name, account_id=ctx.actor.account_id),
     )
-    ctx.send("\n".join(summary_lines(ctx.language, result, file_name=name)))
+    lines = summary_lines(ctx.language, result, file_name=name)
+    ctx.send("\n".join([*lines, ctx.say("bot.import_job.run", run=result.run_id)]))
     ctx.replies.append(_report(ctx, result, name))
 
 

@@ -141,3 +141,91 @@ def test_a_name_that_is_a_formula_is_reported_not_run(spokes: Spokes) -> None:
     assert row["outcome"] == "error"
     assert row["problems"][0]["code"] == "name.invalid_character"
     assert json.dumps(row, ensure_ascii=False).count("(=)") == 1
+
+
+# --- the journal ---------------------------------------------------------------------------------
+
+KILL_IMPORT = '''
+"""Kills this process (SIGKILL) as an import is about to commit its second batch."""
+import os
+import signal
+
+if os.environ.get("KILL_IMPORT_AT_BATCH"):
+    from registry.roster.intake import importer
+
+    _record = importer.record
+    _calls = [0]
+
+    async def _record_then_die(session, run_id, rows, *, finished=False):
+        _calls[0] += 1
+        if _calls[0] >= int(os.environ["KILL_IMPORT_AT_BATCH"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        await _record(session, run_id, rows, finished=finished)
+
+    importer.record = _record_then_die
+'''
+
+
+def _long_list(count: int) -> bytes:
+    header = ("STT", "Cơ quan, đơn vị", "Họ và tên", "Điện thoại")
+    letters = "abcdeghiklmnopqrstuvxy"
+    rows: list[tuple[object, ...]] = [header]
+    for index in range(count):
+        word = letters[index // len(letters) % len(letters)] + letters[index % len(letters)]
+        name = f"Nguyễn Văn {word.capitalize()} {letters[index // 484].upper()}"
+        rows.append((index + 1, "Lào Cai", name, f"0912 {index:06d}"))
+    return xlsx(rows)
+
+
+def test_an_import_killed_midway_reports_what_it_wrote_and_a_second_run_finishes(
+    spokes: Spokes, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from tests.e2e.cli_runner import SCRIPT
+
+    (tmp_path / "dai.xlsx").write_bytes(_long_list(600))
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "sitecustomize.py").write_text(KILL_IMPORT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOKES_")}
+    env |= {
+        "SPOKES_DATABASE_URL": spokes.url,
+        "PYTHONPATH": str(faults),
+        "KILL_IMPORT_AT_BATCH": "2",
+    }
+    assert SCRIPT is not None
+    killed = subprocess.run(
+        [SCRIPT, "import", "dai.xlsx"], cwd=tmp_path, env=env, capture_output=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    [run] = spokes.json("imports", "list", "--json")
+    assert run["status"] == "interrupted" and run["file_name"] == "dai.xlsx"
+    written = len(people(spokes))
+    # The journal says exactly what was written: its first batch, no more, no less.
+    assert 0 < run["rows_done"] == written < 600
+    assert run["counts"] == {"created": written}
+    shown = ok(spokes("imports", "show", str(run["id"])))
+    assert "bị ngắt" in shown.stdout and "Nhập lại đúng tệp đó" in shown.stdout
+    detail = spokes.json("imports", "show", str(run["id"]), "--json")
+    assert len(detail["report"]["rows"]) == written
+
+    again = spokes.json("import", "dai.xlsx", "--json")
+    assert again["counts"]["unchanged"] == written
+    assert again["counts"]["created"] == 600 - written
+    assert again["counts"]["error"] == 0 and again["run_id"] == run["id"] + 1
+    assert len(people(spokes)) == 600
+    statuses = {r["id"]: r["status"] for r in spokes.json("imports", "list", "--json")}
+    assert statuses == {run["id"]: "interrupted", run["id"] + 1: "finished"}
+
+
+def test_the_journal_refuses_an_unknown_run_in_one_line(spokes: Spokes) -> None:
+    assert "spokes imports list" in refused(spokes("imports", "show", "999"))
+    assert "Chưa có lần nhập" in ok(spokes("imports", "list")).stdout
+    result = ok(spokes("import", "danh-sach.xlsx"))
+    assert "Lần nhập số 1." in result.stdout
+    listed = ok(spokes("imports", "list")).stdout
+    assert "danh-sach.xlsx" in listed and "đã xong" in listed

@@ -132,6 +132,7 @@ async def test_a_focal_point_uploads_a_list_from_a_phone_and_confirms(
         # The chat is told what happened, with the row-by-row report.
         told = await focal.user.replies()
         assert any("danh-sach-lao-cai.xlsx" in text and "/files/" in text for text in told)
+        assert any("Lần nhập số 1." in text for text in told)  # the run in the import journal
 
         # The link is used up: opening it again, or confirming again, changes nothing.
         await page.goto(url)

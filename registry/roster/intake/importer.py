@@ -27,33 +27,61 @@ a row that changes several fields holds them in one more level, so it is kept wh
 Who owns the transaction decides when it is committed:
 
 - The import owns it when the caller hands over a unit of work that is not open yet (the CLI,
-  the upload page). A real run then commits every few hundred rows or half second, so a long
-  import never holds SQLite's write lock for long; a dry run rolls everything back at the end.
-- The import borrows it when the caller has it open already (a chat update, whose dialog state
-  must commit with the import or not at all). Everything then happens inside the caller's
-  transaction and the caller commits; a dry run is rolled back to its savepoint, so nothing of
-  it remains.
+  the upload page, a chat's import job). It then works in short batches (a few hundred rows or
+  half a second), each its own transaction inside ``Batching.gate`` (the
+  process's turn to write), given back between batches: a long import never holds SQLite's
+  write lock for long, and the bot answers meanwhile. A real run commits each batch; a dry run
+  rolls each batch back and keeps in memory what the earlier batches created or changed (under
+  ids of its own), so that a later row naming the same person is still caught.
+- The import borrows it when the caller has it open already (a chat update's dry run, whose
+  dialog state commits with it). Everything then happens inside the caller's transaction, in one
+  batch, and the caller commits; a dry run is rolled back to its savepoint. (On SQLite such a
+  dry run holds the write lock for its whole duration.)
+
+A real run is journaled (:mod:`registry.roster.intake.journal`): the run is recorded before the
+first row, and each batch's row outcomes are written in the batch's own transaction, so after a
+crash the journal says exactly which rows were written. A run queued earlier (a chat's job) or
+interrupted is continued: the rows it recorded are kept as they were, the others are imported.
+
+Races: two imports of one list at once (two processes, or PostgreSQL's parallel writers) both
+see a person missing and both register them; the second one's INSERT fails on the unique index.
+That row's savepoint is rolled back, the row is matched again (now it finds the person the other
+import wrote) and applied again: it comes out ``unchanged`` or ``updated``, as it would have
+without the race, never as a duplicate error. A lost update race (the person's version moved) is
+handled the same way.
+
+No side channel for a focal point. A focal point may import its own agency's people only, and
+must learn nothing about other agencies' records. It used to: a row whose mobile belonged to a
+person of another agency matched that person and came out "permission denied", a free number
+"created". So for a focal point a row is matched within its own agency only; a mobile that turns
+out to be held in another agency (the unique index says so when the row is written) is, in a dry
+run, reported exactly as a free number would be, and in a real run as "to be checked by the
+Press Department" (``import_review.mobile``) whoever holds it, with no name, agency or record id.
+Only a real run, which writes and is journaled with the focal point's name for staff to see,
+can tell the two apart at all: the registry cannot store one mobile twice.
 
 A dry run does exactly the same work as a real one, so it reports what a real run would do,
-duplicates within the file included. (On SQLite a dry run holds the write lock for its whole
-duration: a few seconds for a file of thousands of rows.)
+duplicates within the file included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.actors import Actor, deny, manages_agency, may_import
 from registry.catalog import current_agency
-from registry.errors import PermissionDenied, RegistryError, ValidationError
+from registry.errors import Conflict, Duplicate, PermissionDenied, RegistryError, ValidationError
 from registry.models import AccountRole, Agency, Person, Source, Status
 from registry.people import register_person, update_field
 from registry.roster.intake.checks import (
@@ -66,6 +94,15 @@ from registry.roster.intake.checks import (
     role_for,
     skip_reason,
 )
+from registry.roster.intake.journal import (
+    Recorded,
+    fail,
+    new_run,
+    open_run,
+    record,
+    recorded,
+    started,
+)
 from registry.roster.intake.reader import Limits, read_list
 from registry.roster.intake.table import ListRow, ListTable
 from registry.uow import UnitOfWork
@@ -75,6 +112,8 @@ from registry.views import Notice
 # whichever comes first.
 COMMIT_ROWS = 500
 COMMIT_SECONDS = 0.5
+# Tries of a row that lost a race to another writer (it wrote the same person first).
+RACE_TRIES = 3
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -116,6 +155,7 @@ class ImportResult:
     dry_run: bool
     actor: str
     agency: AgencyRef | None  # the file's agency, for rows without an agency cell
+    run_id: int | None = None  # the journal's run (a real run)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for row in self.rows if row.outcome is outcome)
@@ -130,6 +170,27 @@ class ImportResult:
         return self.count(Outcome.created) + self.count(Outcome.updated)
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How an import that owns its transaction cuts its work: a batch ends after ``rows`` rows
+    or ``seconds`` seconds, and each batch runs inside ``gate()`` (the process's turn to write,
+    given back between batches so that other writers get theirs)."""
+
+    rows: int = COMMIT_ROWS
+    seconds: float = COMMIT_SECONDS
+    gate: Callable[[], AbstractAsyncContextManager[object]] | None = None
+
+
+@dataclass(frozen=True)
+class Journaled:
+    """Journal the real run as this one (queued or interrupted before, now claimed) instead of
+    opening a new run; ``file_name`` and ``account_id`` name it in a new run otherwise."""
+
+    run_id: int | None = None
+    file_name: str = "file"
+    account_id: int | None = None
+
+
 async def import_roster(
     uow: UnitOfWork,
     actor: Actor,
@@ -139,6 +200,9 @@ async def import_roster(
     agency: str | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    journal: Journaled | None = None,
+    batching: Batching | None = None,
+    on_run: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import an .xlsx or .csv file given as bytes, in ``uow`` (see the module's docstring for
     who commits).
@@ -148,65 +212,181 @@ async def import_roster(
     A file that cannot be taken as a whole (too large, not a table, encrypted, corrupt, a zip
     bomb, too many rows, no header, no agency) raises ``ValidationError`` and nothing is
     written; so does an actor who may not import (``PermissionDenied``).
+
+    A real run is journaled (:mod:`registry.roster.intake.journal`); ``on_run`` hears its id as
+    soon as it exists, and the result carries it.
     """
     if not may_import(actor):
         raise deny("people.import")
+    batching = batching or Batching()
+    journal = journal or Journaled()
+    run_id = journal.run_id
+    if not dry_run and run_id is None:
+        options = {"agency": agency} if agency else None
+        entry = new_run(actor.label, journal.account_id, journal.file_name, data, options=options)
+        async with _turn(batching):
+            run_id = await open_run(uow, entry)
+    if run_id is not None and on_run is not None:
+        on_run(run_id)
+    try:
+        return await _import(uow, actor, data, dry_run, agency, limits, progress, run_id, batching)
+    except Exception as error:
+        # Refused or broken: the run says so. (Cancelled or killed, it stays "running" and is
+        # found interrupted once its process is gone, to be run again.)
+        if run_id is not None and not uow.is_open:
+            code = error.code if isinstance(error, RegistryError) else "import.broken"
+            with contextlib.suppress(Exception):
+                async with _turn(batching):
+                    await fail(uow, run_id, code)
+        raise
+
+
+def _turn(batching: Batching) -> AbstractAsyncContextManager[object]:
+    return batching.gate() if batching.gate is not None else contextlib.nullcontext()
+
+
+async def _import(
+    uow: UnitOfWork,
+    actor: Actor,
+    data: bytes,
+    dry_run: bool,
+    agency: str | None,
+    limits: Limits | None,
+    progress: Progress | None,
+    run_id: int | None,
+    batching: Batching,
+) -> ImportResult:
     # Parsing is CPU work of up to seconds: off the event loop, so a bot keeps answering.
     table = await asyncio.to_thread(read_list, data, limits or Limits())
-    async with uow:
-        run = _Run(uow, actor, dry_run)
-        run.default = await run.file_agency(agency)
-        if "agency" not in table.columns and run.default is None:
-            raise ValidationError("import.agency_needed")
-        results: list[RowResult] = []
-        rows = [row for row in table.rows if not is_blank(row, table.columns)]
-        total = len(rows)
-        for done, row in enumerate(rows, start=1):
-            results.append(await run.row(row, table.columns))
-            await run.maybe_commit()
-            if progress is not None:
-                progress(done, total)
-        if not dry_run:
-            await uow.commit()
-        # A dry run leaves without committing: its work is rolled back, all of it (owned) or
-        # to the savepoint it started from (borrowed).
-    return ImportResult(table, tuple(results), dry_run, actor.label, run.default)
+    owned = not uow.is_open
+    run = _Run(uow, actor, dry_run, batched=owned)
+    rows = [row for row in table.rows if not is_blank(row, table.columns)]
+    total = len(rows)
+    results: list[RowResult] = []
+    done: dict[int, RowResult] = {}
+    position = 0
+    first = True
+    while first or position < total:
+        async with _turn(batching) if owned else contextlib.nullcontext(), uow:
+            if first:
+                run.default = await run.file_agency(agency)
+                if "agency" not in table.columns and run.default is None:
+                    raise ValidationError("import.agency_needed")
+                if run_id is not None:
+                    done = await run.resume(run_id, rows)
+                    shown = (run.default.code, run.default.name) if run.default else None
+                    await started(uow.session, run_id, table, total, shown)
+                first = False
+            batch: list[RowResult] = []
+            began = time.monotonic()
+            while position < total:
+                row = rows[position]
+                position += 1
+                earlier = done.get(row.number)
+                result = earlier if earlier is not None else await run.row(row, table.columns)
+                results.append(result)
+                if earlier is None:
+                    batch.append(result)
+                if progress is not None:
+                    progress(position, total)
+                due = len(batch) >= batching.rows or time.monotonic() - began > batching.seconds
+                if owned and due:
+                    break
+            if run_id is not None:
+                await record(
+                    uow.session,
+                    run_id,
+                    [_recorded(result) for result in batch],
+                    finished=position >= total,
+                )
+            if not dry_run:
+                await uow.commit()
+            # A dry run leaves without committing: its work is rolled back, all of it (owned)
+            # or to the savepoint it started from (borrowed).
+        run.batch_over()
+        if owned and position < total:
+            await asyncio.sleep(0)  # the others' turn to write
+    return ImportResult(table, tuple(results), dry_run, actor.label, run.default, run_id)
+
+
+def _recorded(result: RowResult) -> Recorded:
+    return Recorded(
+        number=result.row.number,
+        outcome=result.outcome.value,
+        person_id=result.person_id,
+        duplicate_of=result.duplicate_of,
+        changed=result.changed,
+        problems=result.problems,
+        notices=result.notices,
+    )
+
+
+def from_journal(row: ListRow, recorded: Recorded) -> RowResult:
+    """A row's result as the journal kept it."""
+    return RowResult(
+        row,
+        Outcome(recorded.outcome),
+        recorded.person_id,
+        recorded.changed,
+        recorded.problems,
+        recorded.notices,
+        recorded.duplicate_of,
+    )
 
 
 # --- one row ------------------------------------------------------------------------------
 
 
 class _Run:
-    """The caches and bookkeeping of one import, in its open unit of work."""
+    """The caches and bookkeeping of one import, across the batches of its unit of work."""
 
-    def __init__(self, uow: UnitOfWork, actor: Actor, dry_run: bool) -> None:
+    def __init__(self, uow: UnitOfWork, actor: Actor, dry_run: bool, *, batched: bool) -> None:
         self.uow = uow
-        self.session = uow.session
         self.actor = actor
         self.dry_run = dry_run
-        # Periodic commits only when the import owns the transaction (see the module's docstring).
-        self.commits = not dry_run and not uow.borrowed
         self.default: AgencyRef | None = None
         self.today = date.today()
+        # A focal point looks for people of its own agency only (see the module's docstring).
+        self.scope: int | None = None if actor.is_staff else actor.agency_id
         # Reference as written -> the agency, or the error it gave (code and parameters: an
         # exception object raised again for every row would grow its traceback each time).
         self._agencies: dict[str, AgencyRef | tuple[type[RegistryError], str, dict[str, Any]]] = {}
         self._seen: dict[int, int] = {}  # person id -> the row that created or matched them
         self._created: set[int] = set()
-        self._pending = 0
-        self._last_commit = time.monotonic()
+        # A dry run in batches: each batch is rolled back, so what earlier batches created or
+        # changed is kept here (as it would stand), under ids of its own (negative: a row's).
+        self.virtual = dry_run and batched
+        self._by_name: dict[tuple[int, str], Current] = {}
+        self._by_mobile: dict[str, Current] = {}
+        self._now: dict[int, Current] = {}
+        self._alias: dict[int, int] = {}  # id in this batch -> its virtual id
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
 
     def _shown_id(self, person_id: int) -> int | None:
         """No id for someone a dry run created: it is rolled back and will not exist."""
         return None if self.dry_run and person_id in self._created else person_id
 
-    async def maybe_commit(self) -> None:
-        self._pending += 1
-        due = self._pending >= COMMIT_ROWS or time.monotonic() - self._last_commit > COMMIT_SECONDS
-        if self.commits and due:
-            await self.uow.commit()
-            self._pending = 0
-            self._last_commit = time.monotonic()
+    def batch_over(self) -> None:
+        self._alias.clear()
+
+    async def resume(self, run_id: int, rows: Sequence[ListRow]) -> dict[int, RowResult]:
+        """The rows an earlier attempt of the run wrote, as it recorded them; what they created
+        or matched is remembered as if this attempt had done it."""
+        by_number = {row.number: row for row in rows}
+        done: dict[int, RowResult] = {}
+        for kept in await recorded(self.session, run_id):
+            row = by_number.get(kept.number)
+            if row is None:
+                continue
+            done[kept.number] = from_journal(row, kept)
+            if kept.person_id is not None and kept.outcome in _MATCHED:
+                self._seen.setdefault(kept.person_id, kept.duplicate_of or kept.number)
+                if kept.outcome == Outcome.created.value:
+                    self._created.add(kept.person_id)
+        return done
 
     # -- agencies --
 
@@ -279,15 +459,49 @@ class _Run:
         problems.extend(field_problems)
         if problems or target is None:
             return RowResult(row, Outcome.error, problems=tuple(problems))
-        try:
-            return await self._apply(row, target, fields)
-        except RegistryError as error:
-            return RowResult(
-                row, Outcome.error, problems=(Problem.of(error),), notices=tuple(fields.notices)
-            )
+        notices = tuple(fields.notices)
+        lost: RegistryError | None = None
+        matched: Current | None = None
+        for attempt in range(RACE_TRIES):
+            person = await self._match(target, fields)
+            if attempt and isinstance(lost, Duplicate) and _same(person, matched):
+                break  # nothing new to match: the row itself collides, no race was lost
+            matched = person
+            try:
+                return await self._apply(row, target, fields, person)
+            except (Duplicate, Conflict) as error:
+                # Another writer got there first (or the row collides with someone): its
+                # savepoint is rolled back; match again and apply again.
+                lost = error
+            except RegistryError as error:
+                return RowResult(row, Outcome.error, problems=(Problem.of(error),), notices=notices)
+        assert lost is not None
+        if self.scope is not None and lost.code == "person.duplicate_mobile":
+            return self._hidden(row, fields, matched)
+        return RowResult(row, Outcome.error, problems=(Problem.of(lost),), notices=notices)
 
-    async def _apply(self, row: ListRow, target: AgencyRef, fields: Fields) -> RowResult:
-        person = await self._match(target, fields)
+    def _hidden(self, row: ListRow, fields: Fields, person: Current | None) -> RowResult:
+        """The row's mobile belongs to someone the importer may not see (another agency's).
+
+        A dry run says what it says of a free number; a real run cannot write it and says the
+        Press Department will check it, the same words whoever holds the number.
+        """
+        notices = tuple(fields.notices)
+        if self.dry_run:
+            if person is None:
+                return RowResult(row, Outcome.created, None, notices=notices)
+            changed = tuple(name for name, _ in differences(person, person.agency_id, "", fields))
+            return RowResult(row, Outcome.updated, person.id, changed, notices=notices)
+        return RowResult(
+            row,
+            Outcome.error,
+            problems=(Problem("import_review.mobile", {"field": "mobile"}, "mobile"),),
+            notices=notices,
+        )
+
+    async def _apply(
+        self, row: ListRow, target: AgencyRef, fields: Fields, person: Current | None
+    ) -> RowResult:
         notices = tuple(fields.notices)
         if person is None:
             if fields.full_name is None:
@@ -307,13 +521,14 @@ class _Run:
                 note=fields.note,
                 source=Source.import_.value,
             )
-            self._seen[created.person.id] = row.number
-            self._created.add(created.person.id)
+            person_id = created.person.id
+            if self.virtual:
+                person_id = await self._remember(created.person.id, -row.number)
+            self._seen[person_id] = row.number
+            self._created.add(person_id)
             if assumed:
                 notices += (Notice("import.role_assumed", {"role": role.value}),)
-            return RowResult(
-                row, Outcome.created, self._shown_id(created.person.id), notices=notices
-            )
+            return RowResult(row, Outcome.created, self._shown_id(person_id), notices=notices)
         person_id = person.id
         changes = differences(person, target.id, target.code, fields)
         earlier = self._seen.get(person_id)
@@ -335,12 +550,29 @@ class _Run:
             for field_name, value in changes:
                 await update_field(self.uow, self.actor, person_id, field_name, value)
             await self.uow.commit()
+        if self.virtual:
+            await self._remember(person_id, person_id)
         self._seen[person_id] = row.number
         changed = tuple(name for name, _ in changes)
         return RowResult(row, Outcome.updated, person_id, changed, notices=notices)
 
+    async def _remember(self, stored_id: int, shown_id: int) -> int:
+        """Keep a person as a dry-run batch left them, for the batches after it."""
+        columns = [getattr(Person, name) for name in Current._fields]
+        values = (await self.session.execute(select(*columns).where(Person.id == stored_id))).one()
+        current = Current(*values)._replace(id=shown_id)
+        if shown_id != stored_id:
+            self._alias[stored_id] = shown_id
+            self._by_name[(current.agency_id, current.name_key)] = current
+            if current.mobile:
+                self._by_mobile[current.mobile] = current
+        else:
+            self._now[shown_id] = current
+        return shown_id
+
     async def _match(self, target: AgencyRef, fields: Fields) -> Current | None:
-        """The person a row names: same agency and folded name, else same mobile.
+        """The person a row names: same agency and folded name, else same mobile (among the
+        importer's own agency's people, for a focal point).
 
         One round trip for both, of plain columns rather than ORM objects (an import is bound
         by its per-row cost), as a UNION ALL of two lookups that each match one unique index:
@@ -357,15 +589,43 @@ class _Run:
                 )
             )
         if fields.mobile is not None:
-            lookups.append(select(*columns).where(active, Person.mobile == fields.mobile.e164))
+            by_mobile = [active, Person.mobile == fields.mobile.e164]
+            if self.scope is not None:
+                by_mobile.append(Person.agency_id == self.scope)
+            lookups.append(select(*columns).where(*by_mobile))
         if not lookups:
             return None
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        found = [Current(*row) for row in await self.session.execute(statement)]
+        found = [self._as_now(Current(*row)) for row in await self.session.execute(statement)]
+        if self.virtual:
+            found += self._virtual_match(target, fields)
         for person in found:
             if person.agency_id == target.id and person.name_key == fields.name_key:
                 return person
         return found[0] if found else None
+
+    def _as_now(self, person: Current) -> Current:
+        shown = self._alias.get(person.id, person.id)
+        return self._now.get(shown) or (person if shown == person.id else person._replace(id=shown))
+
+    def _virtual_match(self, target: AgencyRef, fields: Fields) -> list[Current]:
+        found: list[Current] = []
+        if fields.name_key is not None:
+            by_name = self._by_name.get((target.id, fields.name_key))
+            if by_name is not None:
+                found.append(by_name)
+        if fields.mobile is not None:
+            by_mobile = self._by_mobile.get(fields.mobile.e164)
+            if by_mobile is not None and (self.scope is None or by_mobile.agency_id == self.scope):
+                found.append(by_mobile)
+        return found
+
+
+_MATCHED = {Outcome.created.value, Outcome.updated.value, Outcome.unchanged.value}
+
+
+def _same(one: Current | None, other: Current | None) -> bool:
+    return (one.id if one else None) == (other.id if other else None)
 
 
 def summary_codes(result: ImportResult) -> dict[str, int]:
@@ -380,7 +640,9 @@ def summary_codes(result: ImportResult) -> dict[str, int]:
 
 __all__: Sequence[str] = (
     "AgencyRef",
+    "Batching",
     "ImportResult",
+    "Journaled",
     "Outcome",
     "Problem",
     "Progress",

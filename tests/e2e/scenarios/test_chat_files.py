@@ -9,6 +9,7 @@ import io
 import openpyxl
 
 from registry import directory
+from registry.roster.intake import journal
 from registry.settings import Settings
 from tests.builders import SYSTEM, count_people, csv_list, listed
 from tests.e2e.scenarios.driver import ChatDriver, only_where
@@ -102,6 +103,10 @@ async def test_a_list_is_imported_after_a_dry_run_and_a_confirmation(stage: Stag
     await clerk.send_file("danh-sach.csv", csv_list())
     done = await clerk.pick("Ghi vào danh sách")
     assert "Đã ghi vào danh sách" in done
+    # The run is in the journal, under the number the chat was told.
+    [run] = await journal.runs(stage.db.uow())
+    assert f"Lần nhập số {run.id}." in done and run.file_name == "danh-sach.csv"
+    assert run.status.value == "finished" and run.counts == {"created": 2, "error": 1}
     [report] = done.documents
     assert report.name == "bao-cao-danh-sach.xlsx"
     assert {"Kết quả", "Lý do"} <= set(cells(report.content))

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-01 09:00:00.000000
+Create Date: 2026-11-29 09:00:00.000000
 
 ``import_run`` records one real import (who, which file, when, how it stands, and for an import
 asked from a chat the file itself until it has run); ``import_row`` what became of each row,

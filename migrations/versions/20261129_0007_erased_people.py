@@ -1,8 +1,8 @@
 """personal-data rights: erased people
 
 Revision ID: 0007
-Revises: 0005
-Create Date: 2026-12-01 09:00:00.000000
+Revises: 0006
+Create Date: 2026-11-29 09:00:00.000000
 
 ``person.erased_at``: when a person's data was erased at their request. The record stays as a
 tombstone (retired, personal fields blanked) so the audit trail keeps who did what and when.
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

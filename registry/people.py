@@ -32,6 +32,7 @@ from registry.models import (
 from registry.uow import UnitOfWork
 from registry.validation import (
     fold,
+    name_recased,
     normalize_email,
     normalize_name,
     normalize_text,
@@ -71,7 +72,11 @@ def parse_field(field: str, value: str | None) -> ParsedField:
 def _parse_field(field: str, value: str | None) -> ParsedField:
     if field == "full_name":
         name = normalize_name(value or "")
-        return ParsedField({"full_name": name, "name_key": fold(name)}, [])
+        # "NGUYỄN VĂN AN" is kept as "Nguyễn Văn An"; the person is told.
+        recased = (
+            [Notice("name.recased", {"name": name})] if name_recased(value or "", name) else []
+        )
+        return ParsedField({"full_name": name, "name_key": fold(name)}, recased)
     if field == "position":
         return ParsedField(
             {"position": normalize_text(value or "", field="position", required=False)}, []

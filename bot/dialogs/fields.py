@@ -61,12 +61,18 @@ def office_phone_text(number: str | None, extension: str | None) -> str | None:
     return f"{number} ext. {extension}" if extension else number
 
 
+def phone_text(ctx: Context[Any], e164: str | None, extension: str | None = None) -> str:
+    """A stored number as the person reads it, with their language's word for an extension
+    ("024 3822 1234 máy lẻ 12")."""
+    return format_phone(e164, extension, extension_word=ctx.say("phone.extension"))
+
+
 def shown(ctx: Context[Any], field: PersonField, columns: dict[str, Any]) -> str:
     """A normalised value as people read it (national phone format, the role's name); "" for
     an empty one."""
     if field is PersonField.office_phone:
         number = columns.get("office_phone")
-        return format_phone(number, columns.get("office_ext")) if number else ""
+        return phone_text(ctx, number, columns.get("office_ext")) if number else ""
     value = columns.get(field.value)
     if not value:
         return ""

@@ -57,11 +57,12 @@ class Phone:
             return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
 
-    def display(self) -> str:
-        """The national form plus " ext. 101" when there is an extension."""
+    def display(self, extension_word: str = "ext.") -> str:
+        """The national form plus " ext. 101" when there is an extension (the reader's word
+        for it, "máy lẻ" in Vietnamese, given by the caller)."""
         if self.extension is None:
             return self.national()
-        return f"{self.national()} ext. {self.extension}"
+        return f"{self.national()} {extension_word} {self.extension}"
 
 
 def parse_phones(text: str) -> list[Phone]:
@@ -298,8 +299,14 @@ def _possible_reason(e164: str) -> int | None:
         return None
 
 
-def format_phone(e164: str | None, extension: str | None = None) -> str:
-    """A stored E.164 number as people read it ("0912 345 678", "024 3822 1234 ext. 101")."""
+def format_phone(
+    e164: str | None, extension: str | None = None, *, extension_word: str = "ext."
+) -> str:
+    """A stored E.164 number as people read it ("0912 345 678", "024 3822 1234 ext. 101").
+
+    The registry holds no sentence for a person: the word before the extension ("máy lẻ" in
+    Vietnamese) comes from the caller's text catalog.
+    """
     if not e164:
         return ""
     try:
@@ -310,4 +317,4 @@ def format_phone(e164: str | None, extension: str | None = None) -> str:
         PhoneNumberFormat.NATIONAL if number.country_code == 84 else PhoneNumberFormat.INTERNATIONAL
     )
     shown = phonenumbers.format_number(number, style)
-    return f"{shown} ext. {extension}" if extension else shown
+    return f"{shown} {extension_word} {extension}" if extension else shown

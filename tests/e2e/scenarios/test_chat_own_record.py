@@ -89,8 +89,8 @@ async def test_every_field_can_be_updated(stage: Stage) -> None:
         (
             "Điện thoại cố định",
             "(0214) 3840 888 máy lẻ 12",
-            "0214 3840 888 ext. 12",
-            "Điện thoại cố định: 0214 3840 888 ext. 12",
+            "0214 3840 888 máy lẻ 12",
+            "Điện thoại cố định: 0214 3840 888 máy lẻ 12",
         ),
         ("Thư điện tử", "An@LaoCai.gov.vn", "an@laocai.gov.vn", "Email: an@laocai.gov.vn"),
     ]

@@ -87,7 +87,13 @@ def _parse_field(field: str, value: str | None) -> ParsedField:
     if field == "role":
         return ParsedField({"role": Role(parse_role(value or ""))}, [])
     if field == "email":
-        return ParsedField({"email": None if _blank(value) else normalize_email(value or "")}, [])
+        if _blank(value):
+            return ParsedField({"email": None}, [])
+        email = normalize_email(value or "")
+        # "an@laocai.gov.vn." typed at the end of a sentence: the full stop is dropped, and said.
+        dot = (value or "").strip().endswith(".")
+        notices = [Notice("email.trailing_dot", {"email": email})] if dot else []
+        return ParsedField({"email": email}, notices)
     if field == "mobile":
         if _blank(value):
             return ParsedField({"mobile": None}, [])
@@ -103,14 +109,20 @@ def _parse_field(field: str, value: str | None) -> ParsedField:
 
 
 def _conversion_notices(field: str, phone: Any) -> list[Notice]:
-    if phone.converted_from is None:
-        return []
-    return [
-        Notice(
-            "phone.converted",
-            {"field": field, "old": phone.converted_from, "new": phone.national()},
+    joined = phone.joined_from
+    notices = (
+        [Notice("phone.slash.joined", {"field": field, "old": joined, "new": phone.national()})]
+        if joined
+        else []
+    )
+    if phone.converted_from is not None:
+        notices.append(
+            Notice(
+                "phone.converted",
+                {"field": field, "old": phone.converted_from, "new": phone.national()},
+            )
         )
-    ]
+    return notices
 
 
 def name_words(name_key: str) -> list[str]:

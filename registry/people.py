@@ -32,6 +32,7 @@ from registry.models import (
 from registry.uow import UnitOfWork
 from registry.validation import (
     fold,
+    name_recased,
     normalize_email,
     normalize_name,
     normalize_text,
@@ -71,7 +72,11 @@ def parse_field(field: str, value: str | None) -> ParsedField:
 def _parse_field(field: str, value: str | None) -> ParsedField:
     if field == "full_name":
         name = normalize_name(value or "")
-        return ParsedField({"full_name": name, "name_key": fold(name)}, [])
+        # "NGUYỄN VĂN AN" is kept as "Nguyễn Văn An"; the person is told.
+        recased = (
+            [Notice("name.recased", {"name": name})] if name_recased(value or "", name) else []
+        )
+        return ParsedField({"full_name": name, "name_key": fold(name)}, recased)
     if field == "position":
         return ParsedField(
             {"position": normalize_text(value or "", field="position", required=False)}, []
@@ -82,7 +87,13 @@ def _parse_field(field: str, value: str | None) -> ParsedField:
     if field == "role":
         return ParsedField({"role": Role(parse_role(value or ""))}, [])
     if field == "email":
-        return ParsedField({"email": None if _blank(value) else normalize_email(value or "")}, [])
+        if _blank(value):
+            return ParsedField({"email": None}, [])
+        email = normalize_email(value or "")
+        # "an@laocai.gov.vn." typed at the end of a sentence: the full stop is dropped, and said.
+        dot = (value or "").strip().endswith(".")
+        notices = [Notice("email.trailing_dot", {"email": email})] if dot else []
+        return ParsedField({"email": email}, notices)
     if field == "mobile":
         if _blank(value):
             return ParsedField({"mobile": None}, [])
@@ -98,14 +109,20 @@ def _parse_field(field: str, value: str | None) -> ParsedField:
 
 
 def _conversion_notices(field: str, phone: Any) -> list[Notice]:
-    if phone.converted_from is None:
-        return []
-    return [
-        Notice(
-            "phone.converted",
-            {"field": field, "old": phone.converted_from, "new": phone.national()},
+    joined = phone.joined_from
+    notices = (
+        [Notice("phone.slash.joined", {"field": field, "old": joined, "new": phone.national()})]
+        if joined
+        else []
+    )
+    if phone.converted_from is not None:
+        notices.append(
+            Notice(
+                "phone.converted",
+                {"field": field, "old": phone.converted_from, "new": phone.national()},
+            )
         )
-    ]
+    return notices
 
 
 def name_words(name_key: str) -> list[str]:

@@ -32,7 +32,9 @@ def _shown(view: PersonView, field: PersonField) -> str:
     if field is PersonField.mobile:
         return format_phone(view.mobile)
     if field is PersonField.office_phone:
-        return format_phone(view.office_phone, view.office_ext)
+        return format_phone(
+            view.office_phone, view.office_ext, extension_word=say("phone.extension")
+        )
     value = getattr(view, field.value)
     return value or ""
 

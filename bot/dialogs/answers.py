@@ -5,14 +5,28 @@ numbered lines of Zalo and the terminal, and Telegram too), typing the option's 
 "Người phát ngôn"), sharing a contact, or typing free text. :func:`read_answer` turns any of
 these into one :class:`Answer`, so no step reads ``Incoming`` itself and no step repeats the
 rules.
+
+A typed label is read folded (accents, case, ``đ`` and punctuation around it do not matter) and
+in either language, since people switch: "skip" in the Vietnamese chat, "đồng ý" in the English
+one. Three readings are tried in turn, and the first that names exactly one option wins: the
+label as shown; the same text in the other language (found through the catalogs); the short
+answers people give instead of the label ("đồng ý" for "Tôi đồng ý", "xác nhận", "bỏ qua",
+table ``bot.answer_words``). Text that names no option, or two, stays text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from bot.dialogs.io import Incoming, Option
+from bot.texts import LANGUAGES, catalog
 from registry.validation import fold
+
+# Catalog texts longer than this are sentences, never an option's label; leaving them out keeps
+# the index of labels small.
+_MAX_LABEL = 60
+_WORDS_TABLE = "bot.answer_words."
 
 
 @dataclass(frozen=True)
@@ -61,13 +75,71 @@ def _typed_option(text: str, options: tuple[Option, ...]) -> str | None:
 
     Only 1..n counts: a phone number typed where "skip" is offered stays a phone number.
     """
-    typed = text.strip().rstrip(".)")
+    typed = text.strip().strip(".)(:;!?")
     if typed.isascii() and typed.isdigit():
         number = int(typed)
         return options[number - 1].key if 1 <= number <= len(options) else None
     wanted = fold(typed)
-    matches = [o.key for o in options if wanted and fold(o.label) == wanted]
-    return matches[0] if len(matches) == 1 else None
+    if not wanted:
+        return None
+    readings = (
+        lambda o: {fold(o.label)},
+        lambda o: same_label(o.label),
+        lambda o: answer_words(o.key),
+    )
+    for accepted in readings:
+        matches = [o.key for o in options if wanted in accepted(o)]
+        if matches:
+            return matches[0] if len(matches) == 1 else None
+    return None
+
+
+def same_label(label: str) -> frozenset[str]:
+    """The folded forms of ``label`` in every language: the texts of each catalog key whose
+    text, in some language, folds as ``label`` does ("Bỏ qua" -> {"bo qua", "skip"})."""
+    return _labels().get(fold(label), frozenset({fold(label)}))
+
+
+def answer_words(key: str) -> frozenset[str]:
+    """The folded short answers that name the option ``key`` ("yes", "ok", "skip"), in every
+    language; empty for a key without any."""
+    return _words().get(key, frozenset())
+
+
+def is_skip_word(text: str) -> bool:
+    """Whether ``text`` says "leave it empty" in either language, even where no "skip" option
+    is offered (a field asked again by /update)."""
+    return bool(fold(text)) and fold(text) in answer_words("skip")
+
+
+@cache
+def _labels() -> dict[str, frozenset[str]]:
+    keys_by_label: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        for key, value in catalog(language).items():
+            if len(value) <= _MAX_LABEL and "{" not in value and fold(value):
+                keys_by_label.setdefault(fold(value), set()).add(key)
+    return {
+        label: frozenset(
+            fold(catalog(language)[key])
+            for key in keys
+            for language in LANGUAGES
+            if key in catalog(language)
+        )
+        | {label}
+        for label, keys in keys_by_label.items()
+    }
+
+
+@cache
+def _words() -> dict[str, frozenset[str]]:
+    words: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        for key, value in catalog(language).items():
+            if key.startswith(_WORDS_TABLE):
+                found = {fold(word) for word in value.split(";")} - {""}
+                words.setdefault(key.removeprefix(_WORDS_TABLE), set()).update(found)
+    return {key: frozenset(found) for key, found in words.items()}
 
 
 def read_answer(incoming: Incoming, asked: Asked | None) -> Answer:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.clock import shown
 from bot.dialogs.context import Context
+from bot.dialogs.fields import phone_text
 from registry.agency_names import english_name
 from registry.directory import FindResult, Statistics
 from registry.validation import format_phone
@@ -39,7 +40,7 @@ def person_card(ctx: Context[Any], person: PersonView) -> str:
         ctx.say("bot.card.mobile", value=format_phone(person.mobile) or "—"),
         ctx.say(
             "bot.card.office_phone",
-            value=format_phone(person.office_phone, person.office_ext) or "—",
+            value=phone_text(ctx, person.office_phone, person.office_ext) or "—",
         ),
         ctx.say("bot.card.email", value=person.email or "—"),
         ctx.say("bot.card.status", value=ctx.say(f"status.{person.status}")),
@@ -62,7 +63,7 @@ def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
         return ctx.say(f"{field}.{value}")
     if field in ("mobile", "office_phone"):
         number, _, extension = value.partition(";ext=")
-        return format_phone(number, extension or None)
+        return phone_text(ctx, number, extension or None)
     return value
 
 

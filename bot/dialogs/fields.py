@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.dialogs.answers import is_skip_word
 from bot.dialogs.context import Context
 from bot.dialogs.io import Option
 from registry.models import PersonField, Role
 from registry.validation import format_phone
 
 SKIP = "skip"  # the option that leaves an optional field empty
+# Fields a typed "bỏ qua" / "skip" leaves empty even where no "skip" option is shown (/update
+# asks for a new value without one): the office phone's prompt tells people to skip it.
+SKIPPABLE = frozenset({PersonField.office_phone})
 
 
 def role_options(ctx: Context[Any]) -> list[Option]:
@@ -33,6 +37,8 @@ def typed_value(ctx: Context[Any], field: PersonField, ask_again: Callable[[], N
     if field is PersonField.role and answer.option is not None:
         return answer.option
     if answer.option == SKIP:
+        return ""
+    if field in SKIPPABLE and answer.text is not None and is_skip_word(answer.text):
         return ""
     if field is PersonField.mobile and answer.phone is not None:
         if not answer.own_phone:
@@ -55,12 +61,18 @@ def office_phone_text(number: str | None, extension: str | None) -> str | None:
     return f"{number} ext. {extension}" if extension else number
 
 
+def phone_text(ctx: Context[Any], e164: str | None, extension: str | None = None) -> str:
+    """A stored number as the person reads it, with their language's word for an extension
+    ("024 3822 1234 máy lẻ 12")."""
+    return format_phone(e164, extension, extension_word=ctx.say("phone.extension"))
+
+
 def shown(ctx: Context[Any], field: PersonField, columns: dict[str, Any]) -> str:
     """A normalised value as people read it (national phone format, the role's name); "" for
     an empty one."""
     if field is PersonField.office_phone:
         number = columns.get("office_phone")
-        return format_phone(number, columns.get("office_ext")) if number else ""
+        return phone_text(ctx, number, columns.get("office_ext")) if number else ""
     value = columns.get(field.value)
     if not value:
         return ""

@@ -15,7 +15,7 @@ from registry.validation.phones import (
     parse_phones,
 )
 from registry.validation.roles import ROLES, parse_role
-from registry.validation.text import fold, normalize_name, normalize_text
+from registry.validation.text import fold, name_recased, normalize_name, normalize_text
 
 __all__ = [
     "OLD_MOBILE_PREFIXES",
@@ -23,6 +23,7 @@ __all__ = [
     "Phone",
     "fold",
     "format_phone",
+    "name_recased",
     "normalize_email",
     "normalize_name",
     "normalize_text",

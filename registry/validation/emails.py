@@ -49,8 +49,7 @@ def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
     ``check_deliverability`` asks DNS whether the domain takes mail (off by default: imports
     and tests must not depend on the network).
     """
-    # A trailing ";" or "," is left over from a list the cell was cut out of.
-    value = _MAILTO.sub("", text.strip()).strip(" \t\r\n;,")
+    value = cleaned_email_text(text)
     if not value:
         raise ValidationError("email.empty")
     if len(value) > _MAX_INPUT:
@@ -73,6 +72,15 @@ def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
     # every server in use) treat the local part case-insensitively too, and one form per
     # person is what duplicate detection and search need, so the whole address is lowercased.
     return result.normalized.lower()
+
+
+def cleaned_email_text(text: str) -> str:
+    """``text`` without what is left around an address in lists and sentences: "mailto:", a
+    trailing ";" or "," from a list the cell was cut out of, and a full stop ending the
+    sentence ("an@laocai.gov.vn."), which no domain ends with. The caller compares it with what
+    was typed to say what was changed."""
+    value = _MAILTO.sub("", text.strip()).strip(" \t\r\n;,")
+    return value.rstrip(".").rstrip(" ;,") if "@" in value else value
 
 
 def _code_for(message: str, value: str) -> str:

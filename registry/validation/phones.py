@@ -7,6 +7,7 @@ extension ("máy lẻ 101"). The cell is cut into numbers here; each number is t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ class Phone:
     kind: Kind
     extension: str | None = None
     converted_from: str | None = None  # the pre-2018 national form it was converted from
+    joined_from: str | None = None  # "0912/333/444": one number written in parts with "/"
 
     def national(self) -> str:
         """Display form: "0912 345 678", "024 3822 1234"; foreign numbers as "+44 20 ..."."""
@@ -57,11 +59,12 @@ class Phone:
             return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
 
-    def display(self) -> str:
-        """The national form plus " ext. 101" when there is an extension."""
+    def display(self, extension_word: str = "ext.") -> str:
+        """The national form plus " ext. 101" when there is an extension (the reader's word
+        for it, "máy lẻ" in Vietnamese, given by the caller)."""
         if self.extension is None:
             return self.national()
-        return f"{self.national()} ext. {self.extension}"
+        return f"{self.national()} {extension_word} {self.extension}"
 
 
 def parse_phones(text: str) -> list[Phone]:
@@ -69,9 +72,13 @@ def parse_phones(text: str) -> list[Phone]:
     cell = _clean(text)
     if len(cell) > MAX_INPUT_LENGTH:
         raise ValidationError("phone.too_long", number=cell[:30] + "…")
+    cell, joined = _join_slashed(cell)
     phones: list[Phone] = []
     for chunk, extension in _numbers_in(cell):
         phone = _parse_number(chunk, extension)
+        digits = "".join(char for char in chunk if char in _DIGITS)
+        if digits in joined:
+            phone = dataclasses.replace(phone, joined_from=joined[digits])
         if phone not in phones:
             phones.append(phone)
     if not phones:
@@ -136,6 +143,37 @@ _EXTENSION = re.compile(
 _SPACED_DASH = re.compile(r"\s+[–—-]\s+")
 _MIN_NUMBER_DIGITS = 9
 _BLANK = frozenset(" .-–—_():[]")
+
+
+# Digit groups joined by "/": "0912/333/444" (one number in parts) or "0912 345 678/0987 654
+# 321" (two numbers). Groups too short to be a number are one number; see _join_slashed.
+_SLASHED = re.compile(r"(?<![\d/])\d[\d. ]*(?:\s*/\s*\d[\d. ]*)+")
+_NATIONAL_DIGITS = (10, 11)
+
+
+def _join_slashed(cell: str) -> tuple[str, dict[str, str]]:
+    """``cell`` with the "/" inside one number made spaces, and {digits: the text as written}
+    for each number so joined.
+
+    When every group between the slashes is too short for a number and together they have
+    the length of a Vietnamese number, they are one number ("0912/333/444"). When every group
+    is a number, the slash separates them. Anything else is unclear and refused with its own
+    reason rather than guessed ("0243 888 999/101": an extension, or a second number?).
+    """
+    joined: dict[str, str] = {}
+
+    def join(found: re.Match[str]) -> str:
+        run = found.group()
+        groups = [_digit_count(group) for group in run.split("/")]
+        if all(count >= _MIN_NUMBER_DIGITS for count in groups):
+            return run
+        written = run.strip(" .")
+        if all(count < _MIN_NUMBER_DIGITS for count in groups) and sum(groups) in _NATIONAL_DIGITS:
+            joined["".join(char for char in run if char in _DIGITS)] = written
+            return run.replace("/", " ")
+        raise ValidationError("phone.slash.unclear", number=written)
+
+    return _SLASHED.sub(join, cell), joined
 
 
 def _clean(text: str) -> str:
@@ -250,7 +288,8 @@ def _vietnamese(national: str, shown: str, extension: str | None) -> Phone:
         national = OLD_MOBILE_PREFIXES[national[:4]] + national[4:]
     number = _valid("+84" + national[1:])
     if number is None:
-        if len(national) < 10:
+        # Landlines have 11 digits since 2017 (area code 02x): "0243 888 999" lacks one.
+        if len(national) < 10 or (national.startswith("02") and len(national) < 11):
             raise ValidationError("phone.too_short", number=shown)
         if len(national) > 11:
             raise ValidationError("phone.too_long", number=shown)
@@ -298,8 +337,14 @@ def _possible_reason(e164: str) -> int | None:
         return None
 
 
-def format_phone(e164: str | None, extension: str | None = None) -> str:
-    """A stored E.164 number as people read it ("0912 345 678", "024 3822 1234 ext. 101")."""
+def format_phone(
+    e164: str | None, extension: str | None = None, *, extension_word: str = "ext."
+) -> str:
+    """A stored E.164 number as people read it ("0912 345 678", "024 3822 1234 ext. 101").
+
+    The registry holds no sentence for a person: the word before the extension ("máy lẻ" in
+    Vietnamese) comes from the caller's text catalog.
+    """
     if not e164:
         return ""
     try:
@@ -310,4 +355,4 @@ def format_phone(e164: str | None, extension: str | None = None) -> str:
         PhoneNumberFormat.NATIONAL if number.country_code == 84 else PhoneNumberFormat.INTERNATIONAL
     )
     shown = phonenumbers.format_number(number, style)
-    return f"{shown} ext. {extension}" if extension else shown
+    return f"{shown} {extension_word} {extension}" if extension else shown

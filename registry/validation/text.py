@@ -13,6 +13,8 @@ import unicodedata
 from registry.errors import ValidationError
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# A run of letters and the combining marks among them (a word, or a part of "Nguyễn-Trần").
+_LETTER_RUN = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
 
 # NFKD does not decompose đ (it is a letter of its own, not d + a mark), so fold it by hand.
 # U+00D0/U+00F0 (Icelandic eth) look identical and turn up in text converted from the old
@@ -40,6 +42,10 @@ def fold(text: str) -> str:
 def normalize_name(text: str, *, max_length: int = 100) -> str:
     """Return a person's full name in NFC with single spaces, or raise ``ValidationError``.
 
+    A name typed all in capitals or all in small letters ("NGUYỄN VĂN AN") comes back in the
+    usual case, each word capitalised ("Nguyễn Văn An"); a name with both is kept as typed
+    ("Lê Thị McLean"). :func:`name_recased` tells whether that happened.
+
     Codes: ``name.empty``, ``name.invalid_character`` (``char``), ``name.digits``,
     ``name.too_long`` (``max``), ``name.too_short`` (``min``).
     """
@@ -57,7 +63,22 @@ def normalize_name(text: str, *, max_length: int = 100) -> str:
     # "A." or "Ư" cannot identify anyone; two letters ("Lê Y" has four) is the least we take.
     if sum(1 for char in name if char.isalpha()) < 2:
         raise ValidationError("name.too_short", min=2)
-    return name
+    return _usual_case(name)
+
+
+def name_recased(text: str, name: str) -> bool:
+    """Whether ``name`` (from :func:`normalize_name`) differs from ``text`` in more than spaces
+    and Unicode form: the case was changed, and the person should be told."""
+    return _collapse(text) != name
+
+
+def _usual_case(name: str) -> str:
+    cased = [char for char in name if char.isupper() or char.islower()]
+    if not (all(char.isupper() for char in cased) or all(char.islower() for char in cased)):
+        return name
+    # Each run of letters gets a capital first: "Nguyễn-Trần", "O'Neil".
+    words = _LETTER_RUN.sub(lambda m: m.group()[0].upper() + m.group()[1:].lower(), name)
+    return unicodedata.normalize("NFC", words)
 
 
 def normalize_text(

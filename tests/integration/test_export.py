@@ -384,6 +384,16 @@ async def test_csv_has_a_bom_the_same_columns_and_neutralised_formulas(roster: R
     assert by_name["Trần Quốc Cường"][6] == "024 2220 2828 máy lẻ 101"
 
 
+async def test_an_extension_is_written_in_the_readers_language(roster: Roster) -> None:
+    for language, shown in (("vi", "024 2220 2828 máy lẻ 101"), ("en", "024 2220 2828 ext. 101")):
+        file = await export_file(
+            roster.db.uow(), SYSTEM, format="csv", organisation=ORGANISATION, language=language
+        )
+        text = file.data.decode("utf-8-sig")
+        assert shown in text
+        assert ("ext." in text) is (language == "en")
+
+
 def _cards(data: bytes) -> list[dict[str, list[str]]]:
     """A small vCard reader: CRLF lines, unfolded, property name (with parameters) -> values."""
     text = data.decode("utf-8")
@@ -413,18 +423,22 @@ async def test_vcards_carry_names_phones_emails_and_the_role(roster: Roster) -> 
     assert file.media_type.startswith("text/vcard")
     cards = _cards(file.data)
     assert len(cards) == EVERYONE
-    assert all(card["VERSION"] == ["3.0"] and card["END"] == ["VCARD"] for card in cards)
+    assert all(card["VERSION"] == ["4.0"] and card["END"] == ["VCARD"] for card in cards)
     by_name = {card["FN"][0]: card for card in cards}
     cuong = by_name["Trần Quốc Cường"]
     assert cuong["N"] == ["Trần;Cường;Quốc;;"]
     assert cuong["ORG"] == ["Bộ Tài chính"]
     assert cuong["TITLE"] == ["Bộ trưởng"]
-    assert cuong["TEL;TYPE=WORK"] == ["+84 24 2220 2828,101"]
-    assert cuong["EMAIL;TYPE=INTERNET"] == ["cuong.tq@mof.gov.vn"]
+    # A tel: URI with its extension (RFC 3966), the form contact apps keep as an extension.
+    assert cuong["TEL;VALUE=uri;TYPE=work"] == ["tel:+84-24-2220-2828;ext=101"]
+    assert cuong["EMAIL;TYPE=work"] == ["cuong.tq@mof.gov.vn"]
     assert cuong["NOTE"] == ["Người đứng đầu"]
-    assert by_name["Nguyễn Thị Thu Hà"]["TEL;TYPE=CELL"] == ["+84 912 345 678"]
+    assert by_name["Nguyễn Thị Thu Hà"]["TEL;VALUE=uri;TYPE=cell"] == ["tel:+84-912-345-678"]
     assert by_name["Đỗ Thị Lan"]["NOTE"] == ["Cán bộ đầu mối cung cấp thông tin"]
-    assert "TEL;TYPE=WORK" not in by_name["Đỗ Thị Lan"]
+    assert "TEL;VALUE=uri;TYPE=work" not in by_name["Đỗ Thị Lan"]
+    assert not any(
+        "ext." in value or "máy lẻ" in value for c in cards for v in c.values() for value in v
+    )
     # The long title was folded and comes back whole.
     assert by_name["Phạm Minh Đức"]["TITLE"] == ["Phó Chủ nhiệm Văn phòng Chính phủ"]
 

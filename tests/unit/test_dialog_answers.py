@@ -80,3 +80,51 @@ def test_the_question_survives_storage() -> None:
     assert Asked.from_stored(1, {"options": [["a", "b"]]}) is None
     broken = {"text": "?", "options": [["only-a-key"], "x", ["k", "label"]]}
     assert Asked.from_stored(2, broken) == Asked(2, "?", (Option("k", "label"),))
+
+
+CONSENT = Asked(
+    1, "Bạn có đồng ý không?", (Option("yes", "Tôi đồng ý"), Option("no", "Không đồng ý"))
+)
+SUMMARY = Asked(
+    9,
+    "Kiểm tra lại thông tin:",
+    (Option("ok", "✅ Xác nhận"), Option("edit", "✏️ Sửa một mục"), Option("cancel", "❌ Hủy")),
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "typed", "expected"),
+    [
+        (CONSENT, "đồng ý", "yes"),  # the short answer for "Tôi đồng ý"
+        (CONSENT, "Đồng ý!", "yes"),
+        (CONSENT, "dong y", "yes"),
+        (CONSENT, "I agree", "yes"),  # the English label in the Vietnamese chat
+        (CONSENT, "không", "no"),
+        (CONSENT, "KHÔNG ĐỒNG Ý.", "no"),
+        (CONSENT, "no", "no"),
+        (SUMMARY, "xác nhận", "ok"),  # the emoji of the label is not typed
+        (SUMMARY, "Xac nhan", "ok"),
+        (SUMMARY, "confirm", "ok"),
+        (SUMMARY, "sửa", "edit"),
+        (SUMMARY, "Edit a field", "edit"),
+        (SKIP, "skip", "skip"),  # the English word in the Vietnamese chat
+        (SKIP, "Bỏ qua.", "skip"),
+        (SKIP, "“bỏ qua”", "skip"),  # copied from the prompt with its quotes
+        (SKIP, "không có", "skip"),
+        (ROLE, "Spokesperson", "spokesperson"),
+    ],
+)
+def test_a_label_in_either_language_or_a_short_answer_is_the_option(
+    asked: Asked, typed: str, expected: str
+) -> None:
+    assert read_answer(text(typed), asked) == Answer(option=expected)
+
+
+@pytest.mark.parametrize("typed", ["đồng", "tôi", "có lẽ", "!!!", "🙂"])
+def test_a_word_naming_no_option_stays_text(typed: str) -> None:
+    assert read_answer(text(typed), CONSENT) == Answer(text=typed)
+
+
+def test_a_word_naming_two_options_stays_text() -> None:
+    twice = Asked(1, "?", (Option("a", "Bỏ qua"), Option("b", "Bỏ qua")))
+    assert read_answer(text("bỏ qua"), twice) == Answer(text="bỏ qua")

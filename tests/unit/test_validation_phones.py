@@ -10,6 +10,7 @@ from registry.errors import ValidationError
 from registry.validation import (
     OLD_MOBILE_PREFIXES,
     Phone,
+    format_phone,
     parse_mobile,
     parse_office_phone,
     parse_phone,
@@ -332,3 +333,58 @@ def test_phone_like_text_parses_or_raises_validation_error(text: str) -> None:
         )
         # What comes out goes back in: the display form parses to the same number.
         assert [parse_phone(p.national()).e164 for p in phones] == [p.e164 for p in phones]
+
+
+# --- "/" inside a number ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "joined"),
+    [
+        ("0912/333/444", ["+84912333444"], "0912/333/444"),
+        ("024/3822/1234", ["+842438221234"], "024/3822/1234"),
+        ("0912 / 333 / 444; 024 3822 1234", ["+84912333444", "+842438221234"], "0912 / 333 / 444"),
+    ],
+)
+def test_digit_groups_joined_by_slashes_are_one_number_said_so(
+    text: str, numbers: list[str], joined: str
+) -> None:
+    phones = parse_phones(text)
+    assert [p.e164 for p in phones] == numbers
+    assert phones[0].joined_from == joined
+    assert all(p.joined_from is None for p in phones[1:])
+
+
+def test_whole_numbers_between_slashes_are_several_numbers() -> None:
+    phones = parse_phones("0912 345 678/0987 654 321")
+    assert [p.e164 for p in phones] == ["+84912345678", "+84987654321"]
+    assert all(p.joined_from is None for p in phones)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("0243 888 999/101", "0243 888 999/101"),
+        ("0912/333", "0912/333"),
+        ("09/12/2025", "09/12/2025"),
+    ],
+)
+def test_unclear_slashes_are_refused_with_their_own_reason(text: str, number: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_phones(text)
+    assert (caught.value.code, caught.value.params) == ("phone.slash.unclear", {"number": number})
+
+
+def test_a_landline_missing_a_digit_is_too_short() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_phones("0912/333/444; 0243 888 999")
+    assert (caught.value.code, caught.value.params) == (
+        "phone.too_short",
+        {"number": "0243 888 999"},
+    )
+
+
+def test_an_extension_reads_in_the_callers_word() -> None:
+    assert format_phone("+842438221234", "12") == "024 3822 1234 ext. 12"
+    assert format_phone("+842438221234", "12", extension_word="máy lẻ") == "024 3822 1234 máy lẻ 12"
+    assert parse_phone("024 3822 1234 máy lẻ 12").display("máy lẻ") == "024 3822 1234 máy lẻ 12"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registry.errors import ValidationError
-from registry.validation import fold, normalize_name, normalize_text
+from registry.validation import fold, name_recased, normalize_name, normalize_text
 
 
 def nfd(text: str) -> str:
@@ -69,7 +69,13 @@ def test_fold_is_idempotent_and_plain(text: str) -> None:
         ("  Đặng\u00a0 Thị   Hồng ", "Đặng Thị Hồng"),
         ("Nguyễn\tVăn\nAn", "Nguyễn Văn An"),
         ("Nguyễn\u2003Văn An", "Nguyễn Văn An"),
-        ("NGUYỄN VĂN AN", "NGUYỄN VĂN AN"),
+        ("NGUYỄN VĂN AN", "Nguyễn Văn An"),  # capitals: the usual case, accents kept
+        ("nguyễn văn an", "Nguyễn Văn An"),
+        ("ĐẶNG THỊ HỒNG", "Đặng Thị Hồng"),
+        (nfd("ĐỖ ĐỨC ĐẠT"), "Đỗ Đức Đạt"),
+        ("NGUYỄN-TRẦN MINH", "Nguyễn-Trần Minh"),
+        ("O'BRIEN", "O'Brien"),
+        ("Lê Thị McLean", "Lê Thị McLean"),  # both cases: kept as typed
         ("Lê Y", "Lê Y"),
         ("Bế Văn Đàn", "Bế Văn Đàn"),
         ("O'Brien", "O'Brien"),
@@ -111,7 +117,7 @@ def test_normalize_name_rejects(text: str, code: str, params: dict[str, object])
 
 
 def test_normalize_name_max_length_counts_the_normalised_name() -> None:
-    assert normalize_name("  " + "a" * 10 + "  ", max_length=10) == "a" * 10
+    assert normalize_name("  " + "a" * 10 + "  ", max_length=10) == "A" + "a" * 9
     with pytest.raises(ValidationError) as caught:
         normalize_name("a" * 11, max_length=10)
     assert caught.value.params == {"max": 10}
@@ -126,6 +132,15 @@ def test_normalize_name_returns_an_nfc_fixpoint_or_a_validation_error(text: str)
     else:
         assert unicodedata.is_normalized("NFC", name)
         assert normalize_name(name) == name
+        assert fold(name) == fold(text)  # only the case may change: searches still find it
+
+
+@pytest.mark.parametrize(
+    ("text", "recased"),
+    [("NGUYỄN VĂN AN", True), ("  Nguyễn  Văn An ", False), (nfd("Nguyễn Văn An"), False)],
+)
+def test_name_recased_says_when_the_case_was_changed(text: str, recased: bool) -> None:
+    assert name_recased(text, normalize_name(text)) is recased
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ async def test_declining_the_notice_stores_nothing_and_every_personal_command_as
 async def test_an_answer_that_is_no_option_asks_the_question_again(stage: Stage) -> None:
     an = stage.meet(703)
     await an.say("/start")
-    for typed in ("3", "0", "-1", "1.5", "１", "Có", EMOJI, LONG):
+    for typed in ("3", "0", "-1", "1.5", "１", "Có lẽ", EMOJI, LONG):
         again = await an.say(typed)
         assert again.texts == [vi("bot.choose_option"), vi("bot.consent.notice")], typed[:10]
         assert again.options == CONSENT_OPTIONS

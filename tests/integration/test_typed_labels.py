@@ -1,0 +1,172 @@
+"""Every question of every declared flow takes an option's label, typed, as its number.
+
+The conversations below are driven in Vietnamese and in English, answering each question by
+typing a label (never a button); every question asked on the way is recorded. Each recorded
+option is then read back from every way of typing it: its label in either language, folded,
+in capitals, with punctuation around it. The list of steps comes from the flows the engine
+declares, so a new question that offers options is covered, or the test says which is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.dialogs.answers import Asked, read_answer
+from bot.dialogs.context import Context
+from bot.dialogs.engine import FLOWS, Dialogs
+from bot.dialogs.io import Incoming, Option
+from bot.settings import BotSettings
+from registry.uow import Database
+from tests.builders import colleagues, csv_list, grant, listed
+from tests.integration.chat import Chat
+
+# Steps that ask for typed text only (a name, a number, a search): no options to read.
+FREE_TEXT = {
+    ("register", "full_name"),
+    ("register", "position"),
+    ("register", "mobile"),
+    ("register", "email"),
+    ("find", "query"),
+    ("agency", "query"),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    flow: str
+    step: str
+    language: str
+    options: tuple[Option, ...]
+
+
+@pytest.fixture
+def questions(monkeypatch: pytest.MonkeyPatch) -> list[Question]:
+    """Every question with options that the engine asks during the test."""
+    asked: list[Question] = []
+    ask = Context.ask
+
+    def recording(self: Context[Any], text: str, options: Any = None, **kw: Any) -> None:
+        ask(self, text, options, **kw)
+        if options and self.flow is not None and self.step is not None:
+            asked.append(Question(self.flow.name, self.step.value, self.language, tuple(options)))
+
+    monkeypatch.setattr(Context, "ask", recording)
+    return asked
+
+
+@pytest.fixture
+def dialogs(loaded: Database) -> Dialogs:
+    return Dialogs(loaded, BotSettings(_env_file=None))  # type: ignore[call-arg]
+
+
+WORDS = {
+    "vi": {"yes": "đồng ý", "no": "không", "skip": "bỏ qua", "ok": "xác nhận", "edit": "sửa"},
+    "en": {"yes": "yes", "no": "no", "skip": "skip", "ok": "confirm", "edit": "edit"},
+}
+
+
+async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
+    """Every flow once, each question answered by typing a label or a short answer."""
+    word = WORDS[language]
+    member = Chat(dialogs, str(base + 1))
+    await member.say("/lang")
+    await member.say("English" if language == "en" else "tiếng việt")
+    await member.say("/start")
+    assert member.pending is not None
+    await member.say(word["yes"])  # the consent question, answered in words
+    await member.say("/register")
+    await member.say("Lào Cai")
+    await member.say("Tỉnh Lào Cai")
+    await member.say("NGUYỄN VĂN AN" if language == "vi" else "LÊ THỊ HÀ")
+    await member.say("Chánh Văn phòng")
+    await member.say("Spokesperson" if language == "en" else "người phát ngôn")
+    await member.say(f"09{base:02d}345678")
+    await member.say(word["skip"])
+    await member.say("an@laocai.gov.vn")
+    await member.say(word["edit"])  # the summary
+    await member.say("Email")
+    await member.say("an.nv@laocai.gov.vn")
+    done = await member.say(word["ok"])
+    assert done.texts[-1].startswith(("Đã đăng ký #", "Registered #")), done.texts
+    await member.say("/update")
+    await member.say("Role" if language == "vi" else "vai trò")  # the other language's label
+    await member.say("Head" if language == "vi" else "người đứng đầu")
+    await member.say(word["no"])
+    await member.say("/withdraw")
+    await member.say(word["no"])
+
+    staff = Chat(dialogs, str(base + 2))
+    await grant(dialogs.db, staff.identity, "staff")
+    await staff.say("/lang")
+    await staff.say("English" if language == "en" else "Tiếng Việt")
+    await staff.say("/start")
+    await staff.say("I agree" if language == "vi" else "tôi đồng ý")
+    await staff.say("/find Trần Văn")
+    await staff.say("Next ▶" if language == "en" else "trang sau")
+    await staff.say("/agency Hà")
+    assert staff.pending is not None
+    await staff.say(staff.pending.options[0].label.upper())
+    await staff.say("/export")
+    await staff.say("CSV")
+    await staff.say("/register")
+    await staff.say("Hà Nội")
+    await staff.say("Thành phố Hà Nội")
+    for typed in ("Trần Văn Ba", "Chuyên viên", "Press contact", "0988 111 999", "skip", "b@x.vn"):
+        await staff.say(typed)
+    await staff.say(word["ok"])  # a duplicate of a listed person: update it?
+    await staff.say(word["no"])
+    await staff.send(
+        Incoming("file", file_name="list.csv", file_content=csv_list(), file_size=len(csv_list()))
+    )
+    await staff.say(word["no"])
+    await staff.say("/retire 1")
+    await staff.say(word["no"])
+
+    other = Chat(dialogs, str(base + 3), channel="telegram")
+    code = (await member.say("/link")).texts[0].split("/link ")[1].split()[0]
+    await other.say(f"/link {code}")
+    await other.say(word["no"])
+
+
+def _typings(label: str) -> Iterator[str]:
+    yield label
+    yield label.upper()
+    yield label.lower()
+    yield f"  {label}. "
+    yield f"“{label}”"
+
+
+async def test_every_option_of_every_question_is_read_from_its_typed_label(
+    dialogs: Dialogs, questions: list[Question]
+) -> None:
+    await colleagues(dialogs.db)
+    await listed(dialogs.db, agency="Hà Nội", full_name="Trần Văn Ba", mobile="0988 111 998")
+    await _walk(dialogs, "vi", 10)
+    await _walk(dialogs, "en", 20)
+
+    # The same option's label in each language, to type it in the other one.
+    labels: dict[tuple[str, str, str], set[str]] = {}
+    for q in questions:
+        for option in q.options:
+            labels.setdefault((q.flow, q.step, option.key), set()).add(option.label)
+    for q in questions:
+        for number, option in enumerate(q.options, start=1):
+            typed_forms = [str(number), f"{number}."]
+            for label in labels[(q.flow, q.step, option.key)]:
+                typed_forms.extend(_typings(label))
+            for typed in typed_forms:
+                answer = read_answer(Incoming.parse_text(typed), _asked(q))
+                assert answer.option == option.key, (q.flow, q.step, q.language, typed)
+
+    declared = {(name, step.value) for name, flow in FLOWS.items() for step in flow.steps}
+    covered = {(q.flow, q.step) for q in questions} | FREE_TEXT
+    assert declared - covered == set(), "questions never asked (or free text not listed)"
+    assert {q.language for q in questions} == {"vi", "en"}
+
+
+def _asked(question: Question) -> Asked:
+    return Asked(1, "?", question.options)

@@ -1,11 +1,9 @@
-"""The roster as vCard 4.0 (RFC 6350), one card per person, for phone contact apps.
+"""The roster as vCard 3.0 (RFC 2426), one card per person, for phone contact apps.
 
 Lines end with CRLF and are folded at 75 octets (a continuation starts with one space, and a
 UTF-8 character is never cut); text values escape backslash, comma, semicolon and newlines.
-Numbers are ``tel:`` URIs (RFC 3966) in international form ("tel:+84-912-345-678"), so they
-dial from abroad too, and an office extension is the URI's own ``;ext=`` parameter
-("tel:+84-24-3822-1234;ext=12"), which contact apps keep as the extension. A word such as
-"ext." or "máy lẻ" inside the number would be dialled as letters, or dropped.
+Numbers are written in international form ("+84 912 345 678") so that they dial from abroad
+too; an office extension follows a comma, which phones dial as a pause.
 """
 
 from __future__ import annotations
@@ -56,16 +54,12 @@ def fold(line: str) -> str:
     return CRLF.join([parts[0], *(" " + part for part in parts[1:])]) + CRLF
 
 
-def tel_uri(e164: str, extension: str | None = None) -> str:
-    """``tel:+84-24-3822-1234;ext=12``: a stored number as an RFC 3966 URI."""
+def international(e164: str) -> str:
     try:
         number = phonenumbers.parse(e164)
     except NumberParseException:
-        digits = "".join(char for char in e164 if char.isdigit())
-        return f"tel:+{digits}" + (f";ext={extension}" if extension else "")
-    if extension:
-        number.extension = extension
-    return phonenumbers.format_number(number, PhoneNumberFormat.RFC3966)
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
 def name_parts(full_name: str) -> tuple[str, str, str]:
@@ -81,7 +75,7 @@ def card(row: ExportRow, labels: RosterLabels) -> str:
     family, given, middle = name_parts(row.full_name)
     lines = [
         "BEGIN:VCARD",
-        "VERSION:4.0",
+        "VERSION:3.0",
         f"N:{escape(family)};{escape(given)};{escape(middle)};;",
         f"FN:{escape(row.full_name)}",
         f"ORG:{escape(row.agency_name)}",
@@ -89,11 +83,14 @@ def card(row: ExportRow, labels: RosterLabels) -> str:
     if row.position:
         lines.append(f"TITLE:{escape(row.position)}")
     if row.mobile:
-        lines.append(f"TEL;VALUE=uri;TYPE=cell:{tel_uri(row.mobile)}")
+        lines.append(f"TEL;TYPE=CELL:{international(row.mobile)}")
     if row.office_phone:
-        lines.append(f"TEL;VALUE=uri;TYPE=work:{tel_uri(row.office_phone, row.office_ext)}")
+        office = international(row.office_phone)
+        if row.office_ext:
+            office = f"{office},{row.office_ext}"
+        lines.append(f"TEL;TYPE=WORK:{office}")
     if row.email:
-        lines.append(f"EMAIL;TYPE=work:{escape(row.email)}")
+        lines.append(f"EMAIL;TYPE=INTERNET:{escape(row.email)}")
     lines.append(f"NOTE:{escape(labels.roles.get(row.role, row.role))}")
     # A stable id: importing a newer roster updates the contacts instead of doubling them.
     lines.append(f"UID:urn:spokes:person:{row.person_id}")

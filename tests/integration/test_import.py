@@ -535,3 +535,20 @@ async def test_every_outcome_reads_in_both_languages(
             assert text and "{" not in text, (row, text)
         assert all("{" not in line for line in summary_lines(language, result, file_name="a.xlsx"))
         report_xlsx(language, result)
+
+
+async def test_what_an_import_tidies_is_told_on_its_row(cast: Cast, db: Database) -> None:
+    data = xlsx(
+        [
+            ("Họ và tên", "Chức danh", "SĐT", "Thư điện tử"),
+            ("NGUYỄN VĂN AN", "Chánh Văn phòng", "0912 345 678", "an@laocai.gov.vn."),
+        ]
+    )
+    result = await import_roster(db.uow(), cast.staff, data, agency="UBND tỉnh Lào Cai")
+    (row,) = result.rows
+    assert row.outcome is Outcome.created
+    an = await _person(db, "nguyen van an")
+    assert (an.full_name, an.email) == ("Nguyễn Văn An", "an@laocai.gov.vn")
+    for language in LANGUAGES:
+        reason = row_reason(language, result, row)
+        assert "Nguyễn Văn An" in reason and "an@laocai.gov.vn" in reason

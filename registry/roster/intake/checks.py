@@ -135,12 +135,14 @@ def check_fields(row: ListRow) -> tuple[Fields, list[Problem]]:
         if not cell:
             continue
         try:
-            columns = parse_field(name, cell).columns
+            parsed = parse_field(name, cell)
         except RegistryError as error:
             problems.append(Problem.of(error, name))
             continue
-        for key, value in columns.items():
+        for key, value in parsed.columns.items():
             setattr(fields, key, value)
+        # What was tidied ("NGUYỄN VĂN AN" in the usual case, a trailing dot dropped) is told.
+        fields.notices.extend(parsed.notices)
     try:
         _check_phones(row, fields)
     except RegistryError as error:

@@ -74,7 +74,9 @@ async def test_a_code_from_another_channel_is_redeemed_here_in_english(stage: St
         "account are now one person; role: agency focal point (Tỉnh Lào Cai)." in done
     )
     # The focal point's rights hold here now.
-    assert await here.say("/agency Lào Cai") == t("en", "bot.agency.empty", agency="Tỉnh Lào Cai")
+    assert await here.say("/agency Lào Cai") == t(
+        "en", "bot.agency.empty", agency="Lào Cai Province"
+    )
     assert t("en", "bot.help.staff") in await here.say("/help")
 
 

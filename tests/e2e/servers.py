@@ -1,7 +1,8 @@
 """``spokes serve`` as real processes of the installed command, against the fake Bot API.
 
 ``async with serving(fake, url, log) as server:`` starts one on a free port, with the Telegram
-webhook (not registered with the fake: the test posts to ``server.webhook`` itself), waits
+webhook (not registered with the fake: the test posts to ``server.webhook`` itself), and the
+Zalo webhook too when given a fake Zalo (``zalo=``, posted to at ``server.zalo_webhook``), waits
 until ``/healthz`` answers, and at exit stops it with SIGTERM, as a service manager would: it
 finishes what it has stored before it exits.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e import fake_zalo
 from tests.e2e.cli_runner import SCRIPT
 from tests.e2e.fake_telegram import TOKEN, WEBHOOK_SECRET, FakeTelegram
 
@@ -36,6 +38,16 @@ class Server:
     def webhook(self) -> str:
         return f"{self.url}/telegram/webhook"
 
+    @property
+    def zalo_webhook(self) -> str:
+        return f"{self.url}/zalo/webhook"
+
+    async def kill(self) -> None:
+        """``kill -9``: the process dies at once, whatever it was doing."""
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
     async def exited(self, seconds: float = 30.0) -> int:
         """Wait for the process to end by itself; its exit code."""
         return await asyncio.wait_for(self.process.wait(), seconds)
@@ -49,7 +61,12 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serving(
-    fake: FakeTelegram, database_url: str, log: Path, **environment: str
+    fake: FakeTelegram,
+    database_url: str,
+    log: Path,
+    *,
+    zalo: fake_zalo.FakeZalo | None = None,
+    **environment: str,
 ) -> AsyncIterator[Server]:
     assert SCRIPT is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOKES_")}
@@ -60,6 +77,12 @@ async def serving(
         SPOKES_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         **environment,
     )
+    if zalo is not None:
+        env.update(
+            SPOKES_ZALO_TOKEN=fake_zalo.TOKEN,
+            SPOKES_ZALO_BASE_URL=zalo.base_url,
+            SPOKES_ZALO_WEBHOOK_SECRET=fake_zalo.WEBHOOK_SECRET,
+        )
     port = free_port()
     with log.open("ab") as output:
         process = await asyncio.create_subprocess_exec(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -32,10 +33,15 @@ from bot.pipeline.protocol import Busy, Done, Inbound, Limits, Result, Status, T
 from bot.state import inbox
 from bot.state.gate import write_gate
 from bot.state.inbox import Stored
-from registry.retry import backoff, is_transient
+from registry.retry import backoff, is_disconnect, is_transient
 from registry.uow import Database
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseAway(Exception):
+    """The database stayed unreachable while an update was handled: the chat waits for it."""
+
 
 Chat = tuple[str, str]  # (channel, chat id)
 BATCH = 20  # waiting updates read at once
@@ -205,6 +211,10 @@ class Pipeline:
                 if self._starting.get(chat) is me:
                     del self._starting[chat]
                 await self._drain(channel, chat_id)
+        except DatabaseAway:
+            log.warning(
+                "chat %s:%s: the database is unreachable; its updates wait for it", channel, chat_id
+            )
         except Exception:
             log.exception("chat %s:%s: its waiting updates are left for later", channel, chat_id)
         finally:
@@ -264,6 +274,10 @@ class Pipeline:
         try:
             result, upcoming = await self._answer_in_time(transport, stored, inbound, look_ahead)
         except Exception as error:
+            if is_disconnect(error):
+                # Nothing of it was kept, and it could not even be closed: it stays waiting,
+                # to be answered (once, without an apology) when the database is back.
+                raise DatabaseAway from error
             log.error(
                 "error while handling %s update %s", stored.channel, stored.delivery, exc_info=error
             )
@@ -284,11 +298,17 @@ class Pipeline:
         """:meth:`_answer` within the update's time limit, run again when PostgreSQL aborted
         its transaction for a reason that passes (serialisation failure, deadlock)."""
         attempt = 0
+        reconnect_until = time.monotonic() + self.limits.reconnect_seconds
         while True:
             try:
                 async with asyncio.timeout(self.limits.update_seconds):
                     return await self._answer(transport, stored, inbound, look_ahead)
             except Exception as error:
+                if is_disconnect(error) and time.monotonic() < reconnect_until:
+                    # The database went away (a restart, a failover): wait for it.
+                    await asyncio.sleep(backoff(min(attempt, 5), cap=2.0))
+                    attempt += 1
+                    continue
                 if attempt >= self.limits.retries or not is_transient(error):
                     raise
                 delay = backoff(attempt)

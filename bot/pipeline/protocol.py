@@ -113,3 +113,6 @@ class Limits:
     update_seconds: float = 60.0
     retries: int = 3
     retry_after: int = 5  # seconds a platform is asked to wait when this process is busy
+    # How long an update waits for a database that went away before it is left for later
+    # (it is never apologised for: it is answered once the database is back).
+    reconnect_seconds: float = 30.0

@@ -203,9 +203,5 @@ def test_the_log_holds_no_phone_number_nor_email(logged: Logged) -> None:
     assert found(logged.log, logged.emails) == []
 
 
-@pytest.mark.skip(
-    reason="needs tokens cut from every logged path (the web branch's log redaction): today "
-    "uvicorn's access log prints /files/<token> and /upload/<token>"
-)
 def test_the_log_holds_no_download_or_upload_link_token(logged: Logged) -> None:
     assert found(logged.log, logged.link_tokens) == []

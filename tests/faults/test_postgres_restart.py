@@ -8,9 +8,8 @@ starts again. While it is down the webhook cannot store an update and must not a
 the sender then tries again later, like Telegram, until it gets a 200. In the end every chat
 has exactly one answer per message, in the order sent, and nothing is left in the inbox.
 
-An update whose handling was cut off by the shutdown may today get the apology first, and its
-answer later; the second test, which wants no apology at all, waits for the pipeline to retry
-such an update instead.
+An update whose handling was cut off by the shutdown is not apologised for: the pipeline waits
+for the database and handles it again, so the second test wants no apology at all.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.texts import t
 from registry.uow import Database
@@ -123,15 +121,9 @@ async def test_a_postgres_restart_loses_no_update_and_answers_each_once(
     assert run.waiting == 0
     apology = t("vi", "bot.internal_error")
     for chat, expected in run.expected.items():
-        # An update cut off in the middle may have got an apology first (see the next test).
         assert [text for text in run.answers[chat] if text != apology] == expected, chat
 
 
-@pytest.mark.skip(
-    reason="needs the pipeline to retry, without an apology, an update whose database "
-    "connection was cut while it was handled: today the person gets the apology, the update "
-    "stays waiting (it could not be marked given up) and is answered again later"
-)
 async def test_a_postgres_restart_costs_nobody_an_apology(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:

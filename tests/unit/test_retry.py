@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from registry.retry import backoff, is_transient, sqlstate
+from registry.retry import backoff, is_disconnect, is_transient, sqlstate
 
 
 class DriverError(Exception):
@@ -44,3 +44,25 @@ def test_a_cycle_of_causes_ends() -> None:
 def test_the_backoff_grows_and_stays_bounded() -> None:
     assert 0 < backoff(0) <= 0.05
     assert all(0 < backoff(attempt) <= 1.0 for attempt in range(20))
+
+
+@pytest.mark.parametrize("code", ["08006", "08001", "57P01", "57P03"])
+def test_a_server_going_away_is_a_disconnect_not_a_retryable_conflict(code: str) -> None:
+    assert is_disconnect(wrapped(code))
+    assert not is_transient(wrapped(code))
+
+
+def test_a_connection_refused_or_invalidated_is_a_disconnect() -> None:
+    refused = Exception("adapted")
+    refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    assert is_disconnect(OperationalError("SELECT 1", {}, refused))
+    invalidated = OperationalError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
+    assert is_disconnect(invalidated)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [wrapped("40001"), wrapped("23505"), TimeoutError(), RuntimeError("database is locked")],
+)
+def test_a_conflict_a_constraint_or_a_slow_step_is_no_disconnect(error: Exception) -> None:
+    assert not is_disconnect(error)

@@ -64,7 +64,12 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Longest time reading one imported file may take."
     )
     sqlite_busy_timeout_ms: int = Field(
-        default=5000, ge=0, description="How long a SQLite writer waits for a lock."
+        default=30_000,
+        ge=0,
+        description=(
+            "How long a SQLite writer waits for the write lock before giving up. Writes are"
+            " short, but fifty commands started at once each wait for all the others."
+        ),
     )
 
 

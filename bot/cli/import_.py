@@ -72,7 +72,7 @@ def import_command(
                 progress=on_progress,
             )
 
-        result = run(work)
+        result = run(work, writer=f"spokes import {path.name}")
     if report is not None:
         _write(report, report_xlsx(state.language, result, file_name=path.name))
     if as_json:

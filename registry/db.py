@@ -5,7 +5,11 @@ transaction that may write starts with ``BEGIN IMMEDIATE``: the Python driver wo
 begin only at the first write, so a read-then-write use case could act on a snapshot that
 another process has already changed. With IMMEDIATE, writers queue on the lock (bounded by the
 busy timeout) and read the latest committed data. Read-only units of work (``uow.reading()``)
-start a plain ``BEGIN`` and never wait for writers (WAL).
+start a plain ``BEGIN`` and never wait for writers (WAL); so does the schema check every
+command runs first, so a listing answers while an import writes.
+
+Both engines are made with ``hide_parameters=True``: a database error that reaches a log shows
+the SQL, never the values bound to it (a person's name, phone or email).
 """
 
 from __future__ import annotations
@@ -30,11 +34,16 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_ms, echo)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -98,7 +107,9 @@ def _downgrade(connection: Connection, revision: str) -> None:
 
 
 async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """The schema's revision and the code's, read without taking SQLite's write lock."""
     async with engine.connect() as connection:
+        await connection.execution_options(**{READ_ONLY: True})
         return await connection.run_sync(_schema_state)
 
 

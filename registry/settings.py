@@ -39,8 +39,37 @@ class Settings(BaseSettings):
         gt=0,
         description="Most bytes an imported .xlsx may expand to (zip-bomb check).",
     )
+    import_max_shared_strings: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most entries an imported .xlsx's shared-string table may hold.",
+    )
+    import_max_shared_chars: int = Field(
+        default=30_000_000,
+        gt=0,
+        description="Most characters an imported .xlsx's shared strings may hold in all.",
+    )
+    import_max_columns: int = Field(
+        default=1_000, gt=0, description="Most cells one row of an imported file may hold."
+    )
+    import_max_cells: int = Field(
+        default=2_000_000, gt=0, description="Most cells an imported file may hold in all."
+    )
+    import_max_sheet_rows: int = Field(
+        default=200_000,
+        gt=0,
+        description="Most rows (filled or only formatted) a sheet of an imported .xlsx may have.",
+    )
+    import_max_seconds: float = Field(
+        default=60.0, gt=0, description="Longest time reading one imported file may take."
+    )
     sqlite_busy_timeout_ms: int = Field(
-        default=5000, ge=0, description="How long a SQLite writer waits for a lock."
+        default=30_000,
+        ge=0,
+        description=(
+            "How long a SQLite writer waits for the write lock before giving up. Writes are"
+            " short, but fifty commands started at once each wait for all the others."
+        ),
     )
 
 

@@ -12,7 +12,7 @@ import io
 import os
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from openpyxl import Workbook
 
@@ -167,3 +167,120 @@ def not_a_workbook_zip() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<document/>")
     return buffer.getvalue()
+
+
+# --- hostile workbooks: small files that would cost minutes and hundreds of MB to parse ------
+
+_SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+_SHEET_END = b"</sheetData></worksheet>"
+_HEADER_ROW = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>Họ và tên</t></is></c>'
+    '<c r="B1" t="inlineStr"><is><t>Email</t></is></c></row>'
+).encode()
+
+
+def _replaced(member: str, body: Iterator[bytes]) -> bytes:
+    """A small real workbook with one member's content streamed from ``body``."""
+    base = xlsx([("Họ và tên", "Email"), ("Nguyễn Văn An", "an@x.gov.vn")])
+    source = zipfile.ZipFile(io.BytesIO(base))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == member:
+                continue
+            if member == _STRINGS and info.filename in _STRINGS_DECLARED:
+                content = content.replace(*_STRINGS_DECLARED[info.filename])
+            target.writestr(info, content)
+        with target.open(member, "w", force_zip64=True) as stream:
+            for piece in body:
+                stream.write(piece)
+    return buffer.getvalue()
+
+
+# openpyxl writes no shared strings; a workbook that has them declares them in two places.
+_STRINGS = "xl/sharedStrings.xml"
+_STRINGS_DECLARED = {
+    "[Content_Types].xml": (
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        b"</Relationships>",
+        b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    ),
+}
+
+
+def _sheet(rows: Iterator[bytes]) -> bytes:
+    def body() -> Iterator[bytes]:
+        yield _SHEET_START + _HEADER_ROW
+        yield from rows
+        yield _SHEET_END
+
+    return _replaced("xl/worksheets/sheet1.xml", body())
+
+
+def _rows(count: int, width: int, *, first: int = 2) -> Iterator[bytes]:
+    cells = b"<c><v>1</v></c>" * width
+    batch: list[bytes] = []
+    for number in range(first, first + count):
+        batch.append(b'<row r="%d">%s</row>' % (number, cells))
+        if len(batch) == 1000:
+            yield b"".join(batch)
+            batch.clear()
+    yield b"".join(batch)
+
+
+def many_shared_strings(count: int = 3_000_000) -> bytes:
+    """A workbook of a few hundred KB whose shared-string table holds ``count`` empty texts."""
+
+    def body() -> Iterator[bytes]:
+        yield (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
+            b'schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+            % (count, count)
+        )
+        for _ in range(count // 10_000):
+            yield b"<si><t></t></si>" * 10_000
+        yield b"<si><t></t></si>" * (count % 10_000) + b"</sst>"
+
+    return _replaced("xl/sharedStrings.xml", body())
+
+
+def long_shared_strings(texts: int = 800, length: int = 50_000, letter: str = "x") -> bytes:
+    """A workbook whose few shared strings are very long (``texts`` × ``length`` letters)."""
+
+    def body() -> Iterator[bytes]:
+        yield b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="x">'
+        text = letter.encode() * length
+        for _ in range(texts):
+            yield b"<si><t>" + text + b"</t></si>"
+        yield b"</sst>"
+
+    return _replaced("xl/sharedStrings.xml", body())
+
+
+def wide_sheet(columns: int = 16_384, rows: int = 200) -> bytes:
+    """A sheet ``columns`` cells wide (16,384 is Excel's last column, XFD)."""
+    return _sheet(_rows(rows, columns))
+
+
+def many_cells(rows: int = 110_000, columns: int = 20) -> bytes:
+    """A sheet of ordinary width with more cells in all than a list has."""
+    return _sheet(_rows(rows, columns))
+
+
+def deep_sheet(rows: int = 300_000) -> bytes:
+    """A sheet with one cell on each of ``rows`` rows (formatted rows far below a list)."""
+    return _sheet(_rows(rows, 1))
+
+
+def large_list_sheet(rows: int = 50_000, columns: int = 15) -> bytes:
+    """A real list's size: ``rows`` people with ``columns`` filled cells each."""
+    return _sheet(_rows(rows, columns))

@@ -20,7 +20,7 @@ from bot.cli import (
     serve,
     tidy,
 )
-from bot.cli.runtime import set_language, state, tell
+from bot.cli.runtime import busy_text, set_language, state, tell
 from bot.texts import error_text, t
 from registry.errors import RegistryError
 
@@ -53,13 +53,18 @@ def _options(
     set_language(lang)
 
 
+# EX_TEMPFAIL: the database is busy, the same command may well work in a moment.
+BUSY_EXIT = 75
+
+
 def _one_line(error: BaseException) -> str:
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()
     return f"{type(error).__name__}: {detail[0] if detail else ''}"[:300]
 
 
 def main() -> None:
-    """Console-script entry: one line and a non-zero exit code on any error, never a traceback."""
+    """Console-script entry: one line and a non-zero exit code on any error, never a traceback
+    (1: refused, 3: unexpected, 75: the database stayed busy; try again)."""
     try:
         app()
     except RegistryError as error:
@@ -70,5 +75,9 @@ def main() -> None:
     except Exception as error:
         if os.environ.get("SPOKES_DEBUG"):
             raise
+        busy = busy_text(error)
+        if busy is not None:
+            tell(busy, error=True)
+            sys.exit(BUSY_EXIT)
         tell(t(state.language, "error.unexpected", detail=_one_line(error)), error=True)
         sys.exit(3)

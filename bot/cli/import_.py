@@ -74,7 +74,7 @@ def import_command(
                 journal=Journaled(file_name=path.name),
             )
 
-        result = run(work)
+        result = run(work, writer=f"spokes import {path.name}")
     if report is not None:
         _write(report, report_xlsx(state.language, result, file_name=path.name))
     if as_json:

@@ -1,22 +1,32 @@
-"""What every CLI command shares: the language, the database, output as table or JSON."""
+"""What every CLI command shares: the language, the database, output as table or JSON.
+
+The schema check every command runs first only reads (it never takes SQLite's write lock), so
+listings answer while an import writes. A command that waited the whole busy timeout for the
+lock says so in one line, naming the long writer that holds it (see :mod:`registry.writers`):
+``run(..., writer=...)`` is how a long command (an import, the server) leaves its note.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from bot import clock
 from bot.texts import language_of, t
 from registry.db import schema_state, upgrade
 from registry.settings import get_settings
 from registry.uow import Database
+from registry.writers import current_writers, writing
 
 T = TypeVar("T")
 
@@ -56,8 +66,18 @@ async def ensure_schema(database: Database) -> None:
     tell(say("cli.db_upgraded", old=before.current or "-", new=before.head), error=True)
 
 
-def run(work: Callable[[Database], Awaitable[T]], *, upgrade_first: bool = True) -> T:
-    """Open the configured database, bring its schema up to date, and run one use case."""
+def run(
+    work: Callable[[Database], Awaitable[T]],
+    *,
+    upgrade_first: bool = True,
+    writer: str | None = None,
+) -> T:
+    """Open the configured database, bring its schema up to date, and run one use case.
+
+    ``writer`` names a command that may hold the write lock for long (``spokes import x.xlsx``,
+    ``spokes serve``): it is noted beside a SQLite file while the command runs, so that a
+    command kept waiting can say who writes.
+    """
 
     async def main() -> T:
         settings = get_settings()
@@ -71,7 +91,43 @@ def run(work: Callable[[Database], Awaitable[T]], *, upgrade_first: bool = True)
             await database.dispose()
             await _sqlite_threads_stopped()
 
-    return asyncio.run(main())
+    note = writing(get_settings().database_url, writer) if writer else nullcontext()
+    with note:
+        return asyncio.run(main())
+
+
+# SQLSTATE of PostgreSQL's "lock not available" (a lock_timeout or NOWAIT ran out).
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def busy_text(error: BaseException) -> str | None:
+    """The one line for a database another process keeps busy; None for any other error."""
+    cause: BaseException | None = error
+    for _ in range(5):  # the database error may come wrapped in another
+        if cause is None or isinstance(cause, DBAPIError):
+            break
+        cause = cause.__cause__ or cause.__context__
+    if not isinstance(cause, DBAPIError):
+        return None
+    original = cause.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if code == _PG_LOCK_NOT_AVAILABLE:
+        return say("cli.busy.postgres")
+    if "database is locked" not in str(original):
+        return None
+    settings = get_settings()
+    seconds = f"{settings.sqlite_busy_timeout_ms / 1000:g}"
+    writers = [w for w in current_writers(settings.database_url) if w.pid != os.getpid()]
+    if not writers:
+        return say("cli.busy.sqlite", seconds=seconds)
+    first = writers[0]
+    return say(
+        "cli.busy.sqlite_writer",
+        seconds=seconds,
+        command=first.command,
+        pid=first.pid,
+        since=clock.shown(first.since, "%H:%M %d/%m/%Y"),
+    )
 
 
 async def _sqlite_threads_stopped() -> None:

@@ -86,7 +86,7 @@ def run_command(
                 sock = web.listen(settings.host, settings.port)
                 await poll_zalo(settings, database, sock, stop)
 
-    run(work)
+    run(work, writer=f"spokes run --channel {channel.value}")
 
 
 def serve_command(
@@ -104,7 +104,7 @@ def serve_command(
             sock = web.listen(host or settings.host, port or settings.port)
             await serve_webhook(settings, database, sock, stop)
 
-    run(work)
+    run(work, writer="spokes serve")
 
 
 def _link_key(settings: BotSettings) -> list[str]:

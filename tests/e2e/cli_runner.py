@@ -25,10 +25,11 @@ def sqlite_url(directory: Path) -> str:
 
 @dataclass
 class Spokes:
-    """Runs the console script in ``directory`` against ``url``."""
+    """Runs the console script in ``directory`` against ``url`` (with ``env`` added)."""
 
     directory: Path
     url: str
+    env: dict[str, str] | None = None
 
     def __call__(
         self, *args: str, lang: str | None = None, stdin: str | None = None
@@ -38,6 +39,7 @@ class Spokes:
         env.pop("COLUMNS", None)
         env.pop("LINES", None)
         env["SPOKES_DATABASE_URL"] = self.url
+        env.update(self.env or {})
         argv = [SCRIPT, *(["--lang", lang] if lang else []), *args]
         return subprocess.run(
             argv,
@@ -47,6 +49,21 @@ class Spokes:
             input=stdin,
             capture_output=True,
             timeout=60,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start a command without waiting for it (its output is kept for ``communicate``)."""
+        assert SCRIPT is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SPOKES_")}
+        env["SPOKES_DATABASE_URL"] = self.url
+        env.update(self.env or {})
+        return subprocess.Popen(
+            [SCRIPT, *args],
+            cwd=self.directory,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def json(self, *args: str) -> Any:

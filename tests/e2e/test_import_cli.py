@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from tests.e2e.cli_runner import Spokes, needs_script, ok, refused, sqlite_url
-from tests.roster_files import messy_xlsx, png, xlsx
+from tests.roster_files import (
+    deep_sheet,
+    many_cells,
+    many_shared_strings,
+    messy_xlsx,
+    png,
+    wide_sheet,
+    xlsx,
+)
 
 pytestmark = needs_script
 
@@ -130,6 +139,31 @@ def test_refusals_in_english(spokes: Spokes) -> None:
     (spokes.directory / "anh.xlsx").write_bytes(png())
     line = refused(spokes("--lang", "en", "import", "anh.xlsx"))
     assert line.startswith("The file is neither an Excel workbook (.xlsx) nor a CSV file.")
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: many_shared_strings(3_000_000), "chuỗi văn bản dùng chung"),
+        (lambda: wide_sheet(16_384, 200), "hơn 1000 ô có dữ liệu"),
+        (lambda: many_cells(110_000, 20), "Tệp chứa hơn 2000000 ô"),
+        (lambda: deep_sheet(300_000), "hơn 200000 dòng"),
+    ],
+    ids=["shared-strings", "columns", "cells", "deep"],
+)
+def test_a_hostile_workbook_is_one_line_and_exit_one(
+    spokes: Spokes, build: Callable[[], bytes], message: str
+) -> None:
+    (spokes.directory / "doc.xlsx").write_bytes(build())
+    assert message in refused(spokes("import", "doc.xlsx"))
+    assert message in refused(spokes("import", "doc.xlsx", "--dry-run"))
+    assert people(spokes) == []
+
+
+def test_a_hostile_workbook_refused_in_english(spokes: Spokes) -> None:
+    (spokes.directory / "doc.xlsx").write_bytes(wide_sheet(16_384, 200))
+    line = refused(spokes("--lang", "en", "import", "doc.xlsx"))
+    assert line.startswith("A row of the file has more than 1000 filled cells")
 
 
 def test_a_name_that_is_a_formula_is_reported_not_run(spokes: Spokes) -> None:

@@ -6,8 +6,11 @@ chat platform may drop the name): a ZIP archive is a workbook, an OLE2 compound 
 encrypted workbook or an old .xls, anything else must be text to be a CSV file. Refused with a
 ``ValidationError`` (code ``import.*``) before anything is parsed: a file over the size limit,
 an empty one, one that is not a table, an encrypted or corrupt workbook, and a ZIP whose members
-declare more uncompressed bytes than the limit (a zip bomb). A file with more data rows than the
-row limit is refused as soon as the limit is passed.
+declare more uncompressed bytes than the limit (a zip bomb). What the file may cost beyond that
+(shared strings, columns, cells, rows with cells, seconds) is bounded by
+:mod:`registry.roster.intake.guards`: a workbook's XML is counted before it is parsed, and every
+reader's rows are counted as they are read. A file with more data rows than the row limit is
+refused as soon as the limit is passed.
 
 CSV encodings, in this order: a byte-order mark decides (UTF-8 with BOM is what Excel writes
 for "CSV UTF-8", UTF-16 is what it writes for "Unicode Text"); without one, UTF-8 when the bytes
@@ -34,17 +37,16 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from registry.errors import RegistryError, ValidationError
+from registry.roster.intake.guards import MB, Budget, Limits, scan_workbook
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
 from registry.roster.intake.table import ListRow, ListTable
-from registry.settings import Settings
 
-MB = 1024 * 1024
 # Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
 # make every row 16,384 cells wide.
 MAX_COLUMNS = 100
@@ -76,26 +78,10 @@ _MERGE_REF = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What a file may weigh; from the settings, raised by the benchmark."""
-
-    max_bytes: int = 10 * MB
-    max_rows: int = 50_000
-    max_uncompressed: int = 100 * MB
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            max_bytes=settings.import_max_bytes,
-            max_rows=settings.import_max_rows,
-            max_uncompressed=settings.import_max_uncompressed,
-        )
-
-
 def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
     """Read an .xlsx or .csv file given as bytes; raise ``ValidationError`` if it is refused."""
     limits = limits or Limits()
+    budget = Budget(limits)
     if not data:
         raise ValidationError("import.empty_file")
     if len(data) > limits.max_bytes:
@@ -103,7 +89,7 @@ def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
             "import.too_large", size=megabytes(len(data)), max=megabytes(limits.max_bytes)
         )
     if data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(data, limits)
+        return _read_xlsx(data, budget)
     if data.startswith(_CFB_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise ValidationError("import.encrypted")
@@ -112,7 +98,7 @@ def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
         raise ValidationError("import.legacy_xls")
     if data.startswith(_OTHER_MAGIC):
         raise ValidationError("import.not_a_table")
-    return _read_csv(data, limits)
+    return _read_csv(data, budget)
 
 
 def megabytes(size: int) -> str:
@@ -138,8 +124,21 @@ def _trim(cells: Sequence[str]) -> list[str]:
 Record = tuple[int, list[str], dict[int, str]]
 
 
-def _build(records: Iterator[Record], limits: Limits, **details: Any) -> ListTable | None:
-    """The table of a sheet or CSV text, or None when no header is found in its first rows."""
+def _counted(records: Iterable[Record], budget: Budget) -> Iterator[Record]:
+    """Every reader's rows, each counted against the budget before anything keeps it, and
+    cut to the columns a list can use."""
+    for number, cells, merged in records:
+        budget.row(cells)
+        yield number, _trim(cells), merged
+
+
+def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTable | None:
+    """The table of a sheet or CSV text, or None when no header is found in its first rows.
+
+    ``records`` are as the reader gives them (untrimmed): the budget sees every filled cell.
+    """
+    limits = budget.limits
+    records = _counted(records, budget)
     buffered: list[Record] = []
     for record in records:
         buffered.append(record)
@@ -187,8 +186,17 @@ def _build(records: Iterator[Record], limits: Limits, **details: Any) -> ListTab
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def _read_xlsx(data: bytes, limits: Limits) -> ListTable:
+def _read_xlsx(data: bytes, budget: Budget) -> ListTable:
+    limits = budget.limits
     archive = _open_zip(data, limits)
+    # Counted before openpyxl loads anything: it reads every shared string at once.
+    try:
+        scan_workbook(archive, budget)
+    except RegistryError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error) as error:
+        # A member that does not inflate, is encrypted or uses a method zipfile lacks.
+        raise ValidationError("import.corrupt") from error
     # Imported here: openpyxl takes a noticeable time to import, and a CSV never needs it.
     from openpyxl import load_workbook
 
@@ -210,7 +218,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> ListTable:
             merges = _merged_columns(archive, getattr(sheet, "_worksheet_path", None), limits)
             # Writers often leave a wrong <dimension>; read-only mode would trust it.
             sheet.reset_dimensions()
-            table = _build(_sheet_records(sheet, merges), limits, format="xlsx", sheet=sheet.title)
+            table = _build(_sheet_records(sheet, merges), budget, format="xlsx", sheet=sheet.title)
             if table is not None:
                 return table
     except RegistryError:
@@ -289,7 +297,7 @@ def _merged_columns(
 def _sheet_records(sheet: Any, merges: dict[int, list[tuple[int, int]]]) -> Iterator[Record]:
     filling: dict[int, tuple[str, int]] = {}  # column -> (value, last row of the merge)
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = _trim([_cell_text(value) for value in values])
+        cells = [_cell_text(value) for value in values]
         merged: dict[int, str] = {}
         for column, (value, last_row) in list(filling.items()):
             if number > last_row:
@@ -370,7 +378,7 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or controls > max(2, _MAX_CONTROL_SHARE * len(sample))
 
 
-def _read_csv(data: bytes, limits: Limits) -> ListTable:
+def _read_csv(data: bytes, budget: Budget) -> ListTable:
     text, encoding = decode_text(data)
     if not text.strip():
         raise ValidationError("import.empty_file")
@@ -384,7 +392,7 @@ def _read_csv(data: bytes, limits: Limits) -> ListTable:
     try:
         table = _build(
             _csv_records(text, delimiter),
-            limits,
+            budget,
             format="csv",
             encoding=encoding,
             delimiter=delimiter,
@@ -399,7 +407,7 @@ def _read_csv(data: bytes, limits: Limits) -> ListTable:
 def _csv_records(text: str, delimiter: str) -> Iterator[Record]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for number, cells in enumerate(reader, start=1):
-        yield number, _trim(cells), {}
+        yield number, cells, {}
 
 
 def _sniff_delimiter(text: str) -> str | None:
@@ -409,7 +417,7 @@ def _sniff_delimiter(text: str) -> str | None:
         rows: list[list[str]] = []
         try:
             for _, cells, _ in _csv_records(text, delimiter):
-                rows.append([cell.strip() for cell in cells])
+                rows.append([cell.strip() for cell in _trim(cells)])
                 if len(rows) > HEADER_SEARCH_ROWS:
                     break
         except csv.Error:

@@ -13,9 +13,9 @@ from registry.roster.intake import journal
 from registry.settings import Settings
 from tests.builders import SYSTEM, count_people, csv_list, listed
 from tests.e2e.scenarios.driver import ChatDriver, only_where
-from tests.e2e.scenarios.script import REFUSAL, member, staff, vi
+from tests.e2e.scenarios.script import REFUSAL, en, member, staff, vi
 from tests.e2e.scenarios.stage import Stage
-from tests.roster_files import png
+from tests.roster_files import many_shared_strings, png, wide_sheet
 
 FORMATS = ["Excel (.xlsx) để in", "CSV (.csv)", "Danh bạ điện thoại (.vcf)"]
 NO_FILES = (
@@ -117,3 +117,14 @@ async def test_a_list_is_imported_after_a_dry_run_and_a_confirmation(stage: Stag
     assert "Thêm mới 0, cập nhật 0, không đổi 2" in again
     assert again.options == [] and len(again.documents) == 1
     assert await count_people(stage.db) == 2
+
+
+@only_where("files", NO_FILES)
+async def test_a_hostile_workbook_is_refused_in_the_focal_points_language(stage: Stage) -> None:
+    focal = await staff(stage, 775, role="focal", agency="tinh-lao-cai")
+    refused = await send(focal, "danh-sach.xlsx", wide_sheet(16_384, 200))
+    assert refused == vi("error.import.limits.columns", max=1000)
+    await focal.say("/lang en")
+    refused = await send(focal, "danh-sach.xlsx", many_shared_strings(3_000_000))
+    assert refused == en("error.import.limits.shared_strings", max=1004)
+    assert await count_people(stage.db) == 0

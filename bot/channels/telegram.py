@@ -1,7 +1,8 @@
 """The Telegram channel: python-telegram-bot 22 as a transport of the pipeline.
 
-Updates arrive through the Application: by long polling (the Updater puts them in the queue,
-the handler hands each to the pipeline and waits for it) or through the web server's webhook
+Updates arrive through the Application: by long polling (each update is stored in the inbox as
+getUpdates returns it, before the next call's offset tells Telegram it was received; the
+handler then has the pipeline answer its chat) or through the web server's webhook
 (:func:`webhook`: the update is stored, the 200 goes back, the chat is handled in the
 background). Either way the pipeline orders, de-duplicates and handles them; this module only
 translates. A stored update becomes one :class:`Incoming` (a pressed button is answered first,
@@ -219,19 +220,35 @@ class TelegramTransport:
 
 
 class _UpdatesRequest(HTTPXRequest):
-    """The getUpdates connection, keeping each update's JSON as Telegram sent it: that is what
-    the pipeline stores, rather than a second serialisation of what was just parsed."""
+    """The getUpdates connection: each update is stored in the inbox, as Telegram sent it,
+    before python-telegram-bot sees it.
 
-    def __init__(self) -> None:
+    The Updater confirms a batch (the next getUpdates' offset) as soon as it has queued it,
+    while the handlers may not have run yet: a process dying then would lose the batch, which
+    Telegram never sends again. Stored here first, it is answered after a restart instead; if it
+    cannot be stored (the database is down), the call fails as a network error, the Updater
+    asks again with the same offset after a pause, and Telegram keeps the batch meanwhile.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
         super().__init__(connection_pool_size=1)  # PTB's own for getUpdates
-        self.raw: dict[int, dict[str, Any]] = {}
+        self.pipeline = pipeline
 
     async def post(self, *args: Any, **kwargs: Any) -> Any:
         result = await super().post(*args, **kwargs)
         if isinstance(result, list):
             for item in result:
-                if isinstance(item, dict) and isinstance(item.get("update_id"), int):
-                    self.raw[item["update_id"]] = item
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                if not isinstance(update_id, int) or isinstance(update_id, bool):
+                    continue
+                handed = inbound(Update.de_json(item, None), item)
+                if handed is None:
+                    continue
+                try:
+                    await self.pipeline.store(handed)  # a repeat is recognised there
+                except Exception as error:
+                    log.error("could not store Telegram update %s; asking again", update_id)
+                    raise NetworkError("updates could not be stored; asking again") from error
         return result
 
 
@@ -247,13 +264,17 @@ def _attach(
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # No await before the pipeline's intake: PTB starts the update tasks in update order,
         # and the pipeline keeps the order of each chat from there.
-        raw = updates.raw.pop(update.update_id, None) if updates is not None else None
-        handed = inbound(update, raw)
-        if handed is None:
-            return
+        chat = update.effective_chat
+        if chat is None or update.effective_user is None:
+            return  # not stored either: it belongs to no chat
         transport.parsed[update.update_id] = update
         try:
-            await pipeline.handle(handed)
+            if updates is not None:
+                await pipeline.answer_stored(CHANNEL, str(chat.id))  # stored by getUpdates
+            else:
+                handed = inbound(update)
+                if handed is not None:
+                    await pipeline.handle(handed)
         finally:
             transport.parsed.pop(update.update_id, None)  # a repeat is never decoded
 
@@ -334,7 +355,7 @@ def build_application(
         .connection_pool_size(settings.http_connections)
         .pool_timeout(settings.http_pool_seconds)
     )
-    updates = _UpdatesRequest() if polling else None
+    updates = _UpdatesRequest(pipeline) if polling else None
     builder = builder.get_updates_request(updates) if updates else builder.updater(None)
     application = builder.build()
     transport = TelegramTransport(application.bot)

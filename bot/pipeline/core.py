@@ -113,14 +113,23 @@ class Pipeline:
             await self._done(inbound, Result(Status.failed, error=error))
             return
         if stored:
-            # Shielded: a caller giving up must not cancel the run other updates wait for.
-            run = self.schedule(inbound.channel, inbound.chat_id)
-            try:
-                await asyncio.shield(run)
-            except asyncio.CancelledError:
-                if not run.cancelled():
-                    raise  # the caller itself was cancelled
-                # The pipeline stopped (shutdown): the update waits in the inbox.
+            await self.answer_stored(inbound.channel, inbound.chat_id)
+
+    async def store(self, inbound: Inbound) -> bool:
+        """Only store the update (polling: before the platform is told it was received);
+        whether it is new. Raises if it could not be stored."""
+        return await self._store(inbound)
+
+    async def answer_stored(self, channel: str, chat_id: str) -> None:
+        """Handle the chat's stored updates; returns once they are answered."""
+        # Shielded: a caller giving up must not cancel the run other updates wait for.
+        run = self.schedule(channel, chat_id)
+        try:
+            await asyncio.shield(run)
+        except asyncio.CancelledError:
+            if not run.cancelled():
+                raise  # the caller itself was cancelled
+            # The pipeline stopped (shutdown): the update waits in the inbox.
 
     async def _store(self, inbound: Inbound) -> bool:
         # The intake lock is asked for before any await: a chat's updates are stored in the

@@ -442,3 +442,34 @@ async def test_on_sqlite_and_postgresql_a_restart_from_polling_to_webhook_loses_
     async with bot_running("webhook", fake, db):
         await fake.redeliver(first)  # ignored: handled before the restart
         await accept(fake, user, question)
+
+
+async def test_polling_stores_an_update_before_telegram_is_told_it_arrived(
+    fake: FakeTelegram, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the first store: the batch is not confirmed, getUpdates asks again
+    with the same offset, and the person gets their answer once, with no apology."""
+    from bot.state import inbox
+
+    real_store = inbox.store
+    refused: list[str] = []
+
+    async def store_once_refused(*args: Any, **kwargs: Any) -> Any:
+        if not refused:
+            refused.append("refused")
+            raise OSError("database unavailable")
+        return await real_store(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", store_once_refused)
+    user = fake.user(790)
+    async with bot_running("polling", fake, database):
+        await user.send("/start")
+        assert [m.text for m in await user.replies(2, seconds=30)] == [
+            vi("bot.start.welcome"),
+            vi("bot.consent.notice"),
+        ]
+    assert refused == ["refused"]
+    assert vi("bot.internal_error") not in [m.text for m in fake.messages(user.chat_id)]
+    # Asked again from the same offset: the update was not confirmed before it was stored.
+    offsets = [int(c.params.get("offset") or 0) for c in fake.calls_of("getUpdates")]
+    assert len(offsets) >= 3 and offsets[1] == offsets[0]

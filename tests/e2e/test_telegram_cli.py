@@ -215,7 +215,7 @@ async def test_serve_registers_its_webhook_answers_and_stops_cleanly(
         assert welcome.text == vi("bot.start.welcome")
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://127.0.0.1:{port}/healthz")
-        assert health.json() == {"status": "ok"}
+        assert health.json()["status"] == "ok" and health.json()["database"] == "ok"
     finally:
         process.send_signal(stop_signal)
         result = await finish(process)

@@ -450,3 +450,51 @@ async def claim(uow: UnitOfWork, run_id: int) -> Claimed | None:
         )
         await uow.commit()
         return claimed
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A run that waited for its file and lost it: failed, with where it was asked from."""
+
+    id: int
+    file_name: str
+    origin: dict[str, Any]
+
+
+async def orphaned(uow: UnitOfWork, run_id: int) -> Orphan | None:
+    """A queued or interrupted run whose file is gone, marked failed (``import.file_gone``);
+    ``None`` when the run still has its file, or is no longer waiting."""
+    async with uow:
+        run = await uow.session.get(ImportRun, run_id)
+        if run is None or run.content is not None or run.origin is None:
+            return None
+        if effective_status(run) not in (RunStatus.queued, RunStatus.interrupted):
+            return None
+        taken = await uow.session.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id, ImportRun.status == run.status)
+            .values(status=RunStatus.failed, error_code="import.file_gone", finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        orphan = Orphan(run.id, run.file_name, dict(run.origin))
+        await uow.commit()
+        return orphan
+
+
+async def release(uow: UnitOfWork, run_id: int) -> None:
+    """Put a run this process stops (a server shutting down) back in the queue: the rows it
+    recorded stay, and the next start goes on from there."""
+    async with uow:
+        await uow.session.execute(
+            update(ImportRun)
+            .where(
+                ImportRun.id == run_id,
+                ImportRun.status == RunStatus.running,
+                ImportRun.pid == os.getpid(),
+            )
+            .values(status=RunStatus.queued, heartbeat_at=None, host=None, pid=None)
+            .execution_options(synchronize_session=False)
+        )
+        await uow.commit()

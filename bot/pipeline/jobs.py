@@ -208,10 +208,12 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._seen = self._heard = journal.queued_here()
         self._task: asyncio.Task[None] | None = None
+        self._unlisten: Callable[[], None] = lambda: None
         self.finished = 0  # jobs run to their end (told), for whoever watches
 
     def start(self) -> None:
         if self._task is None:
+            self._unlisten = journal.listen(self.wake)
             self._task = asyncio.create_task(self._loop(), name="import jobs")
 
     def wake(self) -> None:
@@ -222,6 +224,7 @@ class JobRunner:
         """Stop; a run under way goes back to the queue for the next start."""
         if self._task is None:
             return
+        self._unlisten()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

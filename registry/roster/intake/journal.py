@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,9 +43,20 @@ HOST = socket.gethostname()[:255]
 _queued_count = 0
 
 
+# Called when this process queued a run (a job runner's wake-up), after its commit when it
+# owned the transaction, before the caller's commit when it borrowed it.
+_listeners: list[Callable[[], None]] = []
+
+
 def queued_here() -> int:
     """How many runs this process has queued so far (a job runner compares it with its own)."""
     return _queued_count
+
+
+def listen(callback: Callable[[], None]) -> Callable[[], None]:
+    """Have ``callback`` called whenever this process queues a run; the function that stops it."""
+    _listeners.append(callback)
+    return lambda: _listeners.remove(callback)
 
 
 def digest(data: bytes) -> str:
@@ -128,6 +139,8 @@ async def enqueue(uow: UnitOfWork, run: ImportRun) -> int:
         await uow.flush()
         await uow.commit()
     _queued_count += 1
+    for listener in list(_listeners):
+        listener()
     return run.id
 
 

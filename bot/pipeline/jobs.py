@@ -34,6 +34,7 @@ from bot.import_report import report_xlsx, summary_lines
 from bot.texts import error_text, language_of, t
 from registry import accounts
 from registry.errors import RegistryError
+from registry.models import RunStatus
 from registry.roster.intake import journal
 from registry.roster.intake.importer import Batching, Journaled, import_roster
 from registry.roster.intake.reader import Limits
@@ -108,11 +109,11 @@ async def run_claimed(
         )
     except RegistryError as error:
         log.info("import run %d refused: %s", claimed.id, error.code)
+        await _fail(database, claimed.id, error.code, gate)
         return [failure(language, name, claimed.id, error_text(language, error))]
     except Exception:
         log.exception("import run %d broke", claimed.id)
-        with contextlib.suppress(Exception):
-            await journal.fail(database.uow(), claimed.id, "import.broken")
+        await _fail(database, claimed.id, "import.broken", gate)
         reason = t(language, "bot.import_job_failed.broken")
         return [failure(language, name, claimed.id, reason)]
     lines = summary_lines(language, result, file_name=name)
@@ -164,6 +165,17 @@ async def run_pending(
         await _tell(deliver, Origin.of(claimed.origin), replies)
         done += 1
     return done
+
+
+async def _fail(database: Database, run_id: int, code: str, gate: Gate | None) -> None:
+    """The run says it failed (the importer says so itself once it has begun; not before)."""
+    try:
+        async with gate() if gate is not None else contextlib.nullcontext():
+            shown = await journal.show(database.uow(), run_id)
+            if shown is not None and shown[0].status is RunStatus.running:
+                await journal.fail(database.uow(), run_id, code)
+    except Exception:
+        log.exception("import run %d could not be marked failed", run_id)
 
 
 async def _origin_of(database: Database, run_id: int) -> Origin:

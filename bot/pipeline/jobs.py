@@ -179,8 +179,7 @@ async def _fail(database: Database, run_id: int, code: str, gate: Gate | None) -
 
 
 async def _origin_of(database: Database, run_id: int) -> Origin:
-    shown = await journal.show(database.uow(), run_id)
-    return Origin.of((shown[0].origin if shown else None) or {})
+    return Origin.of(await journal.origin_of(database.uow(), run_id) or {})
 
 
 async def _release(database: Database, run_id: int, gate: Gate | None) -> None:

@@ -511,3 +511,10 @@ async def release(uow: UnitOfWork, run_id: int) -> None:
             .execution_options(synchronize_session=False)
         )
         await uow.commit()
+
+
+async def origin_of(uow: UnitOfWork, run_id: int) -> dict[str, Any] | None:
+    """Where a run was asked from (``None`` for a run of the command line, or unknown)."""
+    async with uow.reading():
+        found = await uow.session.scalar(select(ImportRun.origin).where(ImportRun.id == run_id))
+        return dict(found) if found else None

@@ -34,7 +34,6 @@ from bot.import_report import report_xlsx, summary_lines
 from bot.texts import error_text, language_of, t
 from registry import accounts
 from registry.errors import RegistryError
-from registry.models import RunStatus
 from registry.roster.intake import journal
 from registry.roster.intake.importer import Batching, Journaled, import_roster
 from registry.roster.intake.reader import Limits
@@ -168,12 +167,11 @@ async def run_pending(
 
 
 async def _fail(database: Database, run_id: int, code: str, gate: Gate | None) -> None:
-    """The run says it failed (the importer says so itself once it has begun; not before)."""
+    """The run says it failed (the importer says so itself once it has begun, not before: a
+    run refused at once, the rights revoked since, is closed here)."""
     try:
         async with gate() if gate is not None else contextlib.nullcontext():
-            shown = await journal.show(database.uow(), run_id)
-            if shown is not None and shown[0].status is RunStatus.running:
-                await journal.fail(database.uow(), run_id, code)
+            await journal.fail(database.uow(), run_id, code)
     except Exception:
         log.exception("import run %d could not be marked failed", run_id)
 

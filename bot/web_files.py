@@ -3,7 +3,9 @@
 ``GET /files/<token>`` serves a file made for someone once. ``/upload/<token>`` is a small page,
 in the person's language and usable on a phone, that runs the same import as a file sent in
 Telegram: the list is checked by a dry run, the page shows what would change, and only the
-confirmation writes it. Meanwhile the list is held for the person's chat
+confirmation writes it: it queues the import, which the server's job runner writes in short
+batches (the bot answers its chats meanwhile) and whose summary and report go to the person's
+chat when it is done (:mod:`bot.pipeline.jobs`). Meanwhile the list is held for the person's chat
 (:mod:`bot.state.held_files`), as a list sent in the chat is, and the confirmation form names
 the held list it showed. The rights are those of the chat account the link was made for, looked
 up again at each step, so a right revoked in the meantime is already gone. A body that trickles
@@ -15,7 +17,7 @@ from __future__ import annotations
 import html
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -23,8 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from bot import roster
-from bot.import_report import report_xlsx, summary_lines
+from bot.import_report import summary_lines
 from bot.links import LinkRefused, Links
 from bot.state import held_files, shared_files
 from bot.state.gate import write_gate
@@ -32,9 +33,10 @@ from bot.state.shared_files import Owner, Shared
 from bot.texts import error_text, language_of, t
 from bot.web import SlowBody
 from registry import accounts
-from registry.actors import Actor
+from registry.actors import Actor, deny, may_import
 from registry.errors import RegistryError, ValidationError
-from registry.roster.intake.importer import Batching, Journaled, import_roster
+from registry.roster.intake import journal
+from registry.roster.intake.importer import Batching, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import Settings
 from registry.uow import Database
@@ -43,8 +45,6 @@ log = logging.getLogger(__name__)
 
 # The confirmation form's field naming the list the page showed (its held token).
 HELD_FIELD = "held"
-# Tells the person's chat what happened on the page (the import's summary and its report).
-Notify = Callable[[Owner, str], Awaitable[None]]
 # What a multipart body may add around the file itself (boundaries, headers, the other fields).
 _FORM_OVERHEAD = 64 * 1024
 _REFUSED_STATUS = {"tampered": 403, "expired": 410, "used": 410}
@@ -103,17 +103,14 @@ def _content_disposition(name: str) -> str:
 
 
 class FilePages:
-    """The routes; ``notify`` (optional) tells the chat what an upload did.
+    """The routes (the chat hears what an upload did from the job that writes it).
 
     ``settings`` give the language of pages for no one in particular and the import's limits.
     """
 
-    def __init__(
-        self, database: Database, links: Links, settings: Settings, notify: Notify | None = None
-    ) -> None:
+    def __init__(self, database: Database, links: Links, settings: Settings) -> None:
         self.database = database
         self.links = links
-        self.notify = notify
         self.language = language_of(settings.default_language)
         self.limits = Limits.from_settings(settings)
 
@@ -218,42 +215,32 @@ class FilePages:
         name = held.name
         try:
             actor = await self._actor(owner)
-            result = await import_roster(
-                self.database.uow(),
-                actor,
-                held.content,
-                dry_run=False,
-                limits=self.limits,
-                journal=Journaled(file_name=name, account_id=actor.account_id),
-                batching=self._batching(),
+            if not may_import(actor):
+                raise deny("people.import")
+            # Queued with its file; the server's job runner writes it in short batches and
+            # tells the chat the summary and the report when it is done.
+            origin = {
+                "channel": owner.channel,
+                "chat_id": owner.chat_id,
+                "user_id": owner.external_id,
+                "language": language,
+            }
+            run = journal.new_run(
+                actor.label, actor.account_id, name, held.content, origin=origin, queued=True
             )
+            async with write_gate(self.database):
+                run_id = await journal.enqueue(self.database.uow(), run)
         except RegistryError as error:
-            # Nothing was written: the list is held again and the link opens again, to retry.
-            async with self.database.uow() as uow:
+            # Nothing was queued: the list is held again and the link opens again, to retry.
+            async with write_gate(self.database), self.database.uow() as uow:
                 await held_files.hold(
                     uow, owner.channel, owner.chat_id, name, held.content, token=held.token
                 )
                 await shared_files.reopen(uow, shared.id)
                 await uow.commit()
             return self._form(shared, token, error=error_text(language, error))
-        lines = [
-            *summary_lines(language, result, file_name=name),
-            say("bot.import_job.run", run=result.run_id),
-        ]
-        report = await self.links.download(
-            shared.owner,
-            say("bot.import.report_name", name=name.rsplit(".", 1)[0][:100]),
-            roster.XLSX_MEDIA_TYPE,
-            report_xlsx(language, result, file_name=name),
-        )
-        await self._tell_chat(
-            shared.owner, "\n".join([*lines, say("web.upload.report_link", url=report.url)])
-        )
-        body = _paragraphs([say("web.upload.applied"), *lines]) + (
-            f'<a class="button" href="{html.escape(report.url)}">'
-            f"{html.escape(say('web.upload.report'))}</a>"
-        )
-        return _page(language, say("web.upload.done_title"), body)
+        body = _paragraphs([say("web.upload_job.queued", file=name, run=run_id)])
+        return _page(language, say("web.upload_job.title"), body)
 
     def _batching(self) -> Batching:
         """Short batches, each in the process's turn to write: the bot answers meanwhile."""
@@ -281,16 +268,6 @@ class FilePages:
     async def _actor(self, owner: Owner) -> Actor:
         profile = await accounts.open_profile(self.database.uow(), owner.channel, owner.external_id)
         return profile.actor
-
-    async def _tell_chat(self, owner: Owner, text: str) -> None:
-        if self.notify is None:
-            return
-        try:
-            await self.notify(owner, text)
-        except Exception:
-            # The import is written and the page says so; a chat that cannot be reached now
-            # must not turn that into an error page.
-            log.exception("could not tell %s:%s about their import", owner.channel, owner.chat_id)
 
 
 def _sayer(language: str) -> Callable[..., str]:

@@ -3,7 +3,9 @@
 It reads a person's lines from a terminal or from a script on standard input
 (``printf '/start\\n1\\n' | spokes chat --user 7``), so anyone can try the bot without a token.
 Each line goes through the pipeline like an update of any other channel (stored, handled in
-the chat's turn, one unit of work), under a random delivery id.
+the chat's turn, one unit of work), under a random delivery id. There is no server to run
+jobs: an import confirmed here is written right after the line that confirmed it, and its
+report follows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from bot.channels.numbered import numbered_text
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Document, Incoming, Reply
 from bot.pipeline import Inbound, Pipeline, Received
+from bot.pipeline.jobs import run_pending
+from bot.state.gate import write_gate
 from bot.texts import t
+from registry.roster.intake import journal
 
 CHANNEL = "console"
 FILE_COMMAND = "/file "
@@ -148,7 +153,17 @@ async def converse(
                 write(t(language, "console.file_unreadable", line=line.strip()[:200]))
                 continue
             payload = {"line": line, "name": display_name}
+            queued = journal.queued_here()
             await pipeline.handle(Inbound(CHANNEL, uuid.uuid4().hex, user_id, user_id, payload))
+            if journal.queued_here() != queued:
+                # No server runs jobs here: the import just confirmed is written now.
+                await run_pending(
+                    dialogs.db,
+                    dialogs.settings,
+                    pipeline.deliver,
+                    gate=lambda: write_gate(dialogs.db),
+                    only=lambda origin: (origin.channel, origin.chat_id) == (CHANNEL, user_id),
+                )
     finally:
         if own:
             await pipeline.close()

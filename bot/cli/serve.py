@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from bot.channels.zalo_api import ZaloBotApi
     from bot.links import Links
     from bot.pipeline import Done, Pipeline
-    from bot.web_files import Notify
 
 # python-telegram-bot, Starlette and uvicorn are imported by the functions that use them:
 # every other ``spokes`` command starts faster without them.
@@ -196,7 +195,7 @@ async def poll_zalo(
             app = web.create_app(
                 database,
                 [],
-                _pages(settings, database, links, _notify(pipeline)),
+                _pages(settings, database, links),
                 **_app_options(settings, pipeline),
             )
             async with _serving(pipeline, settings):
@@ -262,7 +261,7 @@ async def serve_webhook(
             app = web.create_app(
                 database,
                 webhooks,
-                _pages(settings, database, links, _notify(pipeline)),
+                _pages(settings, database, links),
                 **_app_options(settings, pipeline),
             )
             host, port = sock.getsockname()[:2]
@@ -290,22 +289,10 @@ async def zalo_api(settings: BotSettings) -> AsyncIterator[ZaloBotApi]:
         yield api
 
 
-def _notify(pipeline: Pipeline) -> Notify:
-    """What the upload page says to the chat goes through the chat's turn."""
-    from bot.state.shared_files import Owner
-
-    async def notify(owner: Owner, text: str) -> None:
-        await pipeline.tell(owner.channel, owner.chat_id, text)
-
-    return notify
-
-
-def _pages(
-    settings: BotSettings, database: Database, links: Links, notify: Notify
-) -> list[BaseRoute]:
+def _pages(settings: BotSettings, database: Database, links: Links) -> list[BaseRoute]:
     from bot.web_files import FilePages
 
-    return FilePages(database, links, settings, notify).routes()
+    return FilePages(database, links, settings).routes()
 
 
 @asynccontextmanager

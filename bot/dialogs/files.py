@@ -1,5 +1,10 @@
 """Files in the chat: /export (the roster), /template (the blank list agencies fill in), and a
-list an agency sends (dry run, summary, confirm, report)."""
+list an agency sends (dry run, summary, confirm, report).
+
+A confirmed list is not written here: it is queued as an import run with its file, in the
+update's own transaction, and the person is told at once that it has started. The server's job
+runner (``bot.pipeline.jobs``) writes it in short batches, so a long list does not hold the
+other chats up, and sends the summary and the report to this chat when it is done."""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from bot.state import held_files
 from registry.actors import deny, may_import
 from registry.errors import ValidationError
 from registry.roster.export.exporter import parse_format
-from registry.roster.intake.importer import ImportResult, Journaled, import_roster
+from registry.roster.intake import journal
+from registry.roster.intake.importer import ImportResult, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 
 FORMATS = ("xlsx", "csv", "vcf")
@@ -132,17 +138,21 @@ async def on_confirm(ctx: Context[ImportDraft]) -> None:
     if held is None:
         ctx.tell("bot.question_expired")
         return
-    result = await import_roster(
-        ctx.uow(),
-        ctx.actor,
-        held.content,
-        dry_run=False,
-        limits=Limits.from_settings(ctx.settings),
-        journal=Journaled(file_name=name, account_id=ctx.actor.account_id),
+    if not may_import(ctx.actor):
+        raise deny("people.import")
+    # Queued with its file, in this update's transaction: the server's job runner writes it in
+    # short batches (the chats keep their turns meanwhile) and sends the report here.
+    origin = {
+        "channel": ctx.channel,
+        "chat_id": ctx.chat_id,
+        "user_id": ctx.user_id,
+        "language": ctx.language,
+    }
+    run = journal.new_run(
+        ctx.actor.label, ctx.actor.account_id, name, held.content, origin=origin, queued=True
     )
-    lines = summary_lines(ctx.language, result, file_name=name)
-    ctx.send("\n".join([*lines, ctx.say("bot.import_job.run", run=result.run_id)]))
-    ctx.replies.append(_report(ctx, result, name))
+    run_id = await journal.enqueue(ctx.uow(), run)
+    ctx.tell("bot.import_job.queued", file=name, run=run_id)
 
 
 def _report(ctx: Context[Any], result: ImportResult, name: str) -> Reply:

@@ -24,12 +24,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.dialogs.engine import Dialogs
+from bot.dialogs.io import Incoming, Reply
 from bot.pipeline.locks import ChatLocks, ChatOrder
-from bot.pipeline.protocol import Busy, Done, Inbound, Limits, Result, Status, Transport
+from bot.pipeline.protocol import (
+    Busy,
+    Done,
+    Inbound,
+    Limits,
+    Received,
+    Result,
+    Status,
+    Transport,
+)
 from bot.state import inbox
 from bot.state.gate import write_gate
 from bot.state.inbox import Stored
@@ -185,6 +195,19 @@ class Pipeline:
             return
         async with self._order.hold(channel, chat_id):
             await transport.say(chat_id, text)
+
+    async def deliver(
+        self, channel: str, chat_id: str, user_id: str, replies: Sequence[Reply], language: str
+    ) -> None:
+        """Send dialog replies (documents too) to a chat, in its turn: what a job tells at its
+        end (an import's summary and report)."""
+        transport = self.transports.get(channel)
+        if transport is None:
+            log.warning("no %s channel here to tell chat %s", channel, chat_id)
+            return
+        inbound = Inbound(channel, "job", chat_id, user_id, {})
+        async with self._order.hold(channel, chat_id):
+            await transport.deliver(inbound, Received(Incoming("unsupported")), replies, language)
 
     async def drain(self) -> None:
         """Wait for the runs under way (at shutdown, once nothing new comes in)."""

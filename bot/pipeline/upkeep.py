@@ -7,6 +7,10 @@ are forgotten (:mod:`bot.pipeline.tidy`: handled updates, lists never confirmed,
 the dialog state of long-silent chats). At exit the work under way is given ``grace`` seconds
 to finish (the channels can still deliver meanwhile); what is left waits in the inbox for the
 next start, so a stop takes a bounded time however long the backlog.
+
+Imports confirmed in a chat or on the upload page run beside the chats
+(:mod:`bot.pipeline.jobs`): the job runner starts with the server and stops first at exit,
+putting a run under way back in the queue for the next start.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.pipeline.core import Pipeline
+from bot.pipeline.jobs import JobRunner
 from bot.pipeline.tidy import Retention, tidy
+from bot.state.gate import write_gate
 from registry.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,9 +53,21 @@ async def serving(
     if resumed:
         log.info("resuming %d chats with updates waiting", resumed)
     upkeep = asyncio.create_task(_upkeep(pipeline, kept, check_every, prune_every))
+    database = pipeline.database
+    jobs = JobRunner(
+        database,
+        pipeline.dialogs.settings,
+        pipeline.deliver,
+        gate=lambda: write_gate(database),
+        check_every=check_every,
+    )
+    pipeline.on_done.append(jobs.on_update)
+    jobs.start()
     try:
         yield pipeline
     finally:
+        await jobs.stop()
+        pipeline.on_done.remove(jobs.on_update)
         upkeep.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await upkeep

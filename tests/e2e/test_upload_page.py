@@ -125,14 +125,17 @@ async def test_a_focal_point_uploads_a_list_from_a_phone_and_confirms(
 
         confirm_url = await page.locator("form").first.get_attribute("action")
         await page.get_by_role("button", name=t("vi", "bot.import.apply")).click()
-        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload.done_title"))
-        await expect(page.locator("main")).to_contain_text(t("vi", "web.upload.applied"))
-        assert await count_people(database) == 2  # the row with a broken phone was not taken
+        # The import is queued: the page says so, the server writes it beside the chats.
+        await expect(page.locator("h1")).to_have_text(t("vi", "web.upload_job.title"))
+        await expect(page.locator("main")).to_contain_text(
+            t("vi", "web.upload_job.queued", file="danh-sach-lao-cai.xlsx", run=1)
+        )
 
-        # The chat is told what happened, with the row-by-row report.
-        told = await focal.user.replies()
-        assert any("danh-sach-lao-cai.xlsx" in text and "/files/" in text for text in told)
-        assert any("Lần nhập số 1." in text for text in told)  # the run in the import journal
+        # The chat is told what happened when it is done, with the row-by-row report.
+        summary_text, report_text = await focal.user.replies(2)
+        assert "danh-sach-lao-cai.xlsx" in summary_text and "Lần nhập số 1." in summary_text
+        assert "/files/" in report_text
+        assert await count_people(database) == 2  # the row with a broken phone was not taken
 
         # The link is used up: opening it again, or confirming again, changes nothing.
         await page.goto(url)

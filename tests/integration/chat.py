@@ -7,10 +7,13 @@ channels do; the call returns the engine's replies to that one message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import ChatNotice, Incoming, Reply
+from bot.pipeline.jobs import Deliver, run_pending
+from registry.roster.intake import journal
 from tests.e2e.scenarios.driver import Abilities, Answer, Received, pick_label
 
 ENGINE = Abilities(buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True)
@@ -36,13 +39,18 @@ class Chat:
         return f"{self.channel}:{self.user_id}"
 
     async def send(self, incoming: Incoming) -> Answer:
-        """Any incoming message, as a channel would hand it over."""
+        """Any incoming message, as a channel would hand it over; an import it queued is run
+        at once, as the server's job runner would, and what it tells this chat is part of the
+        answer."""
+        queued = journal.queued_here()
         async with self.dialogs.db.uow() as uow:
             outcome = await self.dialogs.handle(
                 uow, self.channel, self.user_id, self.user_id, incoming
             )
             await uow.commit()
-        replies = outcome.replies
+        replies = list(outcome.replies)
+        if journal.queued_here() != queued:
+            await run_pending(self.dialogs.db, self.dialogs.settings, self._told(replies))
         self.notices = list(outcome.notices)
         asking = [reply for reply in replies if reply.options]
         if asking:
@@ -59,6 +67,15 @@ class Chat:
             question=asking[-1] if asking else None,
         )
         return self.last
+
+    def _told(self, replies: list[Reply]) -> Deliver:
+        async def deliver(
+            channel: str, chat_id: str, user_id: str, told: Sequence[Reply], language: str
+        ) -> None:
+            if (channel, chat_id) == (self.channel, self.user_id):
+                replies.extend(told)
+
+        return deliver
 
     @property
     def text(self) -> str:

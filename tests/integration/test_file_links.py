@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import httpx
@@ -16,7 +16,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import web
+from bot.dialogs.io import Reply
 from bot.links import Links
+from bot.pipeline.jobs import run_pending
 from bot.settings import BotSettings
 from bot.state import held_files
 from bot.state.models import SharedFile
@@ -45,18 +47,8 @@ async def links(cast: Cast, db: Database) -> Links:
 
 
 @pytest.fixture
-async def told(links: Links) -> list[tuple[Owner, str]]:
-    return []
-
-
-@pytest.fixture
-async def client(
-    db: Database, links: Links, told: list[tuple[Owner, str]]
-) -> AsyncIterator[httpx.AsyncClient]:
-    async def notify(owner: Owner, text: str) -> None:
-        told.append((owner, text))
-
-    app = web.create_app(db, [], FilePages(db, links, SETTINGS, notify).routes())
+async def client(db: Database, links: Links) -> AsyncIterator[httpx.AsyncClient]:
+    app = web.create_app(db, [], FilePages(db, links, SETTINGS).routes())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -72,6 +64,20 @@ def confirmation(page: str) -> tuple[str, dict[str, str]]:
     assert action is not None, page
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
     return action.group(1), fields
+
+
+async def run_jobs(db: Database) -> list[tuple[tuple[str, str, str, str], list[Reply]]]:
+    """Run the imports the page queued, as the server's job runner does; what each chat was
+    told: ((channel, chat id, user id, language), replies)."""
+    told: list[tuple[tuple[str, str, str, str], list[Reply]]] = []
+
+    async def deliver(
+        channel: str, chat_id: str, user_id: str, replies: Sequence[Reply], language: str
+    ) -> None:
+        told.append(((channel, chat_id, user_id, language), list(replies)))
+
+    await run_pending(db, SETTINGS, deliver)
+    return told
 
 
 async def people_count(db: Database) -> int:
@@ -130,7 +136,7 @@ async def test_a_tampered_download_link_is_refused_and_still_works_untouched(
 
 
 async def test_a_list_is_checked_then_written_on_confirmation(
-    links: Links, db: Database, client: httpx.AsyncClient, told: list[tuple[Owner, str]]
+    links: Links, db: Database, client: httpx.AsyncClient
 ) -> None:
     link = await links.upload(STAFF)
     page = await client.get(path(link.url))
@@ -143,15 +149,16 @@ async def test_a_list_is_checked_then_written_on_confirmation(
     action, fields = confirmation(checked.text)
     done = await client.post(action, data=fields)
     assert done.status_code == 200
-    assert t("vi", "web.upload.applied") in done.text
+    assert t("vi", "web.upload_job.queued", file="danh sach.csv", run=1) in done.text
+    # Queued: the server's job runner writes it, and the chat hears of it with the report.
+    assert await people_count(db) == 0
+    told_chat = await run_jobs(db)
     assert await people_count(db) == 2
-    # The chat hears of it, with a link to the row-by-row report that opens once.
-    [(owner, text)] = told
-    assert owner == STAFF and "danh sach.csv" in text
-    report = re.search(r"(/files/\S+)", text)
-    assert report is not None
-    assert (await client.get(report.group(1))).content[:2] == b"PK"
-    assert (await client.get(report.group(1))).status_code == 410
+    [(owner, replies)] = told_chat
+    assert owner == (STAFF.channel, STAFF.chat_id, STAFF.external_id, "vi")
+    summary, report = replies
+    assert "danh sach.csv" in summary.text and "Lần nhập số 1." in summary.text
+    assert report.document is not None and report.document.content[:2] == b"PK"
     # The link is used up: confirming or uploading again is refused, nothing written twice.
     assert (await client.post(action, data=fields)).status_code == 410
     assert (await client.get(path(link.url))).status_code == 410
@@ -187,6 +194,7 @@ async def test_a_confirmation_that_fails_keeps_the_list_and_the_link_for_another
     assert refused.status_code == 400 and 'role="alert"' in refused.text
     await accounts.grant(db.uow(), SYSTEM, "telegram:2", "staff")
     assert (await client.post(action, data=fields)).status_code == 200
+    await run_jobs(db)
     assert await people_count(db) == 2
 
 

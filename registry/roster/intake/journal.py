@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,9 +43,20 @@ HOST = socket.gethostname()[:255]
 _queued_count = 0
 
 
+# Called when this process queued a run (a job runner's wake-up), after its commit when it
+# owned the transaction, before the caller's commit when it borrowed it.
+_listeners: list[Callable[[], None]] = []
+
+
 def queued_here() -> int:
     """How many runs this process has queued so far (a job runner compares it with its own)."""
     return _queued_count
+
+
+def listen(callback: Callable[[], None]) -> Callable[[], None]:
+    """Have ``callback`` called whenever this process queues a run; the function that stops it."""
+    _listeners.append(callback)
+    return lambda: _listeners.remove(callback)
 
 
 def digest(data: bytes) -> str:
@@ -128,6 +139,8 @@ async def enqueue(uow: UnitOfWork, run: ImportRun) -> int:
         await uow.flush()
         await uow.commit()
     _queued_count += 1
+    for listener in list(_listeners):
+        listener()
     return run.id
 
 
@@ -450,3 +463,58 @@ async def claim(uow: UnitOfWork, run_id: int) -> Claimed | None:
         )
         await uow.commit()
         return claimed
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A run that waited for its file and lost it: failed, with where it was asked from."""
+
+    id: int
+    file_name: str
+    origin: dict[str, Any]
+
+
+async def orphaned(uow: UnitOfWork, run_id: int) -> Orphan | None:
+    """A queued or interrupted run whose file is gone, marked failed (``import.file_gone``);
+    ``None`` when the run still has its file, or is no longer waiting."""
+    async with uow:
+        run = await uow.session.get(ImportRun, run_id)
+        if run is None or run.content is not None or run.origin is None:
+            return None
+        if effective_status(run) not in (RunStatus.queued, RunStatus.interrupted):
+            return None
+        taken = await uow.session.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id, ImportRun.status == run.status)
+            .values(status=RunStatus.failed, error_code="import.file_gone", finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        orphan = Orphan(run.id, run.file_name, dict(run.origin))
+        await uow.commit()
+        return orphan
+
+
+async def release(uow: UnitOfWork, run_id: int) -> None:
+    """Put a run this process stops (a server shutting down) back in the queue: the rows it
+    recorded stay, and the next start goes on from there."""
+    async with uow:
+        await uow.session.execute(
+            update(ImportRun)
+            .where(
+                ImportRun.id == run_id,
+                ImportRun.status == RunStatus.running,
+                ImportRun.pid == os.getpid(),
+            )
+            .values(status=RunStatus.queued, heartbeat_at=None, host=None, pid=None)
+            .execution_options(synchronize_session=False)
+        )
+        await uow.commit()
+
+
+async def origin_of(uow: UnitOfWork, run_id: int) -> dict[str, Any] | None:
+    """Where a run was asked from (``None`` for a run of the command line, or unknown)."""
+    async with uow.reading():
+        found = await uow.session.scalar(select(ImportRun.origin).where(ImportRun.id == run_id))
+        return dict(found) if found else None

@@ -168,3 +168,23 @@ class Latest:
     def number(self, label: str) -> str:
         assert self.options, "no question with options was asked in this chat"
         return str(pick_label(self.options, label) + 1)
+
+
+def _heads(key: str) -> tuple[str, ...]:
+    from bot.texts import t
+
+    return tuple(
+        t(language, key, file="\0", run=0, reason="").split("\0")[0] for language in ("vi", "en")
+    )
+
+
+def import_started(text: str) -> bool:
+    """The answer to a confirmed import: it runs as a job, whose summary and report (or
+    failure) come after. A driver whose channel runs it in the background waits for them, so
+    the answer to the confirmation still ends with the report."""
+    return text.startswith(_heads("bot.import_job.queued"))
+
+
+def import_failed(text: str) -> bool:
+    """A job's message saying the import failed (no report follows)."""
+    return text.startswith(_heads("bot.import_job_failed.failed"))

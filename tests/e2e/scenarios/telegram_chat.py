@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.e2e.fake_telegram import FakeTelegram, SentMessage
-from tests.e2e.scenarios.driver import Abilities, Answer, Received
+from tests.e2e.scenarios.driver import (
+    Abilities,
+    Answer,
+    Received,
+    import_failed,
+    import_started,
+)
 from tests.e2e.telegram_person import Answer as Sent
 from tests.e2e.telegram_person import Person
 
@@ -32,8 +38,16 @@ class TelegramChat:
     def identity(self) -> str:
         return self.person.identity
 
-    def _answer(self, sent: Sent) -> Answer:
-        messages = sent.messages
+    async def _answer(self, sent: Sent) -> Answer:
+        messages = list(sent.messages)
+        if messages and import_started(messages[-1].text):
+            # The import runs as a job in the bot: its summary, then its report, come later.
+            chat_id = self.person.user.chat_id
+            [told] = await self.fake.next_messages(chat_id)
+            messages.append(told)
+            if not import_failed(told.text):
+                messages += await self.fake.next_messages(chat_id)
+            sent = Sent(messages)
         asking = [m for m in messages if m.buttons]
         return Answer(
             sent.texts,
@@ -55,10 +69,10 @@ class TelegramChat:
         return on.question
 
     async def say(self, text: str) -> Answer:
-        return self._answer(await self.person.say(text))
+        return await self._answer(await self.person.say(text))
 
     async def pick(self, label: str, *, on: Answer | None = None) -> Answer:
-        return self._answer(await self.person.press(label, on=self._message(on)))
+        return await self._answer(await self.person.press(label, on=self._message(on)))
 
     async def forge(self, key: str, *, on: Answer | None = None) -> Answer:
         message = self._message(on) or self.person.latest_question()
@@ -66,13 +80,13 @@ class TelegramChat:
         # buttons may be gone from the screen since).
         first = (message.reply_markup or {})["inline_keyboard"][0][0]
         question = first["callback_data"].partition(":")[0]
-        return self._answer(await self.person.press_data(f"{question}:{key}", on=message))
+        return await self._answer(await self.person.press_data(f"{question}:{key}", on=message))
 
     async def share_contact(self, phone: str, *, own: bool = True) -> Answer:
-        return self._answer(await self.person.share_contact(phone, own=own))
+        return await self._answer(await self.person.share_contact(phone, own=own))
 
     async def send_file(self, name: str, content: bytes) -> Answer:
-        return self._answer(await self.person.send_document(name, content))
+        return await self._answer(await self.person.send_document(name, content))
 
     async def send_sticker(self) -> Answer:
-        return self._answer(await self.person.send_sticker())
+        return await self._answer(await self.person.send_sticker())

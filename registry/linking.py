@@ -11,14 +11,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
 from registry.accounts import root_of
 from registry.actors import Actor
 from registry.errors import Conflict, NotFound, ValidationError
-from registry.models import Account, AccountRole, Agency, LinkCode, utcnow
+from registry.models import Account, AccountRole, Agency, Claim, ClaimStatus, LinkCode, utcnow
 from registry.uow import UnitOfWork
 from registry.views import LinkView, identity_of
 
@@ -220,6 +220,12 @@ async def _merge(session: AsyncSession, actor: Actor, root: Account, joining: Ac
     # What the root now holds is no longer the joining account's own.
     joining.role, joining.agency_id, joining.person_id = AccountRole.member, None, None
     await session.execute(delete(LinkCode).where(LinkCode.account_id == joining.id))
+    # A claim still waiting goes with the person: once confirmed, the root holds the record.
+    await session.execute(
+        update(Claim)
+        .where(Claim.account_id == joining.id, Claim.status == ClaimStatus.pending)
+        .values(account_id=root.id)
+    )
     await session.flush()
 
 

@@ -364,3 +364,32 @@ class ImportRowResult(Base):
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # Changed fields, problems and notices as codes and parameters (no cell values).
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ClaimStatus(enum.StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    refused = "refused"
+
+
+class Claim(Base):
+    """A chat account saying "this listed record is me", waiting for the agency's focal point
+    or staff to confirm or refuse it (:mod:`registry.claims`).
+
+    ``account_id`` is the account that gets the record (the root of a linked identity);
+    ``chat`` is the chat identity that asked (``zalo:123``), told of the decision.
+    """
+
+    __tablename__ = "claim"
+    __table_args__ = (Index("ix_claim_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    chat: Mapped[str] = mapped_column(String(80))
+    status: Mapped[ClaimStatus] = mapped_column(
+        _enum(ClaimStatus, "claim_status"), default=ClaimStatus.pending
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from bot.dialogs import cards, fields
+from bot.dialogs import cards, claims, fields
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
@@ -324,8 +324,19 @@ async def _offer_instead(ctx: Context[Draft], duplicate: Duplicate) -> None:
             [Option("claim", ctx.say("bot.yes")), Option("no", ctx.say("bot.no"))],
         )
         return
+    # Same name and mobile: a claim for the focal point or staff to confirm, on every channel.
+    if (
+        draft.for_self
+        and draft.mobile
+        and await claims.file_from_register(
+            ctx, existing_id, full_name=draft.full_name or "", mobile=draft.mobile
+        )
+    ):
+        return
     ctx.end()
-    ctx.tell("bot.register.duplicate_ask_focal", name=name, person_id=existing_id)
+    # Only Telegram has the button that proves a number is one's own.
+    key = "bot.register.duplicate_ask_focal" if ctx.channel == "telegram" else "bot.claims.no_match"
+    ctx.tell(key, name=name, person_id=existing_id)
 
 
 async def on_duplicate(ctx: Context[Draft]) -> None:

@@ -51,6 +51,7 @@ def test_every_declared_flow_handles_each_of_its_steps() -> None:
         "export",
         "import",
         "erase",
+        "claims",
     }
     for flow in engine.FLOWS.values():
         assert set(flow.handlers) == set(flow.steps), flow.name

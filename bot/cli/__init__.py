@@ -11,6 +11,7 @@ from bot.cli import (
     accounts,
     agencies,
     chat,
+    claims,
     db,
     export,
     import_,
@@ -42,6 +43,7 @@ import_.register(app)
 imports.register(app)
 export.register(app)
 tidy.register(app)
+claims.register(app)
 
 
 @app.callback()

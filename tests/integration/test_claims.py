@@ -5,8 +5,13 @@ channel is in ``tests/e2e/scenarios/test_chat_claims.py``."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
@@ -15,7 +20,7 @@ from registry import claims
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from registry.models import ChangeLog
 from registry.uow import Database
-from tests.builders import listed, person_of
+from tests.builders import listed, person_of, with_catalog
 from tests.integration.chat import Chat
 from tests.integration.conftest import Cast, actor
 
@@ -212,3 +217,65 @@ async def test_another_mobile_is_told_plainly_and_files_nothing(
     assert "nút" not in answer  # no button to press on Zalo
     assert an.notices == []
     assert await claims.list_claims(loaded.uow(), cast.staff) == []
+
+
+def test_the_command_line_lists_confirms_and_refuses_claims(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import app
+    from registry.settings import get_settings
+
+    path = tmp_path / "spokes.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+
+    async def prepare() -> None:
+        database = Database(url)
+        try:
+            await with_catalog(database)
+            await listed(database, source="import")
+            await listed(database, full_name="Trần Thị Bình", mobile="0988 777 666")
+            await _file(database, "zalo:70")
+            claimant = await actor(database, "console:71")
+            await claims.file_claim(
+                database.uow(), claimant, 2, full_name="Trần Thị Bình", mobile="0988777666"
+            )
+        finally:
+            await database.dispose()
+
+    async def linked(identity: str) -> int | None:
+        database = Database(url)
+        try:
+            return await person_of(database, identity)
+        finally:
+            await database.dispose()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("SPOKES_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        table = runner.invoke(app, ["--lang", "en", "claims", "list"])
+        assert table.exit_code == 0, table.output
+        lines = table.output.splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith("#1 ") and "record #1 Nguyễn Văn An" in lines[0]
+        assert "zalo:70" in lines[0] and "console:71" in lines[1]
+        confirmed = runner.invoke(app, ["--lang", "en", "claims", "confirm", "1"])
+        assert confirmed.exit_code == 0, confirmed.output
+        assert "Claim #1 confirmed" in confirmed.output and "/me" in confirmed.output
+        refused = runner.invoke(app, ["claims", "refuse", "#2", "--json"])
+        assert refused.exit_code == 0, refused.output
+        assert '"status": "refused"' in refused.output
+        assert asyncio.run(linked("zalo:70")) == 1
+        assert asyncio.run(linked("console:71")) is None
+        empty = runner.invoke(app, ["--lang", "en", "claims", "list"])
+        assert empty.output.strip() == t("en", "cli.claims.none")
+        for garbage in ("abc", "0", "-1"):
+            wrong = runner.invoke(app, ["claims", "confirm", "--", garbage])
+            assert isinstance(wrong.exception, ValidationError), wrong.output
+            assert wrong.exception.code == "claim.bad_id"
+        again = runner.invoke(app, ["claims", "confirm", "1"])
+        assert isinstance(again.exception, Conflict) and again.exception.code == "claim.decided"
+    finally:
+        get_settings.cache_clear()

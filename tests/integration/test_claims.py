@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
 from bot.texts import t
-from registry import claims
+from registry import claims, linking
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from registry.models import ChangeLog
 from registry.uow import Database
@@ -279,3 +279,21 @@ def test_the_command_line_lists_confirms_and_refuses_claims(
         assert isinstance(again.exception, Conflict) and again.exception.code == "claim.decided"
     finally:
         get_settings.cache_clear()
+
+
+async def test_a_claim_waiting_follows_its_chat_account_when_linked(
+    loaded: Database, cast: Cast
+) -> None:
+    db = loaded
+    await listed(db, source="import")
+    filed = await _file(db, "zalo:80")
+    await actor(db, "telegram:81")
+    code, _ = await linking.create_link_code(db.uow(), "telegram", "81")
+    await linking.redeem_link_code(db.uow(), "zalo", "80", code)
+    waiting = await claims.list_claims(db.uow(), cast.staff)
+    assert [(c.id, c.chat) for c in waiting] == [(filed.claim.id, "zalo:80")]
+    decided = await claims.decide_claim(db.uow(), cast.staff, filed.claim.id, confirm=True)
+    assert (decided.claimant.channel, decided.claimant.external_id) == ("zalo", "80")
+    # Both identities are the one person now, and both show the record.
+    assert await person_of(db, "telegram:81") == 1
+    assert await person_of(db, "zalo:80") == 1

@@ -364,3 +364,13 @@ async def test_links_refuses_what_would_not_open_in_one_line(
 async def test_links_refuses_a_malformed_identity_in_one_line(spokes: Spokes) -> None:
     line = refused(await spokes("links", "upload", "--for", "bad", link_secret=LINK_SECRET))
     assert "bad" in line and "console" in line
+
+
+async def test_links_refuses_a_file_over_the_size_limit_in_one_line(spokes: Spokes) -> None:
+    (spokes.directory / "big.csv").write_bytes(b"x" * 2048)
+    line = refused(
+        await spokes(
+            "links", "download", "big.csv", link_secret=LINK_SECRET, import_max_bytes="1024"
+        )
+    )
+    assert line == vi("error.links.cli.too_large", path="big.csv", size="0.002", max="0.00098")

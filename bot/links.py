@@ -115,6 +115,14 @@ class Links:
             raise LinkRefused("used")
         return shared
 
+    async def peek_download(self, token: str) -> Shared:
+        """What :meth:`take_download` would give, the link left unused (for ``HEAD``)."""
+        file_id = verify(self.key, shared_files.DOWNLOAD, token)
+        shared = await shared_files.peek_download(self.database.uow(), file_id)
+        if shared is None:
+            raise LinkRefused("used")
+        return shared
+
     async def open_upload(self, token: str) -> Shared:
         file_id = verify(self.key, shared_files.UPLOAD, token)
         shared = await shared_files.open_upload(self.database.uow(), file_id)

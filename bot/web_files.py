@@ -1,6 +1,6 @@
 """The download and upload links of the web server (for chats that cannot carry files).
 
-``GET /files/<token>`` serves a file made for someone once. ``/upload/<token>`` is a small page,
+``GET /files/<token>`` serves a file made for someone once (a ``HEAD`` does not use it up). ``/upload/<token>`` is a small page,
 in the person's language and usable on a phone, that runs the same import as a file sent in
 Telegram: the list is checked by a dry run, the page shows what would change, and only the
 confirmation writes it: it queues the import, which the server's job runner writes in short
@@ -116,25 +116,37 @@ class FilePages:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/files/{token}", self.download, methods=["GET"]),
+            Route("/files/{token}", self.download, methods=["GET", "HEAD"]),
             Route("/upload/{token}", self.upload_form, methods=["GET"]),
             Route("/upload/{token}", self.upload, methods=["POST"]),
             Route("/upload/{token}/confirm", self.confirm, methods=["POST"]),
         ]
 
     async def download(self, request: Request) -> Response:
+        """GET serves the file and uses the link up; HEAD (link previews, a chat app's
+        prefetch) gets the same headers and leaves the link for the real download."""
+        head = request.method == "HEAD"
+        token = request.path_params["token"]
         try:
-            shared = await self.links.take_download(request.path_params["token"])
+            if head:
+                shared = await self.links.peek_download(token)
+            else:
+                shared = await self.links.take_download(token)
         except LinkRefused as refused:
             log.info("download link refused: %s", refused.reason)
+            if head:  # the status alone: a HEAD answer has no body
+                status = _REFUSED_STATUS[refused.reason]
+                return Response(status_code=status, headers=_SECURITY_HEADERS)
             return _refused(self.language, refused)
         assert shared.content is not None
         headers = {
             **_SECURITY_HEADERS,
             "Content-Disposition": _content_disposition(shared.file_name or "file"),
         }
+        if head:
+            headers["Content-Length"] = str(len(shared.content))
         return Response(
-            shared.content,
+            b"" if head else shared.content,
             media_type=shared.media_type or "application/octet-stream",
             headers=headers,
         )

@@ -6,7 +6,10 @@ options become numbered lines (the engine takes a typed number as the option), w
 single-use download link, and a request for a file becomes a link to the upload page. Updates
 come by long polling (development: each is handed to the pipeline and answered before the next
 poll) or by webhook (:func:`webhook`: stored, then answered in the background); they carry no
-update id, so a delivery is known by its event name and message id.
+update id, so a delivery is known by its event name and message id. Events that carry no
+message to answer (``message.unsupported.received`` from protected accounts, the bot added to a
+group, any event this code does not know) are :class:`NoMessage`: the webhook answers them 200
+and stores nothing, since Zalo would otherwise deliver them again and again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ CHANNEL = "zalo"
 WEBHOOK_PATH = "/zalo/webhook"
 # Every other event (pictures, stickers, "unsupported") gets the same polite "text only" answer.
 TEXT_EVENT = "message.text.received"
+# Message events whose sender cannot be answered (a protected account): ignored, not refused.
+IGNORED_EVENTS = frozenset({"message.unsupported.received"})
+_MESSAGE_EVENT = "message."
 _ID_LIMIT = 64  # chat_update.delivery
 
 
@@ -69,6 +75,14 @@ class ZaloUpdate:
         return key if len(key) <= _ID_LIMIT else hashlib.sha256(key.encode()).hexdigest()
 
 
+class NoMessage(Exception):
+    """A genuine Zalo event with no message to answer: ignored (logged), not refused."""
+
+    def __init__(self, event_name: str) -> None:
+        super().__init__(event_name)
+        self.event_name = event_name[:64]
+
+
 def _string_id(value: Any, what: str) -> str:
     # Ids are strings in this API; a number is accepted, anything else is not an update.
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
@@ -81,7 +95,8 @@ def _string_id(value: Any, what: str) -> str:
 
 def parse_update(body: Any) -> ZaloUpdate:
     """One update from a webhook body or a getUpdates result, wrapped in ``{ok, result}`` or
-    bare; :class:`MalformedUpdate` for anything else."""
+    bare; :class:`NoMessage` for an event with no message to answer, :class:`MalformedUpdate`
+    for anything that is not a Zalo update."""
     if isinstance(body, dict) and "result" in body and "event_name" not in body:
         if body.get("ok") is False:
             raise MalformedUpdate("an error answer, not an update")
@@ -89,12 +104,17 @@ def parse_update(body: Any) -> ZaloUpdate:
     if not isinstance(body, dict):
         raise MalformedUpdate("not a JSON object")
     event_name = body.get("event_name")
+    if not isinstance(event_name, str) or not event_name.strip():
+        raise MalformedUpdate("no event_name")
+    if event_name in IGNORED_EVENTS or not event_name.startswith(_MESSAGE_EVENT):
+        raise NoMessage(event_name)
     message = body.get("message")
-    if not isinstance(event_name, str) or not event_name or not isinstance(message, dict):
-        raise MalformedUpdate("no event_name or message")
-    sender, chat = message.get("from"), message.get("chat")
-    if not isinstance(sender, dict) or not isinstance(chat, dict):
-        raise MalformedUpdate("no sender or chat")
+    sender = message.get("from") if isinstance(message, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if not isinstance(message, dict) or not isinstance(sender, dict) or not isinstance(chat, dict):
+        if event_name == TEXT_EVENT:  # a text event always has its message
+            raise MalformedUpdate("no message, sender or chat")
+        raise NoMessage(event_name)
     text = message.get("text")
     if event_name == TEXT_EVENT and not isinstance(text, str):
         raise MalformedUpdate("a text event without text")
@@ -134,7 +154,10 @@ class ZaloTransport:
         self.links = links
 
     async def decode(self, payload: dict[str, Any]) -> Received | None:
-        incoming = to_incoming(parse_update(payload))
+        try:
+            incoming = to_incoming(parse_update(payload))
+        except NoMessage:  # stored by an older version that did not know the event
+            return None
         return None if incoming is None else Received(incoming)
 
     async def deliver(
@@ -174,10 +197,16 @@ class ZaloTransport:
 
 def webhook(pipeline: Pipeline, secret: str) -> Webhook:
     """The Zalo webhook for the web server: a body is checked (400 if malformed) and stored
-    before Zalo gets its 200, then handled in the background."""
+    before Zalo gets its 200, then handled in the background; an event without a message gets
+    its 200 and is dropped."""
 
     async def accept(body: Any) -> None:
-        await pipeline.accept(inbound(parse_update(body), body))
+        try:
+            update = parse_update(body)
+        except NoMessage as event:
+            log.info("Zalo event without a message ignored: %s", event.event_name)
+            return
+        await pipeline.accept(inbound(update, body))
 
     return Webhook(path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=accept)
 
@@ -212,6 +241,9 @@ async def poll(api: ZaloBotApi, pipeline: Pipeline, stop: asyncio.Event) -> None
     async def handle(result: dict[str, Any]) -> None:
         try:
             update = parse_update(result)
+        except NoMessage as event:
+            log.info("Zalo event without a message ignored: %s", event.event_name)
+            return
         except MalformedUpdate as error:
             # It cannot be refused, as a webhook body can: logged and skipped.
             log.warning("malformed update from getUpdates skipped: %s", error)

@@ -16,6 +16,7 @@ from bot.cli import (
     export,
     import_,
     imports,
+    links,
     people,
     reports,
     serve,
@@ -36,6 +37,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(agencies.app, name="agencies")
 app.add_typer(people.app, name="people")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(links.app, name="links")
 reports.register(app)
 serve.register(app)
 chat.register(app)

@@ -5,7 +5,10 @@ command, connect to the platforms (a refused token or an unreachable server is o
 exit 1), then run until Ctrl-C or SIGTERM: new work is refused, the updates under way get
 ``SPOKES_SHUTDOWN_SECONDS`` to finish, the rest waits in the inbox for the next start, and they
 exit 0. ``serve`` runs every configured channel behind one server: the Telegram webhook, the
-Zalo webhook, the download and upload links, and ``/healthz``. Every channel hands its updates
+Zalo webhook, the download and upload links, and ``/healthz``. With no channel configured it
+still serves the links and ``/healthz`` and says in its log which channels are off, so the
+upload page and the downloads can be tried without any token (the links are then minted by
+``spokes links``, signed with the ``SPOKES_LINK_SECRET`` both processes share). Every channel hands its updates
 to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
 process that stopped, and while running forgets handled updates after
 ``SPOKES_PROCESSED_RETENTION_DAYS``. Several ``serve`` processes may share one PostgreSQL
@@ -35,7 +38,6 @@ from bot.settings import (
     zalo_token,
     zalo_webhook_secret,
 )
-from registry.errors import ValidationError
 from registry.uow import Database
 
 if TYPE_CHECKING:
@@ -92,7 +94,8 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)] = None,
 ) -> None:
-    """Run the web server: the webhooks of the configured channels, file links and /healthz."""
+    """Run the web server: the webhooks of the configured channels (none needed), file links
+    and /healthz."""
     settings = get_bot_settings()
     _log_to_stderr(_checked_secrets(settings))
 
@@ -112,15 +115,35 @@ def _link_key(settings: BotSettings) -> list[str]:
 
 
 def _checked_secrets(settings: BotSettings) -> list[str]:
-    """Every secret ``serve`` needs, checked; at least one channel must be configured."""
+    """Every secret ``serve`` needs for the channels it runs, checked (none is required)."""
     secrets: list[str] = []
     if settings.telegram_token is not None:
         secrets += [telegram_token(settings), webhook_secret(settings)]
     if settings.zalo_token is not None:
         secrets += [zalo_token(settings), zalo_webhook_secret(settings)]
-    if not secrets:
-        raise ValidationError("web.no_channel")
     return secrets + _link_key(settings)
+
+
+def _say_channels_off(settings: BotSettings) -> None:
+    """One log line per channel left off, and what a server with none of them is good for."""
+    off = [
+        (name, variable)
+        for name, variable, token in (
+            ("Telegram", "SPOKES_TELEGRAM_TOKEN", settings.telegram_token),
+            ("Zalo", "SPOKES_ZALO_TOKEN", settings.zalo_token),
+        )
+        if token is None
+    ]
+    for name, variable in off:
+        log.info("%s is off: %s is not set", name, variable)
+    if len(off) < 2:
+        return
+    log.info("no chat channel: serving the download and upload links and /healthz only")
+    if settings.link_secret is None:
+        log.warning(
+            "SPOKES_LINK_SECRET is not set: links made by `spokes links` (or any other process)"
+            " will not open here; set the same SPOKES_LINK_SECRET for both"
+        )
 
 
 def _pipeline(settings: BotSettings, database: Database, on_done: Sequence[Done]) -> Pipeline:
@@ -264,9 +287,10 @@ async def serve_webhook(
                 _pages(settings, database, links),
                 **_app_options(settings, pipeline),
             )
+            _say_channels_off(settings)
             host, port = sock.getsockname()[:2]
-            paths = ", ".join(hook.path for hook in webhooks)
-            log.info("listening on http://%s:%s (%s, /files, /upload, /healthz)", host, port, paths)
+            paths = ", ".join([*(hook.path for hook in webhooks), "/files", "/upload", "/healthz"])
+            log.info("listening on http://%s:%s (%s)", host, port, paths)
             # The web server stops first, then the pipeline handles what it already stored.
             await web.serve(app, sock, stop)
     finally:

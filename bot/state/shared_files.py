@@ -1,6 +1,7 @@
 """Files behind web links, for chats that cannot carry files (Zalo).
 
-A download is made for one chat identity, served once, and deleted when taken or expired. An
+A download is made for one chat identity, served once, and deleted when taken or expired;
+looking at it without taking it (:func:`peek_download`, for ``HEAD``) leaves it whole. An
 upload slot belongs to one chat identity too: it opens the upload page, whose list then waits
 for the confirmation of its dry run in :mod:`bot.state.held_files` like a list sent in the
 chat, and the slot is used up by the confirmation. Rows are written by the bot and read by the
@@ -98,6 +99,18 @@ async def take_download(uow: UnitOfWork, file_id: str) -> Shared | None:
             return None
         await uow.commit()
         return view
+
+
+async def peek_download(uow: UnitOfWork, file_id: str) -> Shared | None:
+    """The download as :func:`take_download` would give it, without using it up: what a
+    ``HEAD`` request (a link preview, a chat app's prefetch) is told. ``None`` likewise."""
+    async with uow.reading():
+        row = await uow.session.get(SharedFile, file_id)
+        if row is None or row.purpose != DOWNLOAD or row.used_at is not None:
+            return None
+        if row.expires_at <= utcnow() or row.content is None:
+            return None
+        return _view(row)
 
 
 async def open_upload(uow: UnitOfWork, file_id: str) -> Shared | None:

@@ -111,22 +111,26 @@ def free_port() -> int:
 # --- configuration errors -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["run", "serve"])
+# serve with no token at all is no error: it serves the web pages alone (tests below).
 @pytest.mark.parametrize(
-    ("token", "key"),
+    ("command", "token", "key"),
     [
-        (None, "error.telegram.no_token"),
-        ("", "error.telegram.no_token"),
-        ("abc", "error.telegram.bad_token"),
-        ("123456789:short", "error.telegram.bad_token"),
+        ("run", None, "error.telegram.no_token"),
+        *[
+            (command, token, key)
+            for command in ("run", "serve")
+            for token, key in (
+                ("", "error.telegram.no_token"),
+                ("abc", "error.telegram.bad_token"),
+                ("123456789:short", "error.telegram.bad_token"),
+            )
+        ],
     ],
 )
 async def test_a_missing_or_malformed_token_is_one_line(
     spokes: Spokes, command: str, token: str | None, key: str
 ) -> None:
     settings = {} if token is None else {"telegram_token": token}
-    if command == "serve" and token is None:
-        key = "error.web.no_channel"  # serve runs whichever channels are configured
     assert refused(await spokes(command, **settings)) == vi(key)
 
 
@@ -224,3 +228,149 @@ async def test_serve_registers_its_webhook_answers_and_stops_cleanly(
     assert "Traceback" not in result.stderr
     assert TOKEN not in result.stderr + result.stdout
     assert WEBHOOK_SECRET not in result.stderr + result.stdout
+
+
+# --- no channel: the web pages alone, links minted by `spokes links` ------------------------------
+
+LINK_SECRET = "l" * 40
+
+
+async def healthy(port: int, process: asyncio.subprocess.Process) -> httpx.Response:
+    """/healthz once the server listens (the process is starting up)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            assert process.returncode is None, "serve stopped"
+            try:
+                return await client.get(f"http://127.0.0.1:{port}/healthz")
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise AssertionError("serve never answered /healthz")
+
+
+async def test_serve_without_any_channel_serves_the_upload_page_and_downloads(
+    spokes: Spokes,
+) -> None:
+    """The whole web flow without a token: serve, then links minted by another process."""
+    port = free_port()
+    process = await spokes.start(
+        "serve", "--host", "127.0.0.1", "--port", str(port), link_secret=LINK_SECRET
+    )
+    try:
+        health = await healthy(port, process)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert (await spokes("accounts", "grant", "console:7", "staff")).returncode == 0
+        minted = await spokes(
+            "links", "upload", "--for", "console:7", link_secret=LINK_SECRET, port=str(port)
+        )
+        assert minted.returncode == 0, minted.stderr
+        url = minted.stdout.strip()
+        assert url.startswith(f"http://127.0.0.1:{port}/upload/")
+        assert "SPOKES_LINK_SECRET" in minted.stderr  # it says where the link opens
+        (spokes.directory / "danh-sach.csv").write_bytes(b"a,b\n")
+        download = await spokes(
+            "links",
+            "download",
+            "danh-sach.csv",
+            "--for",
+            "console:7",
+            link_secret=LINK_SECRET,
+            port=str(port),
+        )
+        assert download.returncode == 0, download.stderr
+        async with httpx.AsyncClient() as client:
+            page = await client.get(url)
+            assert page.status_code == 200
+            assert vi("web.upload.check") in page.text
+            file_url = download.stdout.strip()
+            assert (await client.head(file_url)).status_code == 200  # a preview
+            got = await client.get(file_url)
+            assert (got.status_code, got.content) == (200, b"a,b\n")
+            assert (await client.get(file_url)).status_code == 410
+    finally:
+        process.send_signal(signal.SIGTERM)
+        result = await finish(process)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # The log says which channels are off.
+    assert "Telegram is off: SPOKES_TELEGRAM_TOKEN is not set" in result.stderr
+    assert "Zalo is off: SPOKES_ZALO_TOKEN is not set" in result.stderr
+    assert LINK_SECRET not in result.stderr + result.stdout
+
+
+async def test_a_link_minted_with_another_secret_does_not_open(spokes: Spokes) -> None:
+    port = free_port()
+    process = await spokes.start(
+        "serve", "--host", "127.0.0.1", "--port", str(port), link_secret=LINK_SECRET
+    )
+    try:
+        await healthy(port, process)
+        assert (await spokes("accounts", "grant", "console:7", "staff")).returncode == 0
+        minted = await spokes(
+            "links", "upload", "--for", "console:7", link_secret="m" * 40, port=str(port)
+        )
+        async with httpx.AsyncClient() as client:
+            page = await client.get(minted.stdout.strip())
+        assert page.status_code == 403
+        assert vi("web.refused.tampered") in page.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert (await finish(process)).returncode == 0
+
+
+async def test_serve_without_a_channel_or_a_link_secret_warns_that_minted_links_will_fail(
+    spokes: Spokes,
+) -> None:
+    port = free_port()
+    process = await spokes.start("serve", "--host", "127.0.0.1", "--port", str(port))
+    try:
+        await healthy(port, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        result = await finish(process)
+    assert result.returncode == 0, result.stderr
+    assert "SPOKES_LINK_SECRET is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "key", "params"),
+    [
+        (("upload",), {}, "error.links.cli.no_secret", {}),
+        (("download", "x.csv"), {}, "error.links.cli.no_secret", {}),
+        (("upload",), {"link_secret": "short"}, "error.links.short_secret", {}),
+        (
+            ("upload", "--for", "console:8"),
+            {"link_secret": LINK_SECRET},
+            "error.links.cli.may_not_import",
+            {"identity": "console:8"},
+        ),
+        (
+            ("download", "nope.csv"),
+            {"link_secret": LINK_SECRET},
+            "error.links.cli.no_file",
+            {"path": "nope.csv"},
+        ),
+    ],
+)
+async def test_links_refuses_what_would_not_open_in_one_line(
+    spokes: Spokes,
+    args: tuple[str, ...],
+    settings: dict[str, str],
+    key: str,
+    params: dict[str, str],
+) -> None:
+    assert refused(await spokes("links", *args, **settings)) == vi(key, **params)
+
+
+async def test_links_refuses_a_malformed_identity_in_one_line(spokes: Spokes) -> None:
+    line = refused(await spokes("links", "upload", "--for", "bad", link_secret=LINK_SECRET))
+    assert "bad" in line and "console" in line
+
+
+async def test_links_refuses_a_file_over_the_size_limit_in_one_line(spokes: Spokes) -> None:
+    (spokes.directory / "big.csv").write_bytes(b"x" * 2048)
+    line = refused(
+        await spokes(
+            "links", "download", "big.csv", link_secret=LINK_SECRET, import_max_bytes="1024"
+        )
+    )
+    assert line == vi("error.links.cli.too_large", path="big.csv", size="0.002", max="0.00098")

@@ -100,6 +100,40 @@ async def test_a_malformed_body_gets_400_and_nothing_is_processed(
     assert await rows(database, ChatUpdate) == 1  # the good one only
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event_name": "message.unsupported.received", "message": {"date": 1750316131602}},
+        {
+            "event_name": "message.unsupported.received",
+            "message": {**UPDATE["message"], "text": None, "message_id": "prot-1"},
+        },
+        {"ok": True, "result": {"event_name": "bot.added.to.group", "group": {"id": "g-1"}}},
+        {"event_name": "a.future.event", "data": [1, 2, 3]},
+    ],
+)
+async def test_an_event_without_a_message_gets_200_and_is_ignored(
+    zalo: FakeZalo,
+    database: Database,
+    zalo_processed: ZaloProcessed,
+    body: dict[str, object],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="bot.channels.zalo")
+    async with zalo_running("webhook", zalo, database) as running:
+        # Zalo gets its 200, so it does not deliver the event again and again.
+        assert await running.post(json.dumps(body)) == 200
+        assert await running.post(json.dumps(UPDATE)) == 200
+        await zalo_processed.wait("forged-1")
+    assert [message_id for _, message_id in zalo_processed.done] == ["forged-1"]
+    assert await rows(database, ChatUpdate) == 1  # nothing stored for the event
+    assert any("without a message ignored" in r.getMessage() for r in caplog.records)
+    # Only the good update was answered: the event itself got no reply.
+    texts = [m.text for m in zalo.messages("u-900")]
+    assert texts[0].startswith(t("vi", "bot.start.welcome"))
+    assert t("vi", "bot.unsupported_zalo") not in texts
+
+
 async def test_a_message_delivered_twice_is_processed_once(
     zalo: FakeZalo, database: Database, zalo_processed: ZaloProcessed, meet_on_zalo: MeetOnZalo
 ) -> None:

@@ -99,6 +99,39 @@ async def test_a_download_link_opens_once(links: Links, client: httpx.AsyncClien
     assert t("vi", "web.refused.used") in again.text
 
 
+async def test_a_preview_does_not_use_up_a_download_link(
+    links: Links, client: httpx.AsyncClient
+) -> None:
+    link = await links.download(STAFF, "danh-sách.csv", "text/csv", b"a,b\n")
+    # A link preview or a chat app's prefetch asks HEAD, maybe several times.
+    for _ in range(3):
+        preview = await client.head(path(link.url))
+        assert preview.status_code == 200
+        assert preview.content == b""
+        assert preview.headers["content-length"] == "4"
+        assert preview.headers["content-type"].startswith("text/csv")
+        assert "filename*=UTF-8''danh-s%C3%A1ch.csv" in preview.headers["content-disposition"]
+        assert preview.headers["cache-control"] == "no-store"
+    # The person's own download still gets the file, once.
+    first = await client.get(path(link.url))
+    assert (first.status_code, first.content) == (200, b"a,b\n")
+    assert (await client.head(path(link.url))).status_code == 410
+    assert (await client.get(path(link.url))).status_code == 410
+
+
+async def test_a_preview_of_a_bad_link_gets_the_refusal_status_and_no_file(
+    links: Links, client: httpx.AsyncClient
+) -> None:
+    link = await links.download(STAFF, "a.csv", "text/csv", b"secret roster")
+    file_id, expiry, mac = path(link.url).removeprefix("/files/").split(".")
+    forged = await client.head(f"/files/{file_id}.{expiry}.{mac[::-1]}")
+    assert (forged.status_code, forged.content) == (403, b"")
+    links.lifetime = timedelta(seconds=-1)
+    expired = await links.download(STAFF, "a.csv", "text/csv", b"x")
+    assert (await client.head(path(expired.url))).status_code == 410
+    assert (await client.get(path(link.url))).content == b"secret roster"
+
+
 async def test_a_download_link_is_refused_after_it_expires(
     links: Links, db: Database, client: httpx.AsyncClient
 ) -> None:

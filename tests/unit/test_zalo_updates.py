@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.numbered import choose_hint, numbered_text
 from bot.channels.split import split_text, text_size
-from bot.channels.zalo import MESSAGE_LIMIT, parse_update, to_incoming
+from bot.channels.zalo import MESSAGE_LIMIT, NoMessage, parse_update, to_incoming
 from bot.dialogs.io import Option, Reply
 from bot.web import MalformedUpdate
 
@@ -85,6 +85,44 @@ def test_the_same_message_and_event_is_the_same_delivery() -> None:
     ],
 )
 def test_anything_else_is_malformed(body: Any) -> None:
+    with pytest.raises(MalformedUpdate):
+        parse_update(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A protected account's message: Zalo says only that something came.
+        update("message.unsupported.received", text=None),
+        {"event_name": "message.unsupported.received", "message": {"date": 1750316131602}},
+        {"event_name": "message.unsupported.received"},
+        # The bot added to a group, and events this code has never heard of.
+        {"event_name": "bot.added.to.group", "group": {"id": "g-1"}},
+        {"ok": True, "result": {"event_name": "group.member.joined", "message": {}}},
+        {"event_name": "something.new"},
+        # A picture event whose message carries no sender or chat.
+        {"event_name": "message.image.received", "message": {"message_id": "m-2"}},
+        {"event_name": "message.sticker.received", "message": None},
+    ],
+)
+def test_an_event_without_a_message_is_ignored_rather_than_refused(body: Any) -> None:
+    with pytest.raises(NoMessage) as ignored:
+        parse_update(body)
+    assert not isinstance(ignored.value, MalformedUpdate)
+    assert ignored.value.event_name
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event_name": "", "message": update()["message"]},
+        {"event_name": "   "},
+        {"event_name": None, "message": update()["message"]},
+        {"message": update()["message"]},
+        {"event_name": "message.text.received", "message": {"text": "hi"}},
+    ],
+)
+def test_a_body_that_is_no_zalo_event_is_still_malformed(body: Any) -> None:
     with pytest.raises(MalformedUpdate):
         parse_update(body)
 

@@ -255,3 +255,26 @@ async def list_accounts(
         statement = statement.order_by(effective_role, Account.channel, Account.external_id)
         rows = (await uow.session.execute(statement)).all()
         return [AccountView.of(account, agency, root) for account, root, agency in rows]
+
+
+@dataclass(frozen=True)
+class StaffChat:
+    """A staff (or admin) chat identity to tell something, in its own language."""
+
+    channel: str
+    external_id: str
+    language: str | None
+
+
+async def staff_chats(uow: UnitOfWork) -> list[StaffChat]:
+    """Every staff and admin identity (linked ones answer as their root), to notify."""
+    async with uow:
+        rows = await uow.session.scalars(
+            select(Account)
+            .where(
+                Account.role.in_((AccountRole.staff, AccountRole.admin)),
+                Account.linked_to_id.is_(None),
+            )
+            .order_by(Account.id)
+        )
+        return [StaffChat(a.channel, a.external_id, a.language) for a in rows]

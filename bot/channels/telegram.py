@@ -72,7 +72,16 @@ def file_url(base_url: str) -> str:
 
 
 def to_incoming(update: Update) -> Incoming | None:
-    """What the dialogs see of an update; ``None`` for updates nobody has to answer."""
+    """What the dialogs see of an update; ``None`` for updates nobody has to answer. A group's
+    messages are marked so (the dialogs then only point to a private chat)."""
+    incoming = _incoming(update)
+    chat = update.effective_chat
+    if incoming is not None and chat is not None and chat.type != "private":
+        return replace(incoming, group=True)
+    return incoming
+
+
+def _incoming(update: Update) -> Incoming | None:
     user = update.effective_user
     name = user.full_name if user else None
     query = update.callback_query

@@ -19,7 +19,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -131,9 +131,11 @@ def parse_update(body: Any) -> ZaloUpdate:
 
 
 def to_incoming(update: ZaloUpdate) -> Incoming | None:
-    """What the dialogs see; ``None`` for what nobody has to answer (a group's pictures)."""
+    """What the dialogs see; ``None`` for what nobody has to answer (a group's pictures). A
+    group's text is marked so (the dialogs then only point to a private chat)."""
     if update.event_name == TEXT_EVENT and update.text is not None:
-        return Incoming.parse_text(update.text, display_name=update.display_name)
+        incoming = Incoming.parse_text(update.text, display_name=update.display_name)
+        return incoming if update.private else replace(incoming, group=True)
     if not update.private:
         return None
     return Incoming("unsupported", display_name=update.display_name)

@@ -9,6 +9,7 @@ from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog
 from registry import accounts
 from registry.errors import ValidationError
+from registry.models import AccountRole
 
 
 def _identity(ctx: Context[Any], text: str) -> str:
@@ -30,9 +31,13 @@ async def grant(ctx: Context[Any], args: str) -> None:
         return
     identity, role = _identity(ctx, parts[0]), parts[1]
     agency = parts[2] if len(parts) > 2 else None
-    view = await accounts.grant(
-        ctx.uow(), ctx.actor, identity, role, agency=agency, must_exist=True
-    )
+    if agency is None and accounts.parse_account_role(role) is AccountRole.focal:
+        # Said in the chat's words: the agency follows the role.
+        ctx.tell("bot.grant_chat.focal_needs_agency")
+        return
+    # Like the CLI: any well-formed identity, whether or not it has talked to the bot yet (a
+    # focal point named before it first writes).
+    view = await accounts.grant(ctx.uow(), ctx.actor, identity, role, agency=agency)
     ctx.tell(
         "bot.grant.done",
         identity=view.identity,

@@ -183,6 +183,6 @@ async def on_decide(ctx: Context[Draft]) -> None:
 
 FLOW = Flow("claims", Step, {Step.pick: on_pick, Step.decide: on_decide}, Draft)
 DIALOG = Dialog(
-    commands=(Command("claims", begin, audience=Audience.staff, aliases=("yeucau",)),),
+    commands=(Command("claims", begin, audience=Audience.focal, aliases=("yeucau",)),),
     flows=(FLOW,),
 )

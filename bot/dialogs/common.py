@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogs.context import Context
@@ -18,6 +20,14 @@ LANGUAGES = (Option("vi", "Tiếng Việt"), Option("en", "English"))
 
 class ConsentStep(enum.StrEnum):
     answer = "answer"
+
+
+@dataclass
+class ConsentDraft:
+    """The command the consent question interrupted, run as typed once the person accepts."""
+
+    command: str | None = None
+    args: str = ""
 
 
 class LanguageStep(enum.StrEnum):
@@ -39,10 +49,12 @@ async def start(ctx: Context[Any], args: str) -> None:
     await ask_consent(ctx, intro=True)
 
 
-async def ask_consent(ctx: Context[Any], *, intro: bool) -> None:
+async def ask_consent(
+    ctx: Context[Any], *, intro: bool, pending: ConsentDraft | None = None
+) -> None:
     if not intro:
         ctx.tell("bot.consent.required")
-    ctx.start(CONSENT, ConsentStep.answer)
+    ctx.start(CONSENT, ConsentStep.answer, pending or ConsentDraft())
     ctx.ask(
         ctx.say("bot.consent.notice"),
         [
@@ -52,30 +64,35 @@ async def ask_consent(ctx: Context[Any], *, intro: bool) -> None:
     )
 
 
-async def on_consent(ctx: Context[NoDraft]) -> None:
+async def on_consent(ctx: Context[ConsentDraft]) -> None:
     answer = ctx.chosen()
+    pending = ctx.draft
     if answer == "yes":
         await accounts.record_consent(
             ctx.uow(), ctx.channel, ctx.user_id, display_name=ctx.incoming.display_name
         )
+        ctx.profile = dataclasses.replace(ctx.profile, consented=True)
         ctx.end()
-        ctx.tell("bot.consent.accepted")
+        if pending.command:
+            # The command that was interrupted goes on, with what was typed with it.
+            ctx.tell("bot.consent_resume.accepted")
+            ctx.resume = (pending.command, pending.args)
+        else:
+            ctx.tell("bot.consent.accepted")
         return
     if answer == "no":
         ctx.end()
         ctx.tell("bot.consent.declined")
         return
     ctx.tell("bot.choose_option")
-    await ask_consent(ctx, intro=True)
+    await ask_consent(ctx, intro=True, pending=pending)
 
 
 async def help_(ctx: Context[Any], args: str) -> None:
-    actor = ctx.actor
-    lines = [ctx.say("bot.help.intro"), ctx.say("bot.help.everyone")]
-    if actor.is_staff or (actor.role is not None and actor.role.value == "focal"):
-        lines.append(ctx.say("bot.help.staff"))
-    if actor.is_admin:
-        lines.append(ctx.say("bot.help.admin"))
+    # The engine knows every declared command; imported here, as it imports this module.
+    from bot.dialogs.engine import help_lines
+
+    lines = [ctx.say("bot.help.intro"), *help_lines(ctx)]
     if ctx.in_dialog:
         lines.append(ctx.say("bot.help.in_dialog"))
     ctx.send("\n\n".join(lines))
@@ -107,6 +124,8 @@ async def _set_language(ctx: Context[Any], wanted: str) -> None:
 
 
 async def cancel(ctx: Context[Any], args: str) -> None:
+    if ctx.flow is not None and ctx.flow.step_back is not None and ctx.flow.step_back(ctx):
+        return
     if ctx.in_dialog:
         ctx.end()
         ctx.tell("bot.cancelled")
@@ -114,7 +133,7 @@ async def cancel(ctx: Context[Any], args: str) -> None:
         ctx.tell("bot.nothing_to_cancel")
 
 
-CONSENT = Flow("consent", ConsentStep, {ConsentStep.answer: on_consent}, NoDraft)
+CONSENT = Flow("consent", ConsentStep, {ConsentStep.answer: on_consent}, ConsentDraft)
 LANGUAGE = Flow("language", LanguageStep, {LanguageStep.choose: on_language}, NoDraft)
 DIALOG = Dialog(
     commands=(

@@ -45,6 +45,8 @@ class Context(Generic[DraftT]):
     start_payload: str | None = None
     replies: list[Reply] = field(default_factory=list)
     notices: list[ChatNotice] = field(default_factory=list)  # for other chats, after commit
+    # A command to run once this step is done (the one the consent question interrupted).
+    resume: tuple[str, str] | None = None
 
     @property
     def actor(self) -> Actor:

@@ -25,6 +25,7 @@ from bot.state import conversations
 from bot.state.conversations import DialogState
 from bot.texts import has, language_of, t
 from registry import accounts
+from registry.actors import deny
 from registry.errors import RegistryError
 from registry.models import utcnow
 from registry.uow import Database, UnitOfWork
@@ -95,6 +96,9 @@ class Dialogs:
         """One message, in the caller's open unit of work: the account, the dialog state and
         whatever the use case writes are committed by the caller, together or not at all."""
         profile = await accounts.open_profile(uow, channel, user_id)
+        if incoming.group:
+            language = language_of(profile.language or self.settings.default_language)
+            return Outcome(_in_group(incoming, language), language)
         state = await conversations.load_state(uow, channel, chat_id)
         ctx = Context[Any](
             settings=self.settings,
@@ -113,6 +117,11 @@ class Dialogs:
             ctx.tell("bot.expired")
         ctx.answer = read_answer(incoming, ctx.asked if ctx.in_dialog else None)
         await self._dispatch(ctx)
+        if ctx.resume is not None:
+            # The person just accepted the notice: the command it interrupted goes on.
+            name, args = ctx.resume
+            ctx.resume = None
+            await self._command(ctx, name, args)
         after = _stored(ctx)
         # Most staff commands leave no dialog behind: no write needed for them.
         if after != before or ctx.in_dialog:
@@ -157,13 +166,62 @@ class Dialogs:
         if ctx.in_dialog and command.name not in ("help", "cancel"):
             # A new command abandons the dialog that was going on.
             ctx.end()
-        if command.needs_consent and not ctx.profile.consented:
-            await common.ask_consent(ctx, intro=False)
+        if not command.audience.allows(ctx.actor):
+            # Refused at once, before any question (the format of an export, say).
+            ctx.fail(deny(f"command.{command.name}"))
+            return
+        if (
+            command.needs_consent
+            and not ctx.profile.consented
+            and not _for_others(ctx, command, args)
+        ):
+            pending = common.ConsentDraft(command.name, args)
+            await common.ask_consent(ctx, intro=False, pending=pending)
             return
         try:
             await command.begin(ctx, args)
         except RegistryError as error:
             ctx.fail(error)
+
+
+def _in_group(incoming: Incoming, language: str) -> list[Reply]:
+    """A group chat: no dialog starts and nothing personal is asked there (people would type
+    their phone numbers in front of the group). A command for everyone gets a short note to
+    write to the bot privately; staff commands, other bots' commands and talk get nothing."""
+    command = _BY_NAME.get(incoming.command or "") if incoming.kind == "command" else None
+    if command is None or command.audience is not Audience.everyone:
+        return []
+    return [Reply(t(language, "bot.group.private_only"))]
+
+
+def _for_others(ctx: Context[Any], command: Command, args: str) -> bool:
+    """Whether the command, as typed, works on someone else's record (no consent asked)."""
+    return command.for_others is not None and command.for_others(ctx, args)
+
+
+def help_lines(ctx: Context[Any]) -> list[str]:
+    """/help: exactly the commands this person may use, grouped by whom they are for."""
+    groups: tuple[tuple[tuple[Audience, ...], str | None], ...] = (
+        ((Audience.everyone,), None),
+        ((Audience.focal, Audience.staff), "bot.help_role.staff"),
+        ((Audience.admin,), "bot.help_role.admin"),
+    )
+    sections: list[str] = []
+    for audiences, heading in groups:
+        allowed = [c for c in COMMANDS if c.audience in audiences and c.audience.allows(ctx.actor)]
+        if not allowed:
+            continue
+        lines = [ctx.say(heading)] if heading else []
+        for command in allowed:
+            aliases = "".join(ctx.say("bot.help_role.alias", alias=a) for a in command.aliases)
+            text = ctx.say(f"bot.command.{command.name}")
+            lines.append(
+                ctx.say("bot.help_role.line", command=command.name, aliases=aliases, text=text)
+            )
+        if Audience.focal in audiences:
+            lines.append(ctx.say("bot.help_role.send_file"))
+        sections.append("\n".join(lines))
+    return sections
 
 
 async def _guarded(ctx: Context[Any], handler: Handler) -> None:

@@ -169,9 +169,9 @@ EXPORT = Flow("export", ExportStep, {ExportStep.format: on_format}, NoDraft)
 IMPORT = Flow("import", ImportStep, {ImportStep.confirm: on_confirm}, ImportDraft)
 DIALOG = Dialog(
     commands=(
-        Command("export", export, Audience.staff),
-        Command("template", template, Audience.staff),
-        Command("import", ask_for_file, Audience.staff, aliases=("nhap",)),
+        Command("export", export, Audience.focal),
+        Command("template", template, Audience.focal),
+        Command("import", ask_for_file, Audience.focal, aliases=("nhap",)),
     ),
     flows=(EXPORT, IMPORT),
 )

@@ -19,21 +19,38 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
+from registry.actors import Actor, may_search
+
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
 
 DraftT = TypeVar("DraftT")
 
 Handler = Callable[["Context[Any]"], Awaitable[None]]
+# A flow's answer to "hủy" or /cancel: True when it stepped back itself (an edit dropped, the
+# summary shown again), False to let the whole dialog end.
+StepBack = Callable[["Context[Any]"], bool]
 Begin = Callable[["Context[Any]", str], Awaitable[None]]
 
 
 class Audience(enum.StrEnum):
-    """Which /help lists a command. The use cases decide who may actually run it."""
+    """Who a command is for: /help lists a command to them only, and anyone else is refused
+    before any question. The use cases still decide what each may do with it (a focal point
+    keeps to its own agency)."""
 
     everyone = "everyone"
+    focal = "focal"  # an agency's focal point, staff and admins
     staff = "staff"
     admin = "admin"
+
+    def allows(self, actor: Actor) -> bool:
+        if self is Audience.everyone:
+            return True
+        if self is Audience.focal:
+            return may_search(actor)
+        if self is Audience.staff:
+            return actor.is_staff
+        return actor.is_admin
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,9 @@ class Command:
     aliases: tuple[str, ...] = ()
     # Commands about one's own record need the personal-data notice accepted first.
     needs_consent: bool = False
+    # Says when this use of the command is about someone else's record (a focal point or staff
+    # at work): the notice is about one's own data, so it is not asked then.
+    for_others: Callable[[Context[Any], str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,8 @@ class Flow(Generic[DraftT]):
     steps: type[enum.StrEnum]
     handlers: Mapping[enum.StrEnum, Handler]
     draft: type[DraftT]
+    # Cancelling inside a sub-step (editing one answer) goes back instead of ending everything.
+    step_back: StepBack | None = None
 
     def __post_init__(self) -> None:
         missing = [step.value for step in self.steps if step not in self.handlers]

@@ -2,7 +2,7 @@
 
 Channels translate: an inline keyboard button becomes a ``choice``; on channels without buttons
 (Zalo, the terminal) options are shown as numbered lines and the engine takes a typed number as
-the option. A shared contact (Telegram) becomes a ``contact``, a typed number ``text``. A
+the option. A message in a group chat is marked ``group``. A shared contact (Telegram) becomes a ``contact``, a typed number ``text``. A
 document goes out as a file or as a download link, a request for a file as an upload link
 where the channel cannot carry files. Dialogs never see a platform object, so every channel
 reuses them unchanged.
@@ -30,6 +30,8 @@ class Incoming:
     file_name: str | None = None
     file_content: bytes | None = None
     file_size: int | None = None
+    # Sent in a group chat (the channel says so): personal data is never asked for there.
+    group: bool = False
 
     @classmethod
     def parse_text(cls, text: str, *, display_name: str | None = None) -> Incoming:

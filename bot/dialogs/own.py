@@ -14,12 +14,12 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogs import cards, fields
+from bot.dialogs import cards, fields, taken
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import people
-from registry.errors import Conflict, RegistryError, ValidationError
+from registry.errors import Conflict, Duplicate, RegistryError, ValidationError
 from registry.models import PersonField
 
 
@@ -56,6 +56,12 @@ def _target(ctx: Context[Any], args: str) -> int | None:
             raise ValidationError("bot.bad_id", text=text[:20])
         return int(text)
     return ctx.actor.person_id
+
+
+def for_others(ctx: Context[Any], args: str) -> bool:
+    """``/update 12`` about a record that is not one's own (a focal point or staff at work)."""
+    text = args.strip().lstrip("#")
+    return text.isdigit() and len(text) <= 9 and int(text) != ctx.actor.person_id
 
 
 async def show(ctx: Context[Any], args: str) -> None:
@@ -164,6 +170,12 @@ async def on_confirm(ctx: Context[UpdateDraft]) -> None:
         ctx.end()
         ctx.fail(conflict)
         return
+    except Duplicate as duplicate:
+        if duplicate.code != "person.duplicate_mobile":
+            raise
+        await taken.mobile_taken(ctx, duplicate, draft.value)
+        _ask_value(ctx)
+        return
     except RegistryError as error:
         ctx.fail(error)
         _ask_value(ctx)
@@ -216,7 +228,13 @@ WITHDRAW = Flow("withdraw", WithdrawStep, {WithdrawStep.confirm: on_withdraw}, W
 DIALOG = Dialog(
     commands=(
         Command("me", show, needs_consent=True),
-        Command("update", begin_update, aliases=("capnhat",), needs_consent=True),
+        Command(
+            "update",
+            begin_update,
+            aliases=("capnhat",),
+            needs_consent=True,
+            for_others=for_others,
+        ),
         Command("withdraw", begin_withdraw, needs_consent=True),
     ),
     flows=(UPDATE, WITHDRAW),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.dialogs import cards, claims, fields
+from bot.dialogs import cards, claims, fields, taken
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
@@ -86,6 +87,11 @@ async def begin(ctx: Context[Draft], args: str) -> None:
         await _search_agency(ctx, args)
         return
     ctx.ask(ctx.say("bot.register.ask_agency"))
+
+
+def for_others(ctx: Context[Any], args: str) -> bool:
+    """A focal point or staff registers other people, not themself."""
+    return ctx.actor.is_staff or ctx.actor.agency_id is not None
 
 
 async def on_agency(ctx: Context[Draft]) -> None:
@@ -262,6 +268,18 @@ async def on_edit(ctx: Context[Draft]) -> None:
     _ask(ctx, Step(chosen))
 
 
+def step_back(ctx: Context[Any]) -> bool:
+    """ "hủy" while one answer is being changed drops that change only: the summary again, with
+    every other answer kept. At the summary or during the first pass it cancels as usual."""
+    draft: Draft = ctx.draft
+    if ctx.step is Step.edit or (draft.editing and ctx.step not in (Step.summary, Step.duplicate)):
+        draft.editing = False
+        ctx.tell("bot.register_edit.dropped")
+        _summary(ctx)
+        return True
+    return False
+
+
 async def _register(ctx: Context[Draft]) -> None:
     draft = ctx.draft
     try:
@@ -302,7 +320,7 @@ async def _offer_instead(ctx: Context[Draft], duplicate: Duplicate) -> None:
     draft = ctx.draft
     existing_id = int(duplicate.params["person_id"])
     if duplicate.code == "person.duplicate_mobile":
-        ctx.fail(duplicate)
+        await taken.mobile_taken(ctx, duplicate, draft.mobile)
         if PersonField.mobile.value in draft.answered:
             draft.answered.remove(PersonField.mobile.value)
         draft.editing = True
@@ -384,8 +402,11 @@ FLOW = Flow(
         Step.duplicate: on_duplicate,
     },
     Draft,
+    step_back,
 )
 DIALOG = Dialog(
-    commands=(Command("register", begin, aliases=("dangky",), needs_consent=True),),
+    commands=(
+        Command("register", begin, aliases=("dangky",), needs_consent=True, for_others=for_others),
+    ),
     flows=(FLOW,),
 )

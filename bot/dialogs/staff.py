@@ -204,13 +204,13 @@ AGENCY = Flow(
 RETIRE = Flow("retire", RetireStep, {RetireStep.confirm: on_retire}, RetireDraft)
 DIALOG = Dialog(
     commands=(
-        Command("find", find, Audience.staff, aliases=("tim",)),
-        Command("agency", agency, Audience.staff),
+        Command("find", find, Audience.focal, aliases=("tim",)),
+        Command("agency", agency, Audience.focal),
         Command("missing", missing, Audience.staff),
         Command("stats", stats, Audience.staff),
-        Command("person", person, Audience.staff),
-        Command("verify", verify, Audience.staff),
-        Command("retire", retire, Audience.staff),
+        Command("person", person, Audience.focal),
+        Command("verify", verify, Audience.focal),
+        Command("retire", retire, Audience.focal),
     ),
     flows=(FIND, AGENCY, RETIRE),
 )

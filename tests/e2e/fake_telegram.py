@@ -131,17 +131,24 @@ class SentMessage:
 
 @dataclass
 class FakeUser:
-    """A person in a private chat with the bot (chat id = user id, as on Telegram)."""
+    """A person in a private chat with the bot (chat id = user id, as on Telegram), or in the
+    group ``group_id`` (a supergroup, as groups with bots usually are)."""
 
     fake: FakeTelegram
     id: int
     first_name: str = "An"
     last_name: str | None = "Nguyễn"
     language_code: str = "vi"
+    group_id: int | None = None
 
     @property
     def chat_id(self) -> int:
-        return self.id
+        return self.group_id if self.group_id is not None else self.id
+
+    def _chat(self) -> dict[str, Any]:
+        if self.group_id is not None:
+            return {"id": self.group_id, "type": "supergroup", "title": "Nhóm người phát ngôn"}
+        return {"id": self.chat_id, "type": "private", "first_name": self.first_name}
 
     def as_dict(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -158,7 +165,7 @@ class FakeUser:
         return {
             "message_id": self.fake.new_message_id(),
             "date": int(time.time()),
-            "chat": {"id": self.chat_id, "type": "private", "first_name": self.first_name},
+            "chat": self._chat(),
             "from": self.as_dict(),
             **content,
         }

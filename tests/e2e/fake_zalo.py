@@ -140,20 +140,22 @@ class Queued:
 
 @dataclass
 class FakeZaloUser:
-    """A person in a private chat with the bot (chat id = user id, chat_type PRIVATE)."""
+    """A person in a private chat with the bot (chat id = user id, chat_type PRIVATE), or in
+    the group ``group_id`` (chat_type GROUP)."""
 
     fake: FakeZalo
     id: str
     display_name: str = "Nguyễn An"
+    group_id: str | None = None
 
     @property
     def chat_id(self) -> str:
-        return self.id
+        return self.group_id if self.group_id is not None else self.id
 
     def _update(self, event_name: str, **content: Any) -> dict[str, Any]:
         message = {
             "from": {"id": self.id, "display_name": self.display_name, "is_bot": False},
-            "chat": {"id": self.chat_id, "chat_type": "PRIVATE"},
+            "chat": {"id": self.chat_id, "chat_type": "GROUP" if self.group_id else "PRIVATE"},
             "message_id": self.fake.new_message_id(),
             "date": now_ms(),
             **content,

@@ -8,7 +8,7 @@ channels do; the call returns the engine's replies to that one message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import ChatNotice, Incoming, Reply
@@ -16,7 +16,9 @@ from bot.pipeline.jobs import Deliver, run_pending
 from registry.roster.intake import journal
 from tests.e2e.scenarios.driver import Abilities, Answer, Received, pick_label
 
-ENGINE = Abilities(buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True)
+ENGINE = Abilities(
+    buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True, groups=True
+)
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Chat:
     last: Answer = field(default_factory=lambda: Answer([]))
     pending: Reply | None = None  # the latest question with options
     notices: list[ChatNotice] = field(default_factory=list)  # for other chats, last message
+    group: bool = False  # talking in a group chat the bot is in
 
     @property
     def external_id(self) -> str:
@@ -42,6 +45,8 @@ class Chat:
         """Any incoming message, as a channel would hand it over; an import it queued is run
         at once, as the server's job runner would, and what it tells this chat is part of the
         answer."""
+        if self.group:
+            incoming = replace(incoming, group=True)
         queued = journal.queued_here()
         async with self.dialogs.db.uow() as uow:
             outcome = await self.dialogs.handle(

@@ -10,7 +10,9 @@ import pytest
 
 from bot.dialogs import engine, register
 from bot.dialogs.context import Context
-from bot.dialogs.flow import Flow, NoDraft, stored
+from bot.dialogs.flow import Audience, Flow, NoDraft, stored
+from registry.actors import Actor
+from registry.models import AccountRole
 
 
 class Steps(enum.StrEnum):
@@ -83,3 +85,42 @@ def test_a_draft_survives_storage_and_tolerates_an_older_shape() -> None:
 def test_the_register_draft_keeps_normalised_values() -> None:
     draft = register.Draft(mobile="+84912345678", email="an@laocai.gov.vn", agency_code="lao-cai")
     assert register.FLOW.new_draft(stored(draft)) == draft
+
+
+ROLES = {
+    "member": Actor("telegram:1", AccountRole.member),
+    "focal without agency": Actor("telegram:2", AccountRole.focal),
+    "focal": Actor("telegram:3", AccountRole.focal, agency_id=7),
+    "staff": Actor("telegram:4", AccountRole.staff),
+    "admin": Actor("telegram:5", AccountRole.admin),
+}
+
+
+@pytest.mark.parametrize(
+    ("audience", "allowed"),
+    [
+        (Audience.everyone, set(ROLES)),
+        (Audience.focal, {"focal", "staff", "admin"}),
+        (Audience.staff, {"staff", "admin"}),
+        (Audience.admin, {"admin"}),
+    ],
+)
+def test_an_audience_allows_exactly_its_roles(audience: Audience, allowed: set[str]) -> None:
+    assert {name for name, actor in ROLES.items() if audience.allows(actor)} == allowed
+
+
+def test_export_template_and_import_are_declared_for_focal_points_and_staff() -> None:
+    audiences = {c.name: c.audience for c in engine.COMMANDS}
+    assert {audiences[n] for n in ("export", "template", "import", "find")} == {Audience.focal}
+    assert {audiences[n] for n in ("missing", "stats")} == {Audience.staff}
+
+
+def test_only_the_register_flow_steps_back_on_cancel() -> None:
+    stepping = {name for name, flow in engine.FLOWS.items() if flow.step_back is not None}
+    assert stepping == {"register"}
+
+
+def test_consent_is_skipped_only_when_a_command_works_on_someone_else() -> None:
+    personal = [c for c in engine.COMMANDS if c.needs_consent]
+    assert {c.name for c in personal} == {"register", "me", "update", "withdraw"}
+    assert {c.name for c in personal if c.for_others is not None} == {"register", "update"}

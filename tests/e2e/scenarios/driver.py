@@ -49,6 +49,7 @@ class Abilities:
     files: bool  # a file can be sent in the chat
     stickers: bool  # something that is not text can be sent (a sticker)
     blank_lines: bool  # a message of spaces reaches the bot (the terminal skips blank lines)
+    groups: bool = False  # the bot can be added to a group chat (not the terminal)
 
 
 @dataclass(frozen=True)

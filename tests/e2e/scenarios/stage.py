@@ -73,6 +73,11 @@ class Stage:
         ``name`` by the platform, in a private chat with the bot."""
         raise NotImplementedError
 
+    def meet_in_group(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
+        """The person number ``number`` writing in a group chat the bot is in (channels with
+        ``groups``)."""
+        raise NotImplementedError
+
     async def restart(self, **settings: Any) -> None:
         """Stop the bot and start it again (a new process) with these settings changed."""
         raise NotImplementedError
@@ -96,6 +101,11 @@ class EngineStage(Stage):
 
     def meet(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
         chat = Chat(self.dialogs, str(number), name=name)
+        self.chats.append(chat)
+        return chat
+
+    def meet_in_group(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
+        chat = Chat(self.dialogs, str(number), name=name, group=True)
         self.chats.append(chat)
         return chat
 
@@ -147,6 +157,13 @@ class TelegramStage(Stage):
         person.user.last_name = last or None  # Telegram's full name: first and last name
         return TelegramChat(person, self.fake)
 
+    def meet_in_group(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
+        first, _, last = name.partition(" ")
+        person = self.person(number, first)
+        person.user.last_name = last or None
+        person.user.group_id = -1_000_000_000_000 - number
+        return TelegramChat(person, self.fake)
+
     async def restart(self, **settings: Any) -> None:
         await self.running.aclose()
         await self.start(**settings)
@@ -169,6 +186,11 @@ class ZaloStage(Stage):
 
     def meet(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
         return ZaloChat(self.person(f"u-{number}", name))
+
+    def meet_in_group(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
+        person = self.person(f"u-{number}", name)
+        person.user.group_id = f"g-{number}"
+        return ZaloChat(person)
 
     async def restart(self, **settings: Any) -> None:
         await self.running.aclose()

@@ -20,7 +20,9 @@ from tests.e2e.scenarios.driver import (
 from tests.e2e.telegram_person import Answer as Sent
 from tests.e2e.telegram_person import Person
 
-TELEGRAM = Abilities(buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True)
+TELEGRAM = Abilities(
+    buttons=True, contact_button=True, files=True, stickers=True, blank_lines=True, groups=True
+)
 
 
 @dataclass

@@ -85,3 +85,32 @@ async def test_an_abandoned_dialog_expires_with_a_friendly_message(stage: Stage)
     # Said once, not at every message; the text answers nothing any more.
     assert await an.say("lao cai") == vi("bot.not_understood")
     assert await an.say("/cancel") == "Không có việc gì đang làm dở để hủy."
+
+
+async def test_cancel_inside_an_edit_goes_back_to_the_summary_with_everything_kept(
+    stage: Stage,
+) -> None:
+    an = await member(stage, 734)
+    assert await register(an, until="summary") == summary()
+    dropped = [vi("bot.register_edit.dropped"), summary()]
+    # Cancelled while typing the new value: the old one is kept.
+    await an.pick("Sửa một mục")
+    assert await an.pick("Di động") == ASK["mobile"]
+    assert (await an.say("hủy")).texts == dropped
+    # Cancelled at the list of fields, by word or by command.
+    await an.pick("Sửa một mục")
+    assert (await an.say("/cancel")).texts == dropped
+    await an.pick("Sửa một mục")
+    assert (await an.say("Thoát")).texts == dropped
+    # At the summary itself, "hủy" still cancels the whole registration.
+    assert await an.say("hủy") == vi("bot.cancelled")
+    assert await count_people(stage.db) == 0
+    # And an edit cancelled, then confirmed, registers what was kept.
+    await register(an, until="summary")
+    await an.pick("Sửa một mục")
+    await an.pick("Thư điện tử")
+    assert (await an.say("huỷ")).texts == dropped
+    done = await an.pick(CONFIRM)
+    assert done.startswith("Đã đăng ký #1 Nguyễn Văn An (Tỉnh Lào Cai).")
+    record = await stored(stage.db, 1)
+    assert (record.mobile, record.email) == ("+84912345678", "an.nv@laocai.gov.vn")

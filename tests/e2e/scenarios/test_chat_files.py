@@ -66,10 +66,11 @@ async def test_members_get_no_roster_and_their_lists_are_not_read(stage: Stage) 
     an = await member(stage, 771)
     refused = await an.say("/export xlsx")
     assert refused == REFUSAL and refused.documents == [] and refused.links == []
-    # Asked which format (anyone may be asked), then refused.
-    assert (await an.say("/export")).options == FORMATS
-    refused = await an.pick("Excel")
-    assert refused == REFUSAL and refused.documents == [] and refused.links == []
+    # Refused at once: no question about the format first.
+    refused = await an.say("/export")
+    assert refused == REFUSAL and refused.options == [] and refused.documents == []
+    template = await an.say("/template")
+    assert template == REFUSAL and template.documents == [] and template.links == []
     if an.can.files:
         sent = await an.send_file("danh-sach.csv", csv_list())
         assert sent == REFUSAL and sent.documents == []

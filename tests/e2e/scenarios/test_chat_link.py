@@ -77,7 +77,7 @@ async def test_a_code_from_another_channel_is_redeemed_here_in_english(stage: St
     assert await here.say("/agency Lào Cai") == t(
         "en", "bot.agency.empty", agency="Lào Cai Province"
     )
-    assert t("en", "bot.help.staff") in await here.say("/help")
+    assert t("en", "bot.help_role.staff") in await here.say("/help")
 
 
 async def test_a_registered_member_sees_their_record_from_the_other_account(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from registry import directory
 from tests.builders import SYSTEM, count_people, grant, listed, person_of, stored
-from tests.e2e.scenarios.driver import only_where
+from tests.e2e.scenarios.driver import Answer, only_where
 from tests.e2e.scenarios.script import (
     ASK,
     CONFIRM,
@@ -229,10 +229,56 @@ async def test_a_member_typing_a_listed_name_is_sent_to_the_focal_point(stage: S
     assert await count_people(stage.db) == 1
     # A mobile someone else already uses is asked again, the rest of the answers kept.
     asked = await register(an, full_name="Nguyễn Văn Ba", mobile="0912 345 678")
-    assert asked.texts == [
-        "Điện thoại di động: "
-        + vi("error.person.duplicate_mobile", name="Nguyễn Văn An", person_id=1),
-        ASK["mobile"],
-    ]
+    # Said without naming whose number it is.
+    assert asked.texts == [vi("bot.mobile_taken.person"), ASK["mobile"]]
+    assert "Nguyễn Văn An" not in asked and "#1" not in asked
     assert await an.say("0988 000 333") == summary(full_name="Nguyễn Văn Ba", mobile="0988 000 333")
     assert (await an.pick(CONFIRM)).startswith("Đã đăng ký #2 Nguyễn Văn Ba")
+
+
+async def test_a_mobile_in_use_is_refused_without_naming_its_holder_and_staff_are_told(
+    stage: Stage,
+) -> None:
+    await listed(stage.db)
+    worker = await staff(stage, 718, "staff")
+    an = await member(stage, 719)
+    staff_note = vi(
+        "bot.mobile_taken.staff",
+        mobile="+84912345678",
+        who=an.identity,
+        name="Nguyễn Văn An",
+        person_id=1,
+    )
+
+    def own(answer: Answer) -> list[str]:
+        # The terminal has one window: it prints what other console chats are told in it too.
+        return [text for text in answer.texts if text != staff_note]
+
+    asked = await register(an, full_name="Nguyễn Văn Ba", mobile="0912 345 678")
+    assert own(asked) == [vi("bot.mobile_taken.person"), ASK["mobile"]]
+    assert not any("Nguyễn Văn An" in text or "#1" in text for text in own(asked))
+    told = getattr(an, "notices", None)  # the engine's chat shows what goes to other chats
+    if told is not None:
+        assert [(n.channel, n.chat_id) for n in told] == [(worker.channel, worker.external_id)]
+        assert "Nguyễn Văn An (#1)" in told[0].text and "+84912345678" in told[0].text
+        assert an.identity in told[0].text
+    # The same at /update of one's own mobile.
+    assert (await an.say("0988 000 333")).texts[-1] == summary(
+        full_name="Nguyễn Văn Ba", mobile="0988 000 333"
+    )
+    assert (await an.pick(CONFIRM)).startswith("Đã đăng ký #2 Nguyễn Văn Ba")
+    await an.say("/update")
+    await an.pick("Điện thoại di động")
+    await an.say("0912 345 678")
+    refused = await an.pick("Đồng ý")
+    assert own(refused) == [
+        vi("bot.mobile_taken.person"),
+        vi("bot.update.new_value", field="Điện thoại di động"),
+    ]
+    assert (await stored(stage.db, 2)).mobile == "+84988000333"
+    # Staff see the registry's own words, with the holder.
+    assert await worker.say("/update 2") != ""
+    await worker.pick("Điện thoại di động")
+    await worker.say("0912 345 678")
+    answer = await worker.pick("Đồng ý")
+    assert "Nguyễn Văn An (#1)" in answer

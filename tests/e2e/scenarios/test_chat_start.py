@@ -3,9 +3,10 @@ the bot says to messages it cannot place."""
 
 from __future__ import annotations
 
-from tests.builders import account, count_people
+from tests.builders import account, count_people, grant, listed
 from tests.e2e.scenarios.driver import only_where
 from tests.e2e.scenarios.script import (
+    ASK,
     CONSENT_OPTIONS,
     EMOJI,
     LONG,
@@ -122,3 +123,53 @@ async def test_what_the_bot_cannot_read_gets_a_polite_answer_in_the_persons_lang
     assert waiting.texts == [unsupported(an), vi("bot.still_waiting")]
     await an.say("/lang en")
     assert await an.send_sticker() == unsupported(an, "en")
+
+
+async def test_consent_is_asked_for_ones_own_data_and_the_command_goes_on_after_it(
+    stage: Stage,
+) -> None:
+    an = stage.meet(703)
+    asked = await an.say("/register")
+    assert asked.texts == [vi("bot.consent.required"), vi("bot.consent.notice")]
+    # Accepting carries on with /register: no need to type it again.
+    accepted = await an.pick("Tôi đồng ý")
+    assert accepted.texts == [vi("bot.consent_resume.accepted"), ASK["agency"]]
+    stored = await account(stage.db, an.identity)
+    assert stored is not None and stored.consented_at is not None
+    # What was typed with the command is kept too.
+    ba = stage.meet(704)
+    await ba.say("/dangky lao cai")
+    picks = await ba.pick("Tôi đồng ý")
+    assert picks.texts[0] == vi("bot.consent_resume.accepted")
+    assert "Tỉnh Lào Cai" in picks.options
+    # Declining, then a word that is no option, keeps the command waiting; "no" drops it.
+    ca = stage.meet(705)
+    await ca.say("/me")
+    again = await ca.say("có lẽ")
+    assert vi("bot.consent.notice") in again
+    assert (await ca.pick("Tôi đồng ý")).texts == [
+        vi("bot.consent_resume.accepted"),
+        vi("bot.me.none"),
+    ]
+    assert await count_people(stage.db) == 0
+
+
+async def test_staff_and_focal_points_working_on_others_are_never_asked_the_member_consent(
+    stage: Stage,
+) -> None:
+    await listed(stage.db)
+    worker = stage.meet(706, "Bình Lê")
+    await grant(stage.db, worker.identity, "staff")
+    updating = await worker.say("/update 1")
+    assert vi("bot.consent.notice") not in updating
+    assert updating.texts[0].startswith("#1 Nguyễn Văn An")
+    assert updating.options[:2] == ["Họ và tên", "Chức vụ"]
+    focal = stage.meet(707, "Chi Lê")
+    await grant(stage.db, focal.identity, "focal", agency="Lào Cai")
+    registering = await focal.say("/register")
+    assert vi("bot.consent.notice") not in registering
+    assert "Đăng ký người của Tỉnh Lào Cai" in registering
+    # Their own record is still theirs: /me asks the notice first.
+    assert vi("bot.consent.notice") in await focal.say("/me")
+    stored = await account(stage.db, focal.identity)
+    assert stored is not None and stored.consented_at is None

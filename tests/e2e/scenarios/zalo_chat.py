@@ -19,7 +19,9 @@ from tests.e2e.scenarios.numbered import LINK, links_of, options_of
 from tests.e2e.zalo_bot import Answer as Sent
 from tests.e2e.zalo_bot import ZaloPerson
 
-ZALO = Abilities(buttons=False, contact_button=False, files=False, stickers=True, blank_lines=True)
+ZALO = Abilities(
+    buttons=False, contact_button=False, files=False, stickers=True, blank_lines=True, groups=True
+)
 
 
 @dataclass

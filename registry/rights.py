@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
@@ -32,6 +32,7 @@ from registry.models import (
     AccountRole,
     Agency,
     ChangeLog,
+    Claim,
     LinkCode,
     NameWord,
     Person,
@@ -154,6 +155,14 @@ async def _scope(
     return accounts, [p for p in records if p.erased_at is None]
 
 
+def _claims_of(accounts: list[Account], persons: list[Person]) -> ColumnElement[bool]:
+    """The claims made by these chat accounts or for these records."""
+    return or_(
+        Claim.account_id.in_([a.id for a in accounts]),
+        Claim.person_id.in_([p.id for p in persons]),
+    )
+
+
 def _account_entry(account: Account, by_id: dict[int, Account]) -> dict[str, Any]:
     root = by_id.get(account.linked_to_id) if account.linked_to_id else None
     return {
@@ -223,8 +232,25 @@ async def personal_data(
             if by_id
             else []
         )
+        claims = (
+            await session.scalars(
+                select(Claim).where(_claims_of(accounts, persons)).order_by(Claim.id)
+            )
+        ).all()
         sections = {
             "records": records,
+            "claims": [
+                {
+                    "id": c.id,
+                    "record": c.person_id,
+                    "identity": c.chat,
+                    "status": c.status,
+                    "made_at": c.created_at,
+                    "decided_by": c.decided_by,
+                    "decided_at": c.decided_at,
+                }
+                for c in claims
+            ],
             "accounts": [_account_entry(a, by_id) for a in accounts],
             "account_history": [
                 {"identity": identity_of(by_id[e.entity_id]), **ChangeView.of(e).to_dict()}
@@ -341,6 +367,8 @@ async def erase_person(uow: UnitOfWork, actor: Actor, person_id: int | None = No
             await session.execute(
                 delete(LinkCode).where(LinkCode.account_id.in_([a.id for a in accounts]))
             )
+        # A claim names the chat that asked; the change log keeps who decided what, and when.
+        await session.execute(delete(Claim).where(_claims_of(accounts, live)))
         staff = await _staff_contacts(session) if successor_needed else []
         await uow.commit()
         return Erasure(

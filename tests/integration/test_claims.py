@@ -6,6 +6,7 @@ channel is in ``tests/e2e/scenarios/test_chat_claims.py``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bot.settings import BotSettings
 from bot.texts import t
 from registry import claims, linking
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from registry.models import ChangeLog
+from registry.models import ChangeLog, Claim
 from registry.uow import Database
 from tests.builders import listed, person_of, with_catalog
 from tests.integration.chat import Chat
@@ -297,3 +298,22 @@ async def test_a_claim_waiting_follows_its_chat_account_when_linked(
     # Both identities are the one person now, and both show the record.
     assert await person_of(db, "telegram:81") == 1
     assert await person_of(db, "zalo:80") == 1
+
+
+async def test_a_claimants_data_lists_the_claim_and_erasure_removes_it(
+    loaded: Database, dialogs: Dialogs
+) -> None:
+    db = loaded
+    await listed(db, source="import")
+    an = Chat(dialogs, "62", channel="zalo", name="An Zalo")
+    await _register(an)
+    answer = await an.say("/mydata")
+    data = json.loads(answer.documents[0].content)
+    [claim] = data["claims"]
+    assert (claim["record"], claim["identity"], claim["status"]) == (1, "zalo:62", "pending")
+    await an.say("/erase")
+    await an.pick(t("vi", "bot.erase.yes"))
+    async with db.uow().reading() as uow:
+        assert (await uow.session.scalars(select(Claim))).all() == []
+    # Who filed and decided what stays in the change log, without the chat identity.
+    assert all("zalo:62" not in (new or "") for _, _, _, new in await _log(db, "claim"))

@@ -114,7 +114,7 @@ async def test_an_admin_grants_and_revokes_roles(stage: Stage) -> None:
     assert focal is not None and focal.role == "focal" and focal.agency_id is not None
     assert await newcomer.say("/agency Hà Nội") == REFUSAL  # not their agency
     assert "tp-hue" in await admin.say(f"/grant {bare} focal Huế")
-    assert await admin.say(f"/grant {bare} focal") == "Đầu mối phải gắn với một cơ quan (--agency)."
+    assert await admin.say(f"/grant {bare} focal") == vi("error.account.focal_needs_agency")
     assert await admin.say(f"/grant {bare}") == vi("bot.grant.usage")
     assert await admin.say("/grant") == vi("bot.grant.usage")
     assert await admin.say("/revoke") == vi("bot.revoke.usage")

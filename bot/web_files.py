@@ -187,7 +187,13 @@ class FilePages:
         return await self._checked(shared, token, name, content)
 
     async def _checked(
-        self, shared: Shared, token: str, name: str, content: bytes, agency: str = ""
+        self,
+        shared: Shared,
+        token: str,
+        name: str,
+        content: bytes,
+        agency: str = "",
+        held_token: str = "",
     ) -> Response:
         """The dry run's page: what the list would change, and the button to write it; or the
         question of its agency, when it names none."""
@@ -205,9 +211,11 @@ class FilePages:
                 batching=self._batching(),
             )
         except RegistryError as error:
-            if error.code == "import.agency_needed" and not agency:
-                held = await self._hold(owner, name, content)
-                return self._agency_form(shared, token, held, name)
+            if error.code == "import.agency_needed" or agency:
+                # Asked (again, with why, when the agency sent back was refused).
+                held = await self._hold(owner, name, content, held_token)
+                shown = error_text(language, error) if agency else None
+                return self._agency_form(shared, token, held, name, error=shown)
             return self._form(shared, token, error=error_text(language, error))
         say = _sayer(language)
         lines = summary_lines(language, result, file_name=name, names=0)
@@ -301,7 +309,9 @@ class FilePages:
             return _refused(language, LinkRefused("used"))
         chosen = fields.get(AGENCY_FIELD, "").strip()
         if chosen:
-            return await self._checked(shared, token, held.name, held.content, chosen[:100])
+            return await self._checked(
+                shared, token, held.name, held.content, chosen[:100], held.token
+            )
         # Held again under its token while the person chooses.
         await self._hold(owner, held.name, held.content, held.token)
         query = fields.get(QUERY_FIELD, "").strip()[:_MAX_QUERY]

@@ -183,6 +183,15 @@ async def test_staff_are_asked_on_the_page_whose_list_names_no_agency(
         await expect(page.locator("h1")).to_have_text(t("vi", "web.upload_agency.title"))
         asked = await page.locator("main").inner_text()
         assert t("vi", "bot.import_agency.ask", file="ds.xlsx") in asked and "--" not in asked
+        # Forged answers: a list the page never showed, an agency that does not exist.
+        action = f"{url.split('/upload/')[0]}/upload/{url.split('/upload/')[1]}/agency"
+        forged = await page.request.post(action, form={"held": "forged", "agency": "tinh-lao-cai"})
+        assert forged.status == 410
+        held = await page.locator("input[name=held]").first.get_attribute("value")
+        assert held
+        unknown = await page.request.post(action, form={"held": held, "agency": "khong-co-dau"})
+        assert unknown.status == 400 and "khong-co-dau" in await unknown.text()
+        assert await count_people(database) == 0
         search = t("vi", "web.upload_agency.search")
         await page.fill("#query", "qqqq zzzz")
         await page.get_by_role("button", name=search).click()

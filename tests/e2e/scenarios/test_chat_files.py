@@ -158,6 +158,9 @@ async def test_a_list_naming_no_agency_asks_for_it_with_the_agency_picker(stage:
     # Garbage, and "UBND" alone, are answered with what to type; nothing is written meanwhile.
     assert vi("bot.import_agency.not_found", query="qqqq zzzz") in await clerk.say("qqqq zzzz")
     assert await clerk.say("UBND") == vi("bot.agency_name.which_province")
+    if clerk.can.stickers:
+        # Answered as at any question; the list stays held and the question open.
+        assert (await clerk.send_sticker()).texts
     offered = await clerk.say("lao cai")
     assert offered.texts[-1] == vi("bot.import_agency.pick") and "Tỉnh Lào Cai" in offered.options
     assert await count_people(stage.db) == 0

@@ -325,6 +325,25 @@ async def test_a_letterhead_naming_no_single_agency_leaves_the_question_open(
     assert given.agency_from == "given"
 
 
+async def test_a_letterhead_is_not_the_agency_of_a_list_with_an_agency_column(
+    cast: Cast, db: Database
+) -> None:
+    # The Press Department's compiled list under its own letterhead: a row without an agency
+    # cell is an error to fix, not the letterhead's agency.
+    data = xlsx(
+        [
+            ("BỘ TÀI CHÍNH",),
+            (),
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn An", "Chánh Văn phòng", "", "0912 345 678", ""),
+            (2, "", "Trần Thị Bình", "Chuyên viên", "", "0912 345 679", ""),
+        ]
+    )
+    result = await import_roster(db.uow(), cast.staff, data, dry_run=True)
+    assert result.agency is None and result.agency_from is None
+    assert _outcomes(result)[5] == (Outcome.error, ("import.agency_missing",))
+
+
 async def test_a_focal_point_sending_another_agencys_list_is_told_once(
     cast: Cast, db: Database
 ) -> None:

@@ -7,9 +7,9 @@ parameters and the column each concerns; an error never stops the other rows.
 How rows become changes:
 
 - A row's agency is its agency cell, written loosely ("UBND tỉnh Lào Cai", "TP. Hồ Chí Minh"),
-  or the file's agency when the cell is empty: the one given (``agency=``), else the one the
-  letterhead names ("UBND TỈNH LÀO CAI" above the table, see
-  :mod:`registry.roster.intake.letterhead`), else a focal point's own. A file without an agency
+  or the file's agency when the cell is empty: the one given (``agency=``), else, for a file
+  without an agency column, the one the letterhead names ("UBND TỈNH LÀO CAI" above the table,
+  see :mod:`registry.roster.intake.letterhead`), else a focal point's own. A file without an agency
   column and without any of these is refused as a whole (``import.agency_needed``): the caller
   asks the person which agency it is for and runs it again with ``agency=``.
 - The closing block of a letter under the table ("Nơi nhận:", the date line, the signer) is
@@ -403,15 +403,20 @@ class _Run:
     # -- agencies --
 
     async def file_agency(self, reference: str | None, table: ListTable) -> AgencyRef | None:
-        """The agency of the whole file: the one given, else the one its letterhead names,
-        else a focal point's own."""
+        """The agency of the whole file: the one given, else the one its letterhead names (a
+        file without an agency column), else a focal point's own."""
         if reference is not None and reference.strip():
             found = await self.agency(reference)
             if not manages_agency(self.actor, found.id):
                 raise deny("people.import")
             self.agency_from = "given"
             return found
-        named = await letterhead_agency(self.session, table.letterhead, on=self.today)
+        # Only a list without an agency column is one agency's: in a list with one (the Press
+        # Department's compiled roster under its own letterhead), a row without an agency
+        # cell is an error to fix, not the letterhead's.
+        named = None
+        if "agency" not in table.columns:
+            named = await letterhead_agency(self.session, table.letterhead, on=self.today)
         if named is not None:
             if not manages_agency(self.actor, named.id):
                 # A focal point sent another agency's list: said once, not on every row.

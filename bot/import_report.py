@@ -5,8 +5,11 @@ word comes from the text catalogs here, in the reader's language. A problem name
 concerns by the header the agency itself wrote ("SĐT: ..."), so the person fixing the file finds
 it.
 
-The report is the file's own rows, as read, with two columns added ("Kết quả", "Lý do") and the
-cells at fault in red, then a summary sheet. It is written in openpyxl's write-only mode (a
+The report is the file's own rows, as read, each with its row number in the file first (where
+Excel shows it, to find the row and fix it) and two columns added ("Kết quả", "Lý do"), the
+cells at fault in red, then a summary sheet. Every view (chat, web page, report, terminal) names
+the rows a problem concerns by those numbers, and labels a count as a count ("3 dòng lỗi: dòng
+12, 15, 19"), so neither can be taken for the other. It is written in openpyxl's write-only mode (a
 50,000-row report stays small in memory) and no cell is ever a formula: values an agency typed
 as "=..." come back as text, marked the way Excel marks text (quotePrefix).
 """
@@ -108,9 +111,11 @@ def row_reason(language: str, result: ImportResult, row: RowResult) -> str:
 
 
 def summary_lines(
-    language: str, result: ImportResult, *, file_name: str | None = None
+    language: str, result: ImportResult, *, file_name: str | None = None, names: int = 10
 ) -> list[str]:
-    """A few lines for a chat message or a terminal: counts, then the most frequent problems."""
+    """A few lines for a chat message or a terminal: the counts, where the list's agency came
+    from and where its table ended, who is added or changed (``names`` of each at most), then
+    the most frequent problems, each with the rows that have it."""
     lines = [
         t(
             language,
@@ -127,17 +132,85 @@ def summary_lines(
             **{outcome.value: counts[outcome] for outcome in Outcome},
         )
     )
-    for code, count in list(summary_codes(result).items())[:5]:
+    lines.extend(context_lines(language, result))
+    if names:
+        lines.extend(change_lines(language, result, limit=names))
+    for code, rows in list(problem_rows(result).items())[:5]:
         example = _first_problem(result.rows, code)
         lines.append(
             t(
                 language,
                 "import.summary.problem",
-                count=count,
+                count=len(rows),
                 reason=problem_text(language, result.table, example),
+                rows=row_list(language, rows),
             )
         )
     lines.append(t(language, "import.summary.dry_run" if result.dry_run else "import.summary.done"))
+    return lines
+
+
+def context_lines(language: str, result: ImportResult) -> list[str]:
+    """Whose list it was taken to be, and where its table ended, when either needs saying."""
+    lines: list[str] = []
+    if result.agency is not None and result.agency_from is not None:
+        lines.append(
+            t(language, f"import.lines.agency_{result.agency_from}", agency=result.agency.name)
+        )
+    if result.table.ended_at is not None:
+        lines.append(t(language, "import.lines.ended", row=result.table.ended_at))
+    return lines
+
+
+def problem_rows(result: ImportResult) -> dict[str, list[int]]:
+    """The rows (their numbers in the file) each problem code concerns, most frequent first."""
+    rows: dict[str, list[int]] = {}
+    for row in result.rows:
+        if row.outcome is Outcome.error:
+            for problem in row.problems:
+                numbers = rows.setdefault(problem.code, [])
+                if not numbers or numbers[-1] != row.row.number:
+                    numbers.append(row.row.number)
+    order = summary_codes(result)
+    return {code: rows[code] for code in order if code in rows}
+
+
+def row_list(language: str, numbers: Sequence[int], limit: int = 10) -> str:
+    """ "dòng 12, 15, 19" (the first ``limit``, then how many more)."""
+    shown = t(language, "import.lines.rows", rows=", ".join(str(n) for n in numbers[:limit]))
+    if len(numbers) > limit:
+        return t(language, "import.lines.more_rows", rows=shown, count=len(numbers) - limit)
+    return shown
+
+
+def changes(result: ImportResult, outcome: Outcome) -> list[RowResult]:
+    return [row for row in result.rows if row.outcome is outcome]
+
+
+def name_of(language: str, result: ImportResult, row: RowResult) -> str:
+    """ "Nguyễn Văn An (dòng 9)", with the fields an update changes."""
+    name = row.row.get("full_name") or "-"
+    if row.outcome is Outcome.updated and row.changed:
+        fields = ", ".join(_field_name(language, result.table, f) for f in row.changed)
+        return t(language, "import.lines.name_fields", name=name, row=row.row.number, fields=fields)
+    return t(language, "import.lines.name_row", name=name, row=row.row.number)
+
+
+def change_lines(language: str, result: ImportResult, *, limit: int = 10) -> list[str]:
+    """Who is (or would be) added, and who changed: names with their rows."""
+    lines: list[str] = []
+    keys = {
+        Outcome.created: "to_add" if result.dry_run else "added",
+        Outcome.updated: "to_change" if result.dry_run else "changed",
+    }
+    for outcome, key in keys.items():
+        rows = changes(result, outcome)
+        if not rows:
+            continue
+        names = "; ".join(name_of(language, result, row) for row in rows[:limit])
+        if len(rows) > limit:
+            names = t(language, "import.lines.more_names", names=names, count=len(rows) - limit)
+        lines.append(t(language, f"import.lines.{key}", count=len(rows), names=names))
     return lines
 
 
@@ -176,14 +249,18 @@ def _rows_sheet(workbook: Workbook, language: str, result: ImportResult) -> None
     table = result.table
     width = table.width
     sheet: WriteOnlyWorksheet = workbook.create_sheet(t(language, "import.report.sheet_rows"))
-    headers = [*table.headers, *[""] * (width - len(table.headers))]
+    headers = [
+        t(language, "import.lines.column_row"),
+        *table.headers,
+        *[""] * (width - len(table.headers)),
+    ]
     headers += [
         t(language, "import.report.column_result"),
         t(language, "import.report.column_reason"),
     ]
     widths = [min(_MAX_WIDTH, max(10, len(text) + 2)) for text in headers]
     for row in result.rows[:200]:
-        for index, cell in enumerate(row.row.cells):
+        for index, cell in enumerate(row.row.cells, start=1):
             widths[index] = min(_MAX_WIDTH, max(widths[index], len(cell) + 2))
     widths[-1] = _MAX_WIDTH
     for index, size in enumerate(widths, start=1):
@@ -215,7 +292,9 @@ def _report_row(
         and problem.column in result.table.columns
     }
     cells = [*row.row.cells, *[""] * (width - len(row.row.cells))]
-    out = [
+    # The row's number in the agency's file, as Excel shows it: where to find it to fix it.
+    out = [WriteOnlyCell(sheet, value=row.row.number)]
+    out += [
         _text_cell(sheet, value, fill=_BAD_CELL) if index in bad else _text_cell(sheet, value)
         for index, value in enumerate(cells)
     ]
@@ -271,14 +350,30 @@ def _summary_sheet(
     )
     for outcome, count in result.counts.items():
         fill = PatternFill("solid", fgColor=_FILLS[outcome])
-        sheet.append([_text_cell(sheet, outcome_label(language, outcome), fill=fill), count])
-    problems = summary_codes(result)
+        sheet.append(
+            [
+                _text_cell(sheet, outcome_label(language, outcome), fill=fill),
+                _text_cell(sheet, t(language, "import.lines.count_rows", count=count)),
+            ]
+        )
+    context = context_lines(language, result)
+    if context:
+        sheet.append([])
+        for line in context:
+            sheet.append([_text_cell(sheet, line)])
+    problems = problem_rows(result)
     if problems:
         sheet.append([])
         sheet.append([_text_cell(sheet, t(language, "import.report.problems"), font=bold)])
-        for code, count in problems.items():
+        for code, rows in problems.items():
             example = _first_problem(result.rows, code)
-            sheet.append([count, _text_cell(sheet, problem_text(language, table, example))])
+            counted = t(language, "import.lines.count_rows", count=len(rows))
+            sheet.append(
+                [
+                    _text_cell(sheet, problem_text(language, table, example)),
+                    _text_cell(sheet, f"{counted}: {row_list(language, rows, limit=200)}"),
+                ]
+            )
 
 
 def _first_problem(rows: Sequence[RowResult], code: str) -> Problem:

@@ -5,7 +5,10 @@ in the person's language and usable on a phone, that runs the same import as a f
 Telegram: the list is checked by a dry run, the page shows what would change, and only the
 confirmation writes it: it queues the import, which the server's job runner writes in short
 batches (the bot answers its chats meanwhile) and whose summary and report go to the person's
-chat when it is done (:mod:`bot.pipeline.jobs`). Meanwhile the list is held for the person's chat
+chat when it is done (:mod:`bot.pipeline.jobs`). The dry run's page lists who would be added
+and who changed (name, row, fields) and each problem with its rows. A list that names no agency
+(no agency column, no single agency in its letterhead, sent by staff) is held while the page asks
+for its agency the way the chat does: a name typed, then one of the agencies it may mean. Meanwhile the list is held for the person's chat
 (:mod:`bot.state.held_files`), as a list sent in the chat is, and the confirmation form names
 the held list it showed. The rights are those of the chat account the link was made for, looked
 up again at each step, so a right revoked in the meantime is already gone. A body that trickles
@@ -25,18 +28,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from bot.import_report import summary_lines
+from bot.import_report import changes, name_of, summary_lines
 from bot.links import LinkRefused, Links
 from bot.state import held_files, shared_files
 from bot.state.gate import write_gate
 from bot.state.shared_files import Owner, Shared
 from bot.texts import error_text, language_of, t
 from bot.web import SlowBody
-from registry import accounts
+from registry import accounts, catalog
 from registry.actors import Actor, deny, may_import
+from registry.agency_names import english_name
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake import journal
-from registry.roster.intake.importer import Batching, import_roster
+from registry.roster.intake.importer import Batching, ImportResult, Outcome, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 from registry.settings import Settings
 from registry.uow import Database
@@ -45,6 +49,12 @@ log = logging.getLogger(__name__)
 
 # The confirmation form's field naming the list the page showed (its held token).
 HELD_FIELD = "held"
+# The fields of the agency question: the name typed, and the agency chosen (its code).
+QUERY_FIELD = "query"
+AGENCY_FIELD = "agency"
+# Names listed on the dry run's page, of those added and of those changed.
+_LISTED_NAMES = 500
+_MAX_QUERY = 200
 # What a multipart body may add around the file itself (boundaries, headers, the other fields).
 _FORM_OVERHEAD = 64 * 1024
 _REFUSED_STATUS = {"tampered": 403, "expired": 410, "used": 410}
@@ -119,6 +129,7 @@ class FilePages:
             Route("/files/{token}", self.download, methods=["GET", "HEAD"]),
             Route("/upload/{token}", self.upload_form, methods=["GET"]),
             Route("/upload/{token}", self.upload, methods=["POST"]),
+            Route("/upload/{token}/agency", self.agency, methods=["POST"]),
             Route("/upload/{token}/confirm", self.confirm, methods=["POST"]),
         ]
 
@@ -183,34 +194,160 @@ class FilePages:
         language = shared.owner.language
         try:
             name, content = await _received_file(request, self.limits.max_bytes)
-            actor = await self._actor(shared.owner)
+        except RegistryError as error:
+            return self._form(shared, token, error=error_text(language, error))
+        return await self._checked(shared, token, name, content)
+
+    async def _checked(
+        self,
+        shared: Shared,
+        token: str,
+        name: str,
+        content: bytes,
+        agency: str = "",
+        held_token: str = "",
+    ) -> Response:
+        """The dry run's page: what the list would change, and the button to write it; or the
+        question of its agency, when it names none."""
+        owner = shared.owner
+        language = owner.language
+        try:
+            actor = await self._actor(owner)
             result = await import_roster(
                 self.database.uow(),
                 actor,
                 content,
                 dry_run=True,
+                agency=agency or None,
                 limits=self.limits,
                 batching=self._batching(),
             )
         except RegistryError as error:
+            if error.code == "import.agency_needed" or agency:
+                # Asked (again, with why, when the agency sent back was refused).
+                held = await self._hold(owner, name, content, held_token)
+                shown = error_text(language, error) if agency else None
+                return self._agency_form(shared, token, held, name, error=shown)
             return self._form(shared, token, error=error_text(language, error))
         say = _sayer(language)
-        lines = summary_lines(language, result, file_name=name)
+        lines = summary_lines(language, result, file_name=name, names=0)
+        listed = _listed(language, result)
         if not result.changes:
-            body = _paragraphs([*lines, say("web.upload.nothing")]) + _again(token, say)
+            body = _paragraphs([*lines, say("web.upload.nothing")]) + listed + _again(token, say)
             return _page(language, say("web.upload.title"), body)
-        owner = shared.owner
-        held = await held_files.hold(
-            self.database.uow(), owner.channel, owner.chat_id, name, content
-        )
+        held = await self._hold(owner, name, content)
         body = (
-            _paragraphs([*lines, say("bot.import.confirm")])
+            _paragraphs(lines)
+            + listed
+            + _paragraphs([say("bot.import.confirm")])
             + f'<form method="post" action="/upload/{html.escape(token)}/confirm">'
             f'<input type="hidden" name="{HELD_FIELD}" value="{html.escape(held)}">'
+            f'<input type="hidden" name="{AGENCY_FIELD}" value="{html.escape(agency)}">'
             f'<button type="submit">{html.escape(say("bot.import.apply"))}</button></form>'
             + _again(token, say)
         )
         return _page(language, say("web.upload.check_title"), body)
+
+    async def _hold(self, owner: Owner, name: str, content: bytes, token: str = "") -> str:
+        async with write_gate(self.database):
+            return await held_files.hold(
+                self.database.uow(),
+                owner.channel,
+                owner.chat_id,
+                name,
+                content,
+                token=token or None,
+            )
+
+    def _agency_form(
+        self,
+        shared: Shared,
+        token: str,
+        held: str,
+        name: str,
+        *,
+        error: str | None = None,
+        choices: list[tuple[str, str]] | None = None,
+        notes: list[str] | None = None,
+        question: str | None = None,
+    ) -> HTMLResponse:
+        """Which agency the list is for: a name to type, or the agencies it may mean."""
+        language = shared.owner.language
+        say = _sayer(language)
+        action = f"/upload/{html.escape(token)}/agency"
+        held_input = f'<input type="hidden" name="{HELD_FIELD}" value="{html.escape(held)}">'
+        body = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        body += _paragraphs(notes or [])
+        if choices:
+            body += f"<p>{html.escape(question or say('bot.import_agency.pick'))}</p>"
+            body += "".join(
+                f'<form method="post" action="{action}">{held_input}'
+                f'<input type="hidden" name="{AGENCY_FIELD}" value="{html.escape(code)}">'
+                f'<button type="submit" class="secondary">{html.escape(label)}</button></form>'
+                for code, label in choices
+            )
+        else:
+            body += _paragraphs([say("bot.import_agency.ask", file=name)])
+        body += (
+            f'<form method="post" action="{action}">{held_input}'
+            f'<label for="{QUERY_FIELD}">{html.escape(say("web.upload_agency.label"))}</label>'
+            f'<input id="{QUERY_FIELD}" name="{QUERY_FIELD}" type="text" required '
+            f'maxlength="{_MAX_QUERY}" autocomplete="off">'
+            f'<button type="submit">{html.escape(say("web.upload_agency.search"))}</button></form>'
+            + _again(token, say)
+        )
+        status = 400 if error else 200
+        return _page(language, say("web.upload_agency.title"), body, status=status)
+
+    async def agency(self, request: Request) -> Response:
+        """The agency question answered: a name typed (the agencies it may mean are offered)
+        or an agency chosen (the dry run runs with it)."""
+        token = request.path_params["token"]
+        try:
+            shared = await self.links.open_upload(token)
+        except LinkRefused as refused:
+            return _refused(self.language, refused)
+        owner = shared.owner
+        language = owner.language
+        fields = await _form_fields(request)
+        held_token = fields.get(HELD_FIELD, "")
+        held = None
+        if held_token:
+            async with write_gate(self.database):
+                held = await held_files.take(
+                    self.database.uow(), owner.channel, owner.chat_id, held_token
+                )
+        if held is None:
+            return _refused(language, LinkRefused("used"))
+        chosen = fields.get(AGENCY_FIELD, "").strip()
+        if chosen:
+            return await self._checked(
+                shared, token, held.name, held.content, chosen[:100], held.token
+            )
+        # Held again under its token while the person chooses.
+        await self._hold(owner, held.name, held.content, held.token)
+        query = fields.get(QUERY_FIELD, "").strip()[:_MAX_QUERY]
+        ask = {"shared": shared, "token": token, "held": held.token, "name": held.name}
+        if not query:
+            return self._agency_form(**ask)
+        try:
+            picked = await catalog.pick_agencies(self.database.uow(), query, limit=8)
+        except RegistryError as error:
+            return self._agency_form(**ask, error=error_text(language, error))
+        if not picked.agencies:
+            error = t(language, "bot.import_agency.not_found", query=query[:60])
+            return self._agency_form(**ask, error=error)
+        question = (
+            t(language, "bot.agency_name.did_you_mean", query=query[:60])
+            if picked.guessed
+            else None
+        )
+        return self._agency_form(
+            **ask,
+            choices=[(a.code, _agency_name(language, a.code, a.name)) for a in picked.agencies],
+            notes=[t(language, f"notice.{n.code}", **n.params) for n in picked.notices],
+            question=question,
+        )
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -220,7 +357,7 @@ class FilePages:
             return _refused(self.language, refused)
         owner = shared.owner
         language, say = owner.language, _sayer(owner.language)
-        held = await self._take_held(request, shared)
+        held, agency = await self._take_held(request, shared)
         if held is None:
             # Already applied from another tab, replaced by a newer list, or never uploaded.
             return _refused(language, LinkRefused("used"))
@@ -238,7 +375,13 @@ class FilePages:
                 "language": language,
             }
             run = journal.new_run(
-                actor.label, actor.account_id, name, held.content, origin=origin, queued=True
+                actor.label,
+                actor.account_id,
+                name,
+                held.content,
+                origin=origin,
+                options={"agency": agency} if agency else None,
+                queued=True,
             )
             async with write_gate(self.database):
                 run_id = await journal.enqueue(self.database.uow(), run)
@@ -258,24 +401,23 @@ class FilePages:
         """Short batches, each in the process's turn to write: the bot answers meanwhile."""
         return Batching(gate=lambda: write_gate(self.database))
 
-    async def _take_held(self, request: Request, shared: Shared) -> held_files.Held | None:
-        """The list this page showed, taken, and the link used up: both or neither."""
-        try:
-            async with request.form(max_files=0, max_fields=4) as form:
-                token = form.get(HELD_FIELD)
-        except SlowBody:
-            raise  # answered 408 by the server
-        except Exception:  # not a form the page sent
-            return None
-        if not isinstance(token, str) or not token:
-            return None
+    async def _take_held(
+        self, request: Request, shared: Shared
+    ) -> tuple[held_files.Held | None, str]:
+        """The list this page showed, taken, and the link used up: both or neither; and the
+        agency the person chose for it, if they were asked."""
+        fields = await _form_fields(request)
+        token = fields.get(HELD_FIELD, "")
+        agency = fields.get(AGENCY_FIELD, "").strip()[:100]
+        if not token:
+            return None, agency
         owner = shared.owner
         async with self.database.uow() as uow:
             held = await held_files.take(uow, owner.channel, owner.chat_id, token)
             if held is None or not await shared_files.use_up(uow, shared.id):
-                return None
+                return None, agency
             await uow.commit()
-        return held
+        return held, agency
 
     async def _actor(self, owner: Owner) -> Actor:
         profile = await accounts.open_profile(self.database.uow(), owner.channel, owner.external_id)
@@ -287,6 +429,41 @@ def _sayer(language: str) -> Callable[..., str]:
         return t(language, key, **params)
 
     return say
+
+
+def _agency_name(language: str, code: str, name: str) -> str:
+    """An agency's name in the page's language (English names of the official lists)."""
+    return (english_name(code) or name) if language == "en" else name
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The text fields of a form the page sent; none when it is not one."""
+    try:
+        async with request.form(max_files=0, max_fields=4) as form:
+            return {key: value for key, value in form.items() if isinstance(value, str)}
+    except SlowBody:
+        raise  # answered 408 by the server
+    except Exception:  # not a form the page sent
+        return {}
+
+
+def _listed(language: str, result: ImportResult) -> str:
+    """Who the list would add and who it would change: name, row and fields, each listed."""
+    body = ""
+    for outcome, key in ((Outcome.created, "web_add_title"), (Outcome.updated, "web_change_title")):
+        rows = changes(result, outcome)
+        if not rows:
+            continue
+        items = "".join(
+            f"<li>{html.escape(name_of(language, result, row))}</li>"
+            for row in rows[:_LISTED_NAMES]
+        )
+        more = len(rows) - _LISTED_NAMES
+        if more > 0:
+            items += f"<li>{html.escape(t(language, 'import.lines.more_names', names='…', count=more))}</li>"
+        title = t(language, f"import.lines.{key}")
+        body += f"<h2>{html.escape(title)} ({len(rows)})</h2><ul>{items}</ul>"
+    return body
 
 
 def _again(token: str, say: Callable[..., str]) -> str:

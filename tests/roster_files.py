@@ -284,3 +284,63 @@ def deep_sheet(rows: int = 300_000) -> bytes:
 def large_list_sheet(rows: int = 50_000, columns: int = 15) -> bytes:
     """A real list's size: ``rows`` people with ``columns`` filled cells each."""
     return _sheet(_rows(rows, columns))
+
+
+# A province's own list, as sent with its letter: the agency only in the letterhead (no agency
+# column), the header on row 6, people on rows 7-10 (row 9's email is wrong), and the letter's
+# closing block under the table from row 12 (date line, "Nơi nhận:", the signer).
+PROVINCE_HEADER = ("STT", "Họ và tên", "Chức vụ", "Điện thoại di động", "Email")
+PROVINCE_ROWS: tuple[Row, ...] = (
+    (1, "Hoàng Văn Sơn", "Chánh Văn phòng UBND tỉnh", "0912 111 222", "son.hv@laocai.gov.vn"),  # 7
+    (2, "Lò Thị Mai", "Phó Chánh Văn phòng", "0913 222 333", "mai.lt@laocai.gov.vn"),  # 8
+    (3, "Giàng A Páo", "Chuyên viên", "0914 333 444", "pao@@laocai.gov.vn"),  # 9: wrong email
+    (4, "Vàng Thị Dua", "Chuyên viên", "0915 444 555", "dua.vt@laocai.gov.vn"),  # 10
+)  # fmt: skip
+PROVINCE_CLOSING: tuple[tuple[int, str, str], ...] = (
+    (12, "D", "Lào Cai, ngày 05 tháng 8 năm 2025"),
+    (13, "A", "Nơi nhận:"),
+    (13, "D", "KT. CHỦ TỊCH"),
+    (14, "A", "- Như trên;"),
+    (14, "D", "PHÓ CHỦ TỊCH"),
+    (15, "A", "- Lưu: VT, VP."),
+    (18, "D", "Nguyễn Trọng Ký"),
+    (20, "A", "Người lập biểu"),
+    (22, "A", "Trần Văn Lập"),
+)
+
+
+def province_xlsx(
+    letterhead: Sequence[str] = ("UBND TỈNH LÀO CAI", "VĂN PHÒNG"),
+    *,
+    rows: Sequence[Row] = PROVINCE_ROWS,
+    closing: bool = True,
+) -> bytes:
+    """A province's list with its letterhead (one line per row, column A) and, by default,
+    the signature block under the table."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Danh sách"
+    for number, line in enumerate(letterhead, start=1):
+        sheet.cell(row=number, column=1, value=line)
+    sheet["D1"] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sheet["D2"] = "Độc lập - Tự do - Hạnh phúc"
+    sheet["A4"] = "DANH SÁCH NGƯỜI PHÁT NGÔN, NGƯỜI ĐƯỢC GIAO CUNG CẤP THÔNG TIN CHO BÁO CHÍ"
+    sheet.merge_cells("A4:E4")
+    for column, header in enumerate(PROVINCE_HEADER, start=1):
+        sheet.cell(row=6, column=column, value=header)
+    for number, values in enumerate(rows, start=7):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(row=number, column=column, value=value)
+    if closing:
+        for number, column, text in PROVINCE_CLOSING:
+            sheet[f"{column}{number}"] = text
+    return save(workbook)
+
+
+def province_csv(letterhead: str = "UBND TỈNH LÀO CAI") -> bytes:
+    """The province's list saved as CSV: letterhead, header, people, closing lines."""
+    rows: list[Row] = [(letterhead,), (), PROVINCE_HEADER, *PROVINCE_ROWS, ()]
+    rows += [("Nơi nhận:", "", "", "KT. CHỦ TỊCH"), ("- Như trên;", "", "", "PHÓ CHỦ TỊCH")]
+    rows += [("", "", "", "Nguyễn Trọng Ký")]
+    return csv_bytes(rows)

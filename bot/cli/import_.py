@@ -20,7 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli.runtime import err, out, print_json, run, say, state, tell
-from bot.import_report import outcome_label, problem_text, report_xlsx, row_reason
+from bot.import_report import (
+    context_lines,
+    outcome_label,
+    problem_text,
+    report_xlsx,
+    row_reason,
+)
 from registry.actors import Actor
 from registry.errors import ValidationError
 from registry.roster.intake.importer import ImportResult, Journaled, Outcome, import_roster
@@ -63,16 +69,22 @@ def import_command(
     with _progress(enabled=not as_json) as on_progress:
 
         async def work(database: Database) -> ImportResult:
-            return await import_roster(
-                database.uow(),
-                CLI,
-                data,
-                dry_run=dry_run,
-                agency=agency,
-                limits=limits,
-                progress=on_progress,
-                journal=Journaled(file_name=path.name),
-            )
+            try:
+                return await import_roster(
+                    database.uow(),
+                    CLI,
+                    data,
+                    dry_run=dry_run,
+                    agency=agency,
+                    limits=limits,
+                    progress=on_progress,
+                    journal=Journaled(file_name=path.name),
+                )
+            except ValidationError as error:
+                if error.code != "import.agency_needed":
+                    raise
+                # The chat asks which agency; here the answer is an option of the command.
+                raise ValidationError("import_cli.agency_needed") from error
 
         result = run(work, writer=f"spokes import {path.name}")
     if report is not None:
@@ -153,6 +165,8 @@ def _print(result: ImportResult, file_name: str) -> None:
     language = state.language
     # A line of its own: a table title would be wrapped to the width of the narrow table.
     tell(say("cli.import.title", file=file_name, rows=len(result.rows)))
+    for line in context_lines(language, result):
+        tell(line)
     table = Table()
     table.add_column(say("cli.import.column_outcome"))
     table.add_column(say("cli.import.column_count"), justify="right")
@@ -201,7 +215,9 @@ def _as_json(result: ImportResult) -> dict[str, object]:
         "format": result.table.format,
         "sheet": result.table.sheet,
         "header_row": result.table.header_row,
+        "ended_at": result.table.ended_at,
         "agency": result.agency.code if result.agency else None,
+        "agency_from": result.agency_from,
         "counts": {outcome.value: count for outcome, count in result.counts.items()},
         "rows": [
             {

@@ -1,6 +1,11 @@
 """Files in the chat: /export (the roster), /template (the blank list agencies fill in), and a
 list an agency sends (dry run, summary, confirm, report).
 
+A list that does not say whose it is (no agency column, a letterhead naming no single agency,
+sent by staff rather than a focal point) is held while the person is asked for its agency with
+the usual agency picker (type a name, choose among the agencies it may mean); the dry run then
+runs with that agency, and the confirmed import is queued with it.
+
 A confirmed list is not written here: it is queued as an import run with its file, in the
 update's own transaction, and the person is told at once that it has started. The server's job
 runner (``bot.pipeline.jobs``) writes it in short batches, so a long list does not hold the
@@ -9,17 +14,20 @@ other chats up, and sends the summary and the report to this chat when it is don
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import roster
+from bot.dialogs import cards
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Document, Option, Reply
+from bot.dialogs.register import MAX_AGENCY_QUERY
 from bot.import_report import report_xlsx, summary_lines
 from bot.state import held_files
+from registry import catalog
 from registry.actors import deny, may_import
-from registry.errors import ValidationError
+from registry.errors import Ambiguous, RegistryError, ValidationError
 from registry.roster.export.exporter import parse_format
 from registry.roster.intake import journal
 from registry.roster.intake.importer import ImportResult, import_roster
@@ -33,6 +41,7 @@ class ExportStep(enum.StrEnum):
 
 
 class ImportStep(enum.StrEnum):
+    agency = "agency"  # the list names no agency: which one is it for?
     confirm = "confirm"  # the dry run was shown; waiting for "apply" or "no"
 
 
@@ -40,6 +49,8 @@ class ImportStep(enum.StrEnum):
 class ImportDraft:
     file_id: str = ""  # the list, held until the person answers
     name: str = ""
+    agency: str = ""  # the code of the agency the person chose for the list, if asked
+    agency_options: list[list[str]] = field(default_factory=list)  # [id, code] offered
 
 
 async def export(ctx: Context[Any], args: str) -> None:
@@ -107,32 +118,101 @@ async def receive(ctx: Context[Any]) -> None:
         size = incoming.file_size or len(incoming.file_content or b"")
         raise ValidationError("import.too_large", size=megabytes(size), max=megabytes(limit))
     ctx.end()
-    result = await import_roster(
-        ctx.uow(),
-        ctx.actor,
-        incoming.file_content,
-        dry_run=True,
-        limits=Limits.from_settings(ctx.settings),
-    )
+    await _dry_run(ctx, name, incoming.file_content)
+
+
+async def _dry_run(ctx: Context[Any], name: str, content: bytes, agency: str = "") -> None:
+    """Run the list as a dry run, show what it would do and ask to confirm; ask for its
+    agency first when it names none."""
+    try:
+        result = await import_roster(
+            ctx.uow(),
+            ctx.actor,
+            content,
+            dry_run=True,
+            agency=agency or None,
+            limits=Limits.from_settings(ctx.settings),
+        )
+    except ValidationError as error:
+        if error.code != "import.agency_needed" or agency:
+            raise
+        file_id = await held_files.hold(ctx.uow(), ctx.channel, ctx.chat_id, name, content)
+        ctx.start(IMPORT, ImportStep.agency, ImportDraft(file_id, name))
+        ctx.ask(ctx.say("bot.import_agency.ask", file=name))
+        return
     lines = summary_lines(ctx.language, result, file_name=name)
     if not result.changes:
+        ctx.end()
         ctx.send("\n".join(lines))
         ctx.replies.append(_report(ctx, result, name))
         return
-    file_id = await held_files.hold(
-        ctx.uow(), ctx.channel, ctx.chat_id, name, incoming.file_content
-    )
-    ctx.start(IMPORT, ImportStep.confirm, ImportDraft(file_id, name))
+    file_id = await held_files.hold(ctx.uow(), ctx.channel, ctx.chat_id, name, content)
+    ctx.start(IMPORT, ImportStep.confirm, ImportDraft(file_id, name, agency))
     ctx.ask_yes_no(
         "\n".join([*lines, ctx.say("bot.import.confirm")]), yes=ctx.say("bot.import.apply")
     )
+
+
+async def on_agency(ctx: Context[ImportDraft]) -> None:
+    """The agency of a list that names none: a name typed, then one of the agencies offered."""
+    key = ctx.chosen()
+    if key is not None:
+        picked = next((o for o in ctx.draft.agency_options if o[0] == key), None)
+        if picked is None:
+            ctx.ask_again()
+            return
+        file_id, name = ctx.draft.file_id, ctx.draft.name
+        held = await held_files.take(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
+        if held is None:
+            ctx.end()
+            ctx.tell("bot.question_expired")
+            return
+        await _dry_run(ctx, name, held.content, agency=picked[1])
+        return
+    if ctx.answer.text is None:
+        ctx.ask_again(hint=None)
+        return
+    await _search_agency(ctx, ctx.answer.text.strip())
+
+
+async def _search_agency(ctx: Context[ImportDraft], query: str) -> None:
+    """The agencies a typed name may mean, offered as options (as /register offers them)."""
+    ask = ctx.say("bot.import_agency.ask", file=ctx.draft.name)
+    if not query or len(query) > MAX_AGENCY_QUERY:
+        ctx.ask(ask)
+        return
+    try:
+        picked = await catalog.pick_agencies(ctx.uow(), query, limit=8)
+    except Ambiguous as error:
+        if error.code != "agency_name.which_province":
+            raise
+        ctx.ask(ctx.say("bot.agency_name.which_province"))
+        return
+    except RegistryError as error:
+        ctx.fail(error)
+        ctx.ask(ask)
+        return
+    found = picked.agencies
+    if not found:
+        ctx.tell("bot.import_agency.not_found", query=query[:60])
+        ctx.ask(ask)
+        return
+    for line in cards.merged_lines(ctx, picked.notices):
+        ctx.send(line)
+    ctx.draft.agency_options = [[str(a.id), a.code] for a in found]
+    question = (
+        ctx.say("bot.agency_name.did_you_mean", query=query[:60])
+        if picked.guessed
+        else ctx.say("bot.import_agency.pick")
+    )
+    ctx.ask(question, [Option(str(a.id), cards.agency_name(ctx, a.code, a.name)) for a in found])
 
 
 async def on_confirm(ctx: Context[ImportDraft]) -> None:
     if not ctx.confirmed():
         await held_files.drop(ctx.uow(), ctx.channel, ctx.chat_id)
         return
-    file_id, name = ctx.draft.file_id, ctx.draft.name
+    file_id, name, agency = ctx.draft.file_id, ctx.draft.name, ctx.draft.agency
     ctx.end()
     held = await held_files.take(ctx.uow(), ctx.channel, ctx.chat_id, file_id)
     if held is None:
@@ -149,7 +229,13 @@ async def on_confirm(ctx: Context[ImportDraft]) -> None:
         "language": ctx.language,
     }
     run = journal.new_run(
-        ctx.actor.label, ctx.actor.account_id, name, held.content, origin=origin, queued=True
+        ctx.actor.label,
+        ctx.actor.account_id,
+        name,
+        held.content,
+        origin=origin,
+        options={"agency": agency} if agency else None,
+        queued=True,
     )
     run_id = await journal.enqueue(ctx.uow(), run)
     ctx.tell("bot.import_job.queued", file=name, run=run_id)
@@ -166,7 +252,12 @@ def _report(ctx: Context[Any], result: ImportResult, name: str) -> Reply:
 
 
 EXPORT = Flow("export", ExportStep, {ExportStep.format: on_format}, NoDraft)
-IMPORT = Flow("import", ImportStep, {ImportStep.confirm: on_confirm}, ImportDraft)
+IMPORT = Flow(
+    "import",
+    ImportStep,
+    {ImportStep.agency: on_agency, ImportStep.confirm: on_confirm},
+    ImportDraft,
+)
 DIALOG = Dialog(
     commands=(
         Command("export", export, Audience.focal),

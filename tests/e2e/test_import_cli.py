@@ -20,6 +20,7 @@ from tests.roster_files import (
     many_shared_strings,
     messy_xlsx,
     png,
+    province_xlsx,
     wide_sheet,
     xlsx,
 )
@@ -74,6 +75,17 @@ def test_the_report_file_has_every_row_with_its_result_and_reason(spokes: Spokes
     rows = [[cell.value for cell in row] for row in workbook["Kết quả nhập"].iter_rows()]
     assert rows[0][-2:] == ["Kết quả", "Lý do"]
     assert len(rows) == 9
+    # Each row's number in the file comes first.
+    assert rows[0][0] == "Dòng trong tệp" and [row[0] for row in rows[1:]] == [
+        8,
+        9,
+        11,
+        12,
+        13,
+        15,
+        16,
+        17,
+    ]
     outcomes = [row[-2] for row in rows[1:]]
     assert outcomes == ["Bỏ qua", "Thêm mới", "Lỗi", "Lỗi", "Lỗi", "Không đổi", "Lỗi", "Thêm mới"]
     assert "0391 234 567" in rows[2][-1]
@@ -95,6 +107,23 @@ def test_json_output_for_scripts(spokes: Spokes) -> None:
     errors = {row["row"]: row for row in data["rows"] if row["outcome"] == "error"}
     assert errors[13]["problems"][0]["code"] == "agency.not_found"
     assert errors[13]["problems"][0]["column"] == "agency"
+
+
+def test_a_provinces_own_list_reads_its_agency_and_ends_at_the_signature(
+    spokes: Spokes,
+) -> None:
+    (spokes.directory / "lao-cai.xlsx").write_bytes(province_xlsx())
+    result = ok(spokes("import", "lao-cai.xlsx", "--report", "bao-cao.xlsx"))
+    assert "Cơ quan của cả danh sách: Tỉnh Lào Cai (theo tiêu đề văn bản)." in result.stdout
+    assert "Bảng kết thúc ở dòng 12" in result.stdout
+    assert "Các dòng lỗi (1)" in result.stdout and "Giàng A Páo" in result.stdout
+    assert "Nơi nhận" not in result.stdout and "KT. CHỦ TỊCH" not in result.stdout
+    assert {person["agency_code"] for person in people(spokes)} == {"tinh-lao-cai"}
+    workbook = load_workbook(spokes.directory / "bao-cao.xlsx")
+    rows = list(workbook["Kết quả nhập"].iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == [7, 8, 9, 10]
+    data = spokes.json("import", "lao-cai.xlsx", "--dry-run", "--json")
+    assert data["agency_from"] == "letterhead" and data["ended_at"] == 12
 
 
 def test_a_list_of_one_agency_with_agency(spokes: Spokes) -> None:

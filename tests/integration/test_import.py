@@ -25,6 +25,8 @@ from tests.roster_files import (
     encrypted_workbook,
     messy_xlsx,
     png,
+    province_csv,
+    province_xlsx,
     random_bytes,
     xlsx,
     zip_bomb,
@@ -281,6 +283,108 @@ async def test_duplicate_rows_never_make_two_people(cast: Cast, db: Database) ->
 # --- the agency of the file, and who may import --------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: province_xlsx(),
+        lambda: province_xlsx(("ỦY BAN NHÂN DÂN", "TỈNH LÀO CAI", "VĂN PHÒNG")),
+        lambda: province_xlsx(("UBND TỈNH YÊN BÁI",)),  # the name before the 2025 merger
+        lambda: province_csv(),
+    ],
+    ids=["xlsx", "two-line-letterhead", "former-name", "csv"],
+)
+async def test_a_province_list_takes_its_agency_from_the_letterhead(
+    cast: Cast, db: Database, make: Callable[[], bytes]
+) -> None:
+    result = await import_roster(db.uow(), cast.staff, make())
+    assert result.agency is not None and result.agency.code == "tinh-lao-cai"
+    assert result.agency_from == "letterhead"
+    assert result.count(Outcome.created) == 3 and result.count(Outcome.error) == 1
+    (error,) = [row for row in result.rows if row.outcome is Outcome.error]
+    assert error.row.get("full_name") == "Giàng A Páo"
+    # The letter's closing block (date, "Nơi nhận:", the signer) is neither a row nor an error.
+    assert len(result.rows) == 4 and result.table.ended_at is not None
+    assert (await _person(db, "hoang van son")).source == Source.import_
+
+
+async def test_a_letterhead_naming_no_single_agency_leaves_the_question_open(
+    cast: Cast, db: Database
+) -> None:
+    for letterhead in [("ỦY BAN NHÂN DÂN",), ("UBND TỈNH LÀO CAI", "UBND THÀNH PHỐ HÀ NỘI")]:
+        with pytest.raises(ValidationError) as caught:
+            await import_roster(db.uow(), cast.staff, province_xlsx(letterhead), dry_run=True)
+        assert caught.value.code == "import.agency_needed"
+        # A focal point's own agency is the default.
+        result = await import_roster(db.uow(), cast.focal, province_xlsx(letterhead), dry_run=True)
+        assert result.agency is not None and result.agency.code == "tinh-lao-cai"
+        assert result.agency_from == "own" and result.count(Outcome.created) == 3
+    # The agency given wins over the letterhead.
+    given = await import_roster(
+        db.uow(), cast.staff, province_xlsx(("ỦY BAN NHÂN DÂN",)), dry_run=True, agency="Lào Cai"
+    )
+    assert given.agency_from == "given"
+
+
+async def test_a_letterhead_is_not_the_agency_of_a_list_with_an_agency_column(
+    cast: Cast, db: Database
+) -> None:
+    # The Press Department's compiled list under its own letterhead: a row without an agency
+    # cell is an error to fix, not the letterhead's agency.
+    data = xlsx(
+        [
+            ("BỘ TÀI CHÍNH",),
+            (),
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn An", "Chánh Văn phòng", "", "0912 345 678", ""),
+            (2, "", "Trần Thị Bình", "Chuyên viên", "", "0912 345 679", ""),
+        ]
+    )
+    result = await import_roster(db.uow(), cast.staff, data, dry_run=True)
+    assert result.agency is None and result.agency_from is None
+    assert _outcomes(result)[5] == (Outcome.error, ("import.agency_missing",))
+
+
+async def test_a_focal_point_sending_another_agencys_list_is_told_once(
+    cast: Cast, db: Database
+) -> None:
+    before = await _state(db)
+    with pytest.raises(PermissionDenied) as caught:
+        await import_roster(db.uow(), cast.other_focal, province_xlsx())
+    assert caught.value.code == "import_letterhead.other_agency"
+    assert caught.value.params["agency"] == "Tỉnh Lào Cai"
+    assert await _state(db) == before
+
+
+async def test_a_person_titled_chu_tich_without_a_number_does_not_end_the_table(
+    cast: Cast, db: Database
+) -> None:
+    rows = [
+        ("Hoàng Văn Sơn", "Chủ tịch", "", ""),  # no STT, no contact: looks like a signer
+        ("Lò Thị Mai", "Phó Chánh Văn phòng", "0913 222 333", "mai.lt@laocai.gov.vn"),
+    ]
+    result = await import_roster(db.uow(), cast.staff, province_xlsx(rows=rows), dry_run=True)
+    assert [row.row.number for row in result.rows] == [7, 8]
+    assert result.table.ended_at == 12
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_summary_names_rows_and_people_and_labels_counts(
+    cast: Cast, db: Database, language: str
+) -> None:
+    result = await import_roster(db.uow(), cast.staff, province_xlsx(), dry_run=True)
+    text = "\n".join(summary_lines(language, result, file_name="ds.xlsx"))
+    if language == "vi":
+        assert "1 dòng lỗi: dòng 9" in text
+        assert "Sẽ thêm 3 người: Hoàng Văn Sơn (dòng 7); Lò Thị Mai (dòng 8)" in text
+        assert "(theo tiêu đề văn bản)" in text and "Bảng kết thúc ở dòng 12" in text
+        assert "Thêm mới 3, cập nhật 0, không đổi 0, lỗi 1, bỏ qua 0 (số dòng)." in text
+    else:
+        assert "rows with this error (1): rows 9" in text
+        assert "Would add (3): Hoàng Văn Sơn (row 7)" in text
+        assert "The table ends at row 12" in text
+    assert "• 1 " not in text and "--" not in text
+
+
 async def test_a_file_of_one_agency_with_agency_given(cast: Cast, db: Database) -> None:
     data = xlsx(
         [
@@ -484,30 +588,40 @@ async def test_the_report_has_the_rows_with_result_and_reason_and_a_summary(
     rows_sheet, summary = workbook.worksheets
     table = [[cell.value for cell in row] for row in rows_sheet.iter_rows()]
     result_header = {"vi": ("Kết quả", "Lý do"), "en": ("Result", "Reason")}[language]
-    assert tuple(table[0][7:]) == result_header
-    assert table[0][:7] == list(
+    assert tuple(table[0][8:]) == result_header
+    # The row's number in the agency's file comes first, as Excel shows it.
+    assert table[0][0] == {"vi": "Dòng trong tệp", "en": "Row in the file"}[language]
+    assert table[0][1:8] == list(
         ("STT", "Họ tên", "Chức danh", "Đơn vị", "ĐT di động", "Điện thoại cố định", "E-mail")
     )
     assert len(table) == 1 + len(result.rows)
+    assert [line[0] for line in table[1:]] == [row.row.number for row in result.rows]
     by_name: dict[str, list[object]] = {}
     for line in table[1:]:
-        by_name.setdefault(str(line[1]), line)  # the first row of a name (row 9, not 15)
-    assert by_name["Nguyễn Văn An"][7] == {"vi": "Thêm mới", "en": "Created"}[language]
-    assert by_name["Lê Thị Dung"][7] == {"vi": "Lỗi", "en": "Error"}[language]
-    assert "Tỉnh Atlantis" in str(by_name["Lê Thị Dung"][8])
+        by_name.setdefault(str(line[2]), line)  # the first row of a name (row 9, not 15)
+    assert by_name["Nguyễn Văn An"][0] == 9
+    assert by_name["Nguyễn Văn An"][8] == {"vi": "Thêm mới", "en": "Created"}[language]
+    assert by_name["Lê Thị Dung"][0] == 13
+    assert by_name["Lê Thị Dung"][8] == {"vi": "Lỗi", "en": "Error"}[language]
+    assert "Tỉnh Atlantis" in str(by_name["Lê Thị Dung"][9])
     # The name that was a formula is text in the report, never a formula.
     formula_row = next(
-        row for row in rows_sheet.iter_rows(min_row=2) if "HYPERLINK" in str(row[1].value)
+        row for row in rows_sheet.iter_rows(min_row=2) if "HYPERLINK" in str(row[2].value)
     )
-    assert formula_row[1].data_type == "s"
-    assert formula_row[1].fill.fgColor.rgb.endswith("FFC7CE")  # the cell at fault, in red
+    assert formula_row[2].data_type == "s"
+    assert formula_row[2].fill.fgColor.rgb.endswith("FFC7CE")  # the cell at fault, in red
     assert rows_sheet.freeze_panes == "A2"
     lines = [[cell.value for cell in row] for row in summary.iter_rows()]
     flat = [value for line in lines for value in line if value is not None]
     assert "ds.xlsx" in flat and "telegram:2" in flat
-    counts = {line[0]: line[1] for line in lines if isinstance(line[1], int)}
+    # Counts say they are counts, never a bare number that reads like a row number.
+    counts = {line[0]: line[1] for line in lines if len(line) > 1}
     created = {"vi": "Thêm mới", "en": "Created"}[language]
-    assert counts[created] == 2
+    assert counts[created] == {"vi": "2 dòng", "en": "rows: 2"}[language]
+    assert not any(isinstance(value, int) for value in flat)
+    # Each problem names its rows: Tỉnh Atlantis is on row 13.
+    atlantis = next(line for line in lines if "Tỉnh Atlantis" in str(line[0]))
+    assert str(atlantis[1]).endswith({"vi": "dòng 13", "en": "rows 13"}[language])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

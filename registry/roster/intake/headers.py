@@ -113,6 +113,11 @@ class Header:
     columns: dict[str, int]
     ignored: tuple[str, ...]
     last_row: int  # index into the buffered rows of the header's last row
+    first_row: int = -1  # index of its first row (the last row's, unless two rows)
+
+    @property
+    def top(self) -> int:
+        return self.first_row if self.first_row >= 0 else self.last_row
 
     @property
     def score(self) -> int:
@@ -182,7 +187,7 @@ def _two_row_header(top: Sequence[str], sub: Sequence[str], index: int) -> Heade
     columns, ignored = _assign(texts, keys)
     if "full_name" not in columns or not (_CONTENT_COLUMNS & columns.keys()):
         return None
-    return Header(tuple(texts), columns, tuple(ignored), index + 1)
+    return Header(tuple(texts), columns, tuple(ignored), index + 1, index)
 
 
 def find_header(rows: Sequence[Sequence[str]]) -> Header | None:

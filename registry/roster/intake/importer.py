@@ -7,7 +7,13 @@ parameters and the column each concerns; an error never stops the other rows.
 How rows become changes:
 
 - A row's agency is its agency cell, written loosely ("UBND tỉnh Lào Cai", "TP. Hồ Chí Minh"),
-  or the file's agency (``agency=``, or a focal point's own) when the cell is empty.
+  or the file's agency when the cell is empty: the one given (``agency=``), else, for a file
+  without an agency column, the one the letterhead names ("UBND TỈNH LÀO CAI" above the table,
+  see :mod:`registry.roster.intake.letterhead`), else a focal point's own. A file without an agency
+  column and without any of these is refused as a whole (``import.agency_needed``): the caller
+  asks the person which agency it is for and runs it again with ``agency=``.
+- The closing block of a letter under the table ("Nơi nhận:", the date line, the signer) is
+  not data: the reader ends the table there (:mod:`registry.roster.intake.closing`).
 - A person already listed is found by (agency, folded name), else by mobile, among people not
   retired. Then only the fields whose cell is filled and differs are changed, one
   :func:`registry.people.update_field` each; an empty cell never clears anything. Otherwise
@@ -103,6 +109,7 @@ from registry.roster.intake.journal import (
     recorded,
     started,
 )
+from registry.roster.intake.letterhead import letterhead_agency
 from registry.roster.intake.reader import Limits, read_list
 from registry.roster.intake.table import ListRow, ListTable
 from registry.uow import UnitOfWork
@@ -156,6 +163,8 @@ class ImportResult:
     actor: str
     agency: AgencyRef | None  # the file's agency, for rows without an agency cell
     run_id: int | None = None  # the journal's run (a real run)
+    # Where the file's agency came from: "given", "letterhead", "own" (a focal point's), or None.
+    agency_from: str | None = None
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for row in self.rows if row.outcome is outcome)
@@ -269,7 +278,7 @@ async def _import(
     while first or position < total:
         async with _turn(batching) if owned else contextlib.nullcontext(), uow:
             if first:
-                run.default = await run.file_agency(agency)
+                run.default = await run.file_agency(agency, table)
                 if "agency" not in table.columns and run.default is None:
                     raise ValidationError("import.agency_needed")
                 if run_id is not None:
@@ -306,7 +315,9 @@ async def _import(
         run.batch_over()
         if owned and position < total:
             await asyncio.sleep(0)  # the others' turn to write
-    return ImportResult(table, tuple(results), dry_run, actor.label, run.default, run_id)
+    return ImportResult(
+        table, tuple(results), dry_run, actor.label, run.default, run_id, run.agency_from
+    )
 
 
 def _recorded(result: RowResult) -> Recorded:
@@ -345,6 +356,7 @@ class _Run:
         self.actor = actor
         self.dry_run = dry_run
         self.default: AgencyRef | None = None
+        self.agency_from: str | None = None
         self.today = date.today()
         # A focal point looks for people of its own agency only (see the module's docstring).
         self.scope: int | None = None if actor.is_staff else actor.agency_id
@@ -390,16 +402,36 @@ class _Run:
 
     # -- agencies --
 
-    async def file_agency(self, reference: str | None) -> AgencyRef | None:
-        """The agency of the whole file: the one given, else a focal point's own."""
+    async def file_agency(self, reference: str | None, table: ListTable) -> AgencyRef | None:
+        """The agency of the whole file: the one given, else the one its letterhead names (a
+        file without an agency column), else a focal point's own."""
         if reference is not None and reference.strip():
             found = await self.agency(reference)
             if not manages_agency(self.actor, found.id):
                 raise deny("people.import")
+            self.agency_from = "given"
             return found
+        # Only a list without an agency column is one agency's: in a list with one (the Press
+        # Department's compiled roster under its own letterhead), a row without an agency
+        # cell is an error to fix, not the letterhead's.
+        named = None
+        if "agency" not in table.columns:
+            named = await letterhead_agency(self.session, table.letterhead, on=self.today)
+        if named is not None:
+            if not manages_agency(self.actor, named.id):
+                # A focal point sent another agency's list: said once, not on every row.
+                own = await self.session.get(Agency, self.actor.agency_id or 0)
+                raise PermissionDenied(
+                    "import_letterhead.other_agency",
+                    agency=named.name,
+                    own=own.name if own is not None else "",
+                )
+            self.agency_from = "letterhead"
+            return AgencyRef(named.id, named.code, named.name)
         if self.actor.role is AccountRole.focal and self.actor.agency_id is not None:
             own = await self.session.get(Agency, self.actor.agency_id)
             if own is not None:
+                self.agency_from = "own"
                 return AgencyRef(own.id, own.code, own.name)
         return None
 

@@ -23,7 +23,9 @@ is the one under which a header row is found with the most recognised columns.
 The header row is found by :mod:`registry.roster.intake.headers` (anywhere in the first 20 rows,
 under title rows and merged cells, any column order, with or without STT). A cell merged down over
 several rows (the agency of the printed roster) gives its value to every data row it covers;
-empty rows are dropped.
+empty rows are dropped. The rows above the header are kept as the table's letterhead (where a
+province's list names its agency), and the letter's closing block under the data ("Nơi nhận:",
+the date line, the signer) ends the table (:mod:`registry.roster.intake.closing`).
 
 Formulas are never evaluated: a cell holding one comes back as its formula text ("=HYPERLINK(..)")
 and is then judged by the validation of its column like any other text.
@@ -43,6 +45,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from registry.errors import RegistryError, ValidationError
+from registry.roster.intake.closing import has_contact, is_closing
 from registry.roster.intake.guards import MB, Budget, Limits, scan_workbook
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
 from registry.roster.intake.table import ListRow, ListTable
@@ -151,6 +154,9 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
     if start < len(buffered) and is_numbering([c.strip() for c in buffered[start][1]]):
         start += 1
     rows: list[ListRow] = []
+    # Rows from a closing row on ("Nơi nhận:", the date line, the signer): left out at the end,
+    # taken back as data should a row with a phone number or an email follow them.
+    closing: list[ListRow] = []
 
     def remaining() -> Iterable[Record]:
         yield from buffered[start:]
@@ -159,18 +165,26 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
     for number, cells, merged in remaining():
         if not any(cell.strip() for cell in cells):
             continue
+        raw = tuple(cells)
         for index, value in merged.items():
             cells.extend([""] * (index + 1 - len(cells)))
             if not cells[index].strip():
                 cells[index] = value
-        if len(rows) >= limits.max_rows:
+        if len(rows) + len(closing) >= limits.max_rows:
             raise ValidationError("import.too_many_rows", max=limits.max_rows)
         values = {
             key: cells[index].strip()
             for key, index in header.columns.items()
             if index < len(cells) and cells[index].strip()
         }
-        rows.append(ListRow(number, tuple(cells), values))
+        row = ListRow(number, tuple(cells), values)
+        if closing and has_contact(values):
+            rows.extend(closing)
+            closing.clear()
+        if closing or (rows and is_closing(raw, values)):
+            closing.append(row)
+        else:
+            rows.append(row)
     if not rows:
         raise ValidationError("import.no_rows")
     return ListTable(
@@ -179,6 +193,11 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
         columns=header.columns,
         rows=tuple(rows),
         ignored_headers=header.ignored,
+        letterhead=tuple(
+            tuple(" ".join(cell.split()) for cell in cells)
+            for _, cells, _ in buffered[: header.top]
+        ),
+        ended_at=closing[0].number if closing else None,
         **details,
     )
 

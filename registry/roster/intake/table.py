@@ -37,6 +37,12 @@ class ListTable:
     encoding: str | None = None  # csv
     delimiter: str | None = None  # csv
     ignored_headers: tuple[str, ...] = field(default_factory=tuple)  # duplicate columns
+    # The texts of the rows above the header (the letterhead: "UBND TỈNH LÀO CAI", the title),
+    # row by row, cell by cell; where the agency of a list without an agency column is written.
+    letterhead: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    # The row where the table ended: the first closing row under the data ("Nơi nhận:", the
+    # date line, "KT. CHỦ TỊCH", "Người lập biểu"); it and the rows after it are not data.
+    ended_at: int | None = None
 
     @property
     def width(self) -> int:

@@ -15,7 +15,7 @@ from tests.builders import SYSTEM, count_people, csv_list, listed
 from tests.e2e.scenarios.driver import ChatDriver, only_where
 from tests.e2e.scenarios.script import REFUSAL, en, member, staff, vi
 from tests.e2e.scenarios.stage import Stage
-from tests.roster_files import many_shared_strings, png, wide_sheet
+from tests.roster_files import many_shared_strings, png, province_xlsx, wide_sheet
 
 FORMATS = ["Excel (.xlsx) để in", "CSV (.csv)", "Danh bạ điện thoại (.vcf)"]
 NO_FILES = (
@@ -129,3 +129,50 @@ async def test_a_hostile_workbook_is_refused_in_the_focal_points_language(stage:
     refused = await send(focal, "danh-sach.xlsx", many_shared_strings(3_000_000))
     assert refused == en("error.import.limits.shared_strings", max=1004)
     assert await count_people(stage.db) == 0
+
+
+@only_where("files", NO_FILES)
+async def test_a_provinces_own_list_takes_its_agency_from_its_letterhead(stage: Stage) -> None:
+    clerk = await staff(stage, 776)
+    dry_run = await clerk.send_file("ds-lao-cai.xlsx", province_xlsx())
+    assert "Cơ quan của cả danh sách: Tỉnh Lào Cai (theo tiêu đề văn bản)." in dry_run
+    # The letter's closing block is where the table ends, not a column of errors.
+    assert "Bảng kết thúc ở dòng 12" in dry_run
+    # Each problem with its rows, the count labelled as a count; who would be added, by row.
+    assert "1 dòng lỗi: dòng 9" in dry_run and "• 1 dòng" not in dry_run
+    assert "Sẽ thêm 3 người: Hoàng Văn Sơn (dòng 7); Lò Thị Mai (dòng 8)" in dry_run
+    assert "--" not in dry_run and dry_run.options == ["Ghi vào danh sách", "Không"]
+    done = await clerk.pick("Ghi vào danh sách")
+    assert "Đã ghi vào danh sách" in done and "Đã thêm 3 người" in done
+    assert await count_people(stage.db) == 3
+    [report] = done.documents
+    sheet = openpyxl.load_workbook(io.BytesIO(report.content)).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "Dòng trong tệp" and [row[0] for row in rows[1:]] == [7, 8, 9, 10]
+
+
+@only_where("files", NO_FILES)
+async def test_a_list_naming_no_agency_asks_for_it_with_the_agency_picker(stage: Stage) -> None:
+    clerk = await staff(stage, 777)
+    asked = await clerk.send_file("ds.xlsx", province_xlsx(("ỦY BAN NHÂN DÂN",)))
+    assert asked == vi("bot.import_agency.ask", file="ds.xlsx") and "--" not in asked
+    # Garbage, and "UBND" alone, are answered with what to type; nothing is written meanwhile.
+    assert vi("bot.import_agency.not_found", query="qqqq zzzz") in await clerk.say("qqqq zzzz")
+    assert await clerk.say("UBND") == vi("bot.agency_name.which_province")
+    if clerk.can.stickers:
+        # Answered as at any question; the list stays held and the question open.
+        assert (await clerk.send_sticker()).texts
+    offered = await clerk.say("lao cai")
+    assert offered.texts[-1] == vi("bot.import_agency.pick") and "Tỉnh Lào Cai" in offered.options
+    assert await count_people(stage.db) == 0
+    dry_run = await clerk.pick("Tỉnh Lào Cai")
+    assert "Cơ quan của cả danh sách: Tỉnh Lào Cai." in dry_run
+    assert dry_run.options == ["Ghi vào danh sách", "Không"]
+    done = await clerk.pick("Ghi vào danh sách")
+    assert "Đã ghi vào danh sách" in done
+    found = await directory.find_people(stage.db.uow(), SYSTEM, "Hoàng Văn Sơn")
+    assert [p.agency_name for p in found.items] == ["Tỉnh Lào Cai"]
+    # A focal point is not asked: the list is its own agency's.
+    focal = await staff(stage, 778, role="focal", agency="tinh-lao-cai")
+    own = await focal.send_file("ds.xlsx", province_xlsx(("ỦY BAN NHÂN DÂN",)))
+    assert "Tỉnh Lào Cai (cơ quan của bạn)" in own and "Không đổi" not in own.options

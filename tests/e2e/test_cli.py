@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,11 +104,39 @@ def ready(tmp_path: Path, prepared: Prepared) -> Spokes:
 def test_first_command_on_a_fresh_database_upgrades_it_and_says_so(spokes: Spokes) -> None:
     first = ok(spokes("missing", "--json"))
     assert UPGRADED in first.stderr
-    assert json.loads(first.stdout) == []
     assert (spokes.directory / "spokes.db").exists()
+    # A new database loads the current list of agencies by itself, and says so once.
+    assert "đã nạp danh sách cơ quan 2025 (56 cơ quan)" in first.stderr
+    assert len(json.loads(first.stdout)) == CURRENT_2025
     second = ok(spokes("missing", "--json"))
     assert second.stderr == ""
-    assert json.loads(second.stdout) == []
+    assert len(json.loads(second.stdout)) == CURRENT_2025
+
+
+def test_a_fresh_database_finds_agencies_at_the_first_command(spokes: Spokes) -> None:
+    added = ok(
+        spokes(
+            "people", "add", "--agency", "UBND tỉnh Lào Cai", "--name", "Nguyễn Văn An",
+            "--role", "spokesperson", "--mobile", "0912 345 678", lang="en",
+        )
+    )  # fmt: skip
+    assert "loaded the 2025 list of agencies (56 agencies)" in added.stderr
+    assert "Nguyễn Văn An" in added.stdout
+
+
+def test_an_emptied_catalog_says_what_to_run(spokes: Spokes) -> None:
+    ok(spokes("agencies", "load", "--edition", "2025"))
+    with sqlite3.connect(spokes.directory / "spokes.db") as connection:
+        connection.execute("DELETE FROM agency")
+    for args in (["people", "find", "An"], ["export", "-o", "roster.xlsx"], ["agencies", "list"]):
+        refused = spokes(*args)
+        assert refused.returncode == 1, args
+        assert "spokes agencies load --edition 2025" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert not (spokes.directory / "roster.xlsx").exists()
+    # Loading is what the message says to run, and it works.
+    ok(spokes("agencies", "load", "--edition", "2025"))
+    assert len(spokes.json("missing", "--json")) == CURRENT_2025
 
 
 def test_db_upgrade_twice_says_the_second_time_that_it_is_current(spokes: Spokes) -> None:

@@ -139,6 +139,23 @@ def test_an_emptied_catalog_says_what_to_run(spokes: Spokes) -> None:
     assert len(spokes.json("missing", "--json")) == CURRENT_2025
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "lang", "line"),
+    [
+        ("SPOKES_DEFAULT_LANGUAGE", "fr", None, "Thiết lập SPOKES_DEFAULT_LANGUAGE không hợp lệ (“fr”)"),
+        ("SPOKES_SQLITE_BUSY_TIMEOUT_MS", "abc", "en", "The setting SPOKES_SQLITE_BUSY_TIMEOUT_MS is wrong (“abc”)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_setting_gives_one_line_naming_it(
+    tmp_path: Path, setting: str, value: str, lang: str | None, line: str
+) -> None:
+    spokes = Spokes(tmp_path, sqlite_url(tmp_path), env={setting: value})
+    result = spokes("missing", lang=lang)
+    assert result.returncode == 78
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(line)
+    assert "Traceback" not in result.stderr and "validation error" not in result.stderr
+
+
 def test_db_upgrade_twice_says_the_second_time_that_it_is_current(spokes: Spokes) -> None:
     first = ok(spokes("db", "upgrade"))
     assert UPGRADED in first.stdout

@@ -16,6 +16,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from bot.pipeline.jobs import run_pending
 from bot.state import conversations
 from bot.state.gate import write_gate
 from bot.texts import t
-from registry.models import utcnow
 from registry.roster.intake import journal
 
 CHANNEL = "console"
@@ -133,7 +133,7 @@ async def pending_question(dialogs: Dialogs, user_id: str) -> Reply | None:
     state = await conversations.load_state(dialogs.db.uow(), CHANNEL, user_id)
     if state.flow is None:
         return None
-    if state.updated_at is not None and utcnow() - state.updated_at > dialogs.idle:
+    if state.updated_at is not None and datetime.now(UTC) - state.updated_at > dialogs.idle:
         return None
     asked = Asked.from_stored(state.question, (state.data or {}).get("asked"))
     if asked is None:

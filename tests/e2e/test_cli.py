@@ -443,6 +443,11 @@ def test_update_history_and_a_stale_version(prepared: Prepared, ready: Spokes) -
         ("email", "an.nv@laocai.gov.vn", "an.nv2@laocai.gov.vn"),
     ]
     assert {row["actor"] for row in history} == {"cli"}
+    # The table a person reads: names and national phone numbers (JSON keeps the codes).
+    table = ok(ready("people", "history", an)).stdout
+    assert "Tỉnh Lào Cai (tinh-lao-cai)" in table and "Người phát ngôn" in table
+    assert "0912 000 111" in table and "+84912000111" not in table
+    assert "spokesperson" not in table
 
 
 def test_the_last_way_to_reach_a_person_cannot_be_cleared(

@@ -188,7 +188,7 @@ async def catalog_state(uow: UnitOfWork) -> str:
     """``"loaded"``, ``"fresh"`` (no agency ever: a new database, which may load the current
     edition by itself) or ``"emptied"`` (the history shows agencies, none is left: someone
     removed them, and a person must decide what to load)."""
-    async with uow:
+    async with uow.reading():  # only reads: it never waits for another process's write lock
         session = uow.session
         if await session.scalar(select(Agency.id).limit(1)) is not None:
             return "loaded"

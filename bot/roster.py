@@ -144,6 +144,7 @@ async def export_to(
     progress: Progress | None = None,
     on: date | None = None,
     include_retired: bool = False,
+    layout: str | None = None,
 ) -> tuple[ExportResult, str]:
     """Write the roster into ``target``; returns what was written and its file name."""
     parse_format(format)  # a wrong format is refused before anything else
@@ -161,6 +162,7 @@ async def export_to(
         include_retired=include_retired,
         on=on,
         progress=progress,
+        layout=layout,
     )
     return result, export_file_name(language, result, on)
 
@@ -177,6 +179,7 @@ async def export_file(
     status: str | None = None,
     progress: Progress | None = None,
     on: date | None = None,
+    layout: str | None = None,
 ) -> RosterFile:
     """The roster as bytes and a file name (what the bot sends as a document)."""
     buffer = io.BytesIO()
@@ -192,6 +195,7 @@ async def export_file(
         status=status,
         progress=progress,
         on=on,
+        layout=layout,
     )
     return RosterFile(buffer.getvalue(), name, result.media_type, result.people, result.missing)
 

@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import agency_names, changelog
 from registry.actors import Actor, require_admin
 from registry.errors import Ambiguous, NotFound, ValidationError
-from registry.models import Agency, AgencyKind
+from registry.models import Agency, AgencyKind, ChangeLog
 from registry.uow import UnitOfWork
 from registry.validation import fold, normalize_text
 from registry.views import AgencyView, Notice
 
 EDITIONS = ("2024", "2025")
+CURRENT_EDITION = "2025"  # what a new database loads by itself
 
 # Order of the sections of listings and of the printed roster.
 KIND_ORDER: tuple[AgencyKind, ...] = (
@@ -181,6 +182,20 @@ async def load_edition(uow: UnitOfWork, actor: Actor, edition: str) -> LoadResul
             merged += 1
         await uow.commit()
     return LoadResult(edition, created, updated, unchanged, merged)
+
+
+async def catalog_state(uow: UnitOfWork) -> str:
+    """``"loaded"``, ``"fresh"`` (no agency ever: a new database, which may load the current
+    edition by itself) or ``"emptied"`` (the history shows agencies, none is left: someone
+    removed them, and a person must decide what to load)."""
+    async with uow.reading():  # only reads: it never waits for another process's write lock
+        session = uow.session
+        if await session.scalar(select(Agency.id).limit(1)) is not None:
+            return "loaded"
+        logged = await session.scalar(
+            select(func.count()).select_from(ChangeLog).where(ChangeLog.entity == "agency")
+        )
+        return "emptied" if logged else "fresh"
 
 
 @dataclass(frozen=True)

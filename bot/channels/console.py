@@ -2,6 +2,8 @@
 
 It reads a person's lines from a terminal or from a script on standard input
 (``printf '/start\\n1\\n' | spokes chat --user 7``), so anyone can try the bot without a token.
+Coming back to a chat whose question is still open prints that question again; the files the
+bot sends go to a folder of their own (``spokes-files/``), not among the person's files.
 Each line goes through the pipeline like an update of any other channel (stored, handled in
 the chat's turn, one unit of work), under a random delivery id. There is no server to run
 jobs: an import confirmed here is written right after the line that confirmed it, and its
@@ -14,24 +16,30 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.channels.numbered import numbered_text
+from bot.dialogs.answers import Asked
 from bot.dialogs.engine import Dialogs
 from bot.dialogs.io import Document, Incoming, Reply
 from bot.pipeline import Inbound, Pipeline, Received
 from bot.pipeline.jobs import run_pending
+from bot.state import conversations
 from bot.state.gate import write_gate
 from bot.texts import t
 from registry.roster.intake import journal
 
 CHANNEL = "console"
 FILE_COMMAND = "/file "
+FILES_FOLDER = "spokes-files"  # under the working directory: where the bot's files are saved
 
 
 def save_document(document: Document, folder: Path) -> Path:
-    """A document the bot sends is written beside the person, never over an existing file."""
+    """A document the bot sends is written in ``folder`` (made when missing), never over an
+    existing file."""
+    folder.mkdir(parents=True, exist_ok=True)
     name = Path(document.name).name or "file"
     target = folder / name
     stem, suffix = target.stem, target.suffix
@@ -47,7 +55,7 @@ def render(reply: Reply, language: str, folder: Path | None = None) -> str:
     """A reply as terminal text; options become numbered lines, documents files on disk."""
     lines = [numbered_text(reply, language)]
     if reply.document is not None:
-        saved = save_document(reply.document, folder or Path.cwd())
+        saved = save_document(reply.document, folder or Path.cwd() / FILES_FOLDER)
         lines.append(t(language, "console.saved", path=str(saved)))
     if reply.upload:
         lines.append(t(language, "console.file_hint"))
@@ -120,6 +128,19 @@ class ConsoleTransport:
         self.write("")
 
 
+async def pending_question(dialogs: Dialogs, user_id: str) -> Reply | None:
+    """The question the chat left open, when it is still open (not idle too long)."""
+    state = await conversations.load_state(dialogs.db.uow(), CHANNEL, user_id)
+    if state.flow is None:
+        return None
+    if state.updated_at is not None and datetime.now(UTC) - state.updated_at > dialogs.idle:
+        return None
+    asked = Asked.from_stored(state.question, (state.data or {}).get("asked"))
+    if asked is None:
+        return None
+    return Reply(asked.text, options=list(asked.options), question=asked.number)
+
+
 async def converse(
     dialogs: Dialogs,
     user_id: str,
@@ -129,44 +150,65 @@ async def converse(
     display_name: str | None = None,
     echo: bool = False,
     pipeline: Pipeline | None = None,
+    resume: bool = False,
 ) -> None:
     """Talk until the input ends (end of file or an empty read).
 
     ``pipeline``: the one to hand the lines to (a new one on ``dialogs`` by default, closed at
-    the end); the terminal's transport is added to it.
+    the end); the terminal's transport is added to it. ``resume``: first print the question
+    the chat left open, if any (a person coming back to ``spokes chat``).
     """
     own = pipeline is None
     pipeline = pipeline or Pipeline(dialogs.db, dialogs)
     pipeline.add(ConsoleTransport(write, dialogs.settings.import_max_bytes))
     try:
-        while True:
-            line = await asyncio.to_thread(read_line)
-            if not line:
-                return
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            if echo:
-                write(f"> {line}")
-            if not _readable(line):
-                language = await dialogs.language_for(CHANNEL, user_id)
-                write(t(language, "console.file_unreadable", line=line.strip()[:200]))
-                continue
-            payload = {"line": line, "name": display_name}
-            queued = journal.queued_here()
-            await pipeline.handle(Inbound(CHANNEL, uuid.uuid4().hex, user_id, user_id, payload))
-            if journal.queued_here() != queued:
-                # No server runs jobs here: the import just confirmed is written now.
-                await run_pending(
-                    dialogs.db,
-                    dialogs.settings,
-                    pipeline.deliver,
-                    gate=lambda: write_gate(dialogs.db),
-                    only=lambda origin: (origin.channel, origin.chat_id) == (CHANNEL, user_id),
-                )
+        await _talk(dialogs, user_id, read_line, write, display_name, echo, pipeline, resume)
     finally:
         if own:
             await pipeline.close()
+
+
+async def _talk(
+    dialogs: Dialogs,
+    user_id: str,
+    read_line: Callable[[], str],
+    write: Callable[[str], None],
+    display_name: str | None,
+    echo: bool,
+    pipeline: Pipeline,
+    resume: bool,
+) -> None:
+    if resume:
+        question = await pending_question(dialogs, user_id)
+        if question is not None:
+            language = await dialogs.language_for(CHANNEL, user_id)
+            write(numbered_text(question, language))
+            write("")
+    while True:
+        line = await asyncio.to_thread(read_line)
+        if not line:
+            return
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if echo:
+            write(f"> {line}")
+        if not _readable(line):
+            language = await dialogs.language_for(CHANNEL, user_id)
+            write(t(language, "console.file_unreadable", line=line.strip()[:200]))
+            continue
+        payload = {"line": line, "name": display_name}
+        queued = journal.queued_here()
+        await pipeline.handle(Inbound(CHANNEL, uuid.uuid4().hex, user_id, user_id, payload))
+        if journal.queued_here() != queued:
+            # No server runs jobs here: the import just confirmed is written now.
+            await run_pending(
+                dialogs.db,
+                dialogs.settings,
+                pipeline.deliver,
+                gate=lambda: write_gate(dialogs.db),
+                only=lambda origin: (origin.channel, origin.chat_id) == (CHANNEL, user_id),
+            )
 
 
 def stdin_line() -> str:

@@ -6,6 +6,7 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError as SettingsError
 
 from bot.cli import (
     accounts,
@@ -59,6 +60,8 @@ def _options(
 
 # EX_TEMPFAIL: the database is busy, the same command may well work in a moment.
 BUSY_EXIT = 75
+# EX_CONFIG: a setting (environment or .env) is wrong.
+CONFIG_EXIT = 78
 
 
 def _one_line(error: BaseException) -> str:
@@ -66,9 +69,22 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {detail[0] if detail else ''}"[:300]
 
 
+def _setting_text(error: SettingsError) -> str:
+    """One line naming the first wrong setting as it is set (``SPOKES_DEFAULT_LANGUAGE``)."""
+    first = error.errors()[0]
+    name = "SPOKES_" + "_".join(str(part) for part in first.get("loc", ())).upper()
+    return t(
+        state.language,
+        "cli.settings.invalid",
+        name=name,
+        value=str(first.get("input", ""))[:80],
+        reason=str(first.get("msg", "")),
+    )
+
+
 def main() -> None:
     """Console-script entry: one line and a non-zero exit code on any error, never a traceback
-    (1: refused, 3: unexpected, 75: the database stayed busy; try again)."""
+    (1: refused, 3: unexpected, 78: a wrong setting, 75: the database stayed busy; try again)."""
     try:
         app()
     except RegistryError as error:
@@ -76,6 +92,9 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as error:
+        tell(_setting_text(error), error=True)
+        sys.exit(CONFIG_EXIT)
     except Exception as error:
         if os.environ.get("SPOKES_DEBUG"):
             raise

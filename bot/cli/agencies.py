@@ -25,7 +25,7 @@ def load(
     async def work(database: Database) -> catalog.LoadResult:
         return await catalog.load_edition(database.uow(), CLI, edition)
 
-    result = run(work)
+    result = run(work, catalog_use="own")
     tell(say("cli.agencies_loaded", **vars(result)))
 
 
@@ -73,7 +73,7 @@ def add(
             parent=parent,
         )
 
-    view = run(work)
+    view = run(work, catalog_use="optional")
     if as_json:
         print_json(view.to_dict())
     else:

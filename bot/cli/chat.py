@@ -37,6 +37,7 @@ def chat(
             tell,
             display_name=name,
             echo=not sys.stdin.isatty(),
+            resume=True,
         )
 
     run(work)

@@ -24,7 +24,7 @@ from bot.cli.runtime import err, run, say, state, tell
 from bot.roster import export_to, template_to
 from registry.actors import Actor
 from registry.errors import ValidationError
-from registry.roster.export.exporter import ExportResult, parse_format
+from registry.roster.export.exporter import ExportResult, parse_format, parse_layout
 from registry.roster.export.template import TemplateResult
 from registry.settings import get_settings
 from registry.uow import Database
@@ -145,9 +145,16 @@ def export(
             "--include-retired", help="Also people who left the network (never erased ones)."
         ),
     ] = False,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="working (with status and last update) or handout (for a conference, without)."
+        ),
+    ] = "working",
 ) -> None:
     """Export the roster: xlsx for printing, csv for spreadsheets, vcf for phones."""
     parse_format(format)
+    parse_layout(layout)
 
     async def work(database: Database) -> tuple[ExportResult, str]:
         with _progress_bar() as bar:
@@ -173,6 +180,7 @@ def export(
                 status=status,
                 include_retired=include_retired,
                 progress=progress,
+                layout=layout,
             )
 
     with _output(output) as target:

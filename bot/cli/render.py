@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from bot.cli.runtime import out, say, tell
+from bot.cli.runtime import out, say, state, tell
 from bot.clock import shown
+from registry.agency_names import english_name, known
 from registry.directory import Statistics
 from registry.models import PersonField
 from registry.validation import format_phone
@@ -21,6 +22,25 @@ _LISTED_FIELDS = (
 
 def _text(group: str, value: str | None) -> str:
     return say(f"{group}.{value}") if value else ""
+
+
+def _logged(field: str | None, value: str | None) -> str:
+    """A value of the change log as a person reads it: the agency's name for its code, the
+    role's and status's names, phones in national form with the extension in words."""
+    if not value:
+        return ""
+    if field in ("role", "status"):
+        return _text(field, value)
+    if field in ("mobile", "office_phone"):
+        number, _, extension = value.partition(";ext=")
+        return format_phone(number, extension or None, extension_word=say("phone.extension"))
+    if field == "agency":
+        listed = known().get(value)
+        if listed is None:
+            return value
+        name = (english_name(value) or listed.name) if state.language == "en" else listed.name
+        return f"{name} ({value})"
+    return value
 
 
 def _shown(view: PersonView, field: PersonField) -> str:
@@ -98,8 +118,8 @@ def history(rows: list[ChangeView]) -> None:
             row.actor,
             _text("action", row.action),
             _text("field", row.field),
-            row.old_value or "",
-            row.new_value or "",
+            _logged(row.field, row.old_value),
+            _logged(row.field, row.new_value),
         )
     out.print(table)
 

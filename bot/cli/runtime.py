@@ -4,6 +4,11 @@ The schema check every command runs first only reads (it never takes SQLite's wr
 listings answer while an import writes. A command that waited the whole busy timeout for the
 lock says so in one line, naming the long writer that holds it (see :mod:`registry.writers`):
 ``run(..., writer=...)`` is how a long command (an import, the server) leaves its note.
+
+A new database has no agencies, and without them every agency is "not found" and the roster is
+empty: the first command (or the server) loads the current edition by itself and says so in one
+line. A catalog that was loaded and then removed is not reloaded behind anyone's back: a command
+that needs it says what to run.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ import threading
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import clock
 from bot.texts import language_of, t
+from registry import catalog
+from registry.actors import Actor
 from registry.db import schema_state, upgrade
+from registry.errors import NotFound
 from registry.settings import get_settings
 from registry.uow import Database
 from registry.writers import current_writers, writing
@@ -66,17 +74,45 @@ async def ensure_schema(database: Database) -> None:
     tell(say("cli.db_upgraded", old=before.current or "-", new=before.head), error=True)
 
 
+# What a command does with the catalog of agencies: "needed" (load it on a new database, refuse
+# on an emptied one), "optional" (load it on a new database) or "own" (the command loads it).
+CatalogUse = Literal["needed", "optional", "own"]
+
+
+async def ensure_catalog(database: Database, use: CatalogUse = "needed") -> None:
+    """Load the current edition into a database that never had agencies, and say so once;
+    refuse, saying what to run, when a command needs agencies and they were removed."""
+    if use == "own":
+        return
+    found = await catalog.catalog_state(database.uow())
+    if found == "fresh":
+        try:
+            result = await catalog.load_edition(
+                database.uow(), Actor.system("setup"), catalog.CURRENT_EDITION
+            )
+        except IntegrityError:  # another process started at the same moment and loaded it
+            return
+        tell(
+            say("cli.catalog.loaded_itself", edition=result.edition, count=result.created),
+            error=True,
+        )
+    elif found == "emptied" and use == "needed":
+        raise NotFound("catalog.empty", edition=catalog.CURRENT_EDITION)
+
+
 def run(
     work: Callable[[Database], Awaitable[T]],
     *,
     upgrade_first: bool = True,
     writer: str | None = None,
+    catalog_use: CatalogUse = "needed",
 ) -> T:
     """Open the configured database, bring its schema up to date, and run one use case.
 
     ``writer`` names a command that may hold the write lock for long (``spokes import x.xlsx``,
     ``spokes serve``): it is noted beside a SQLite file while the command runs, so that a
-    command kept waiting can say who writes.
+    command kept waiting can say who writes. ``catalog_use`` says what the command does with
+    the catalog of agencies (see :func:`ensure_catalog`).
     """
 
     async def main() -> T:
@@ -86,6 +122,7 @@ def run(
         try:
             if upgrade_first:
                 await ensure_schema(database)
+                await ensure_catalog(database, catalog_use)
             return await work(database)
         finally:
             await database.dispose()

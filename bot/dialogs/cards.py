@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import shown
 from bot.dialogs.context import Context
 from bot.dialogs.fields import phone_text
-from registry.agency_names import english_name
+from registry.agency_names import english_name, known
 from registry.directory import FindResult, Statistics
 from registry.validation import format_phone
 from registry.views import AgencyView, ChangeView, Notice, PersonView
+
+_ONE_CHANGE = timedelta(seconds=2)  # entries this close, of one actor and action: one change
 
 
 def agency_name(ctx: Context[Any], code: str, name: str) -> str:
@@ -52,7 +55,8 @@ def person_line(ctx: Context[Any], person: PersonView) -> str:
     contact = format_phone(person.mobile) or person.email or ""
     role = ctx.say(f"role.{person.role}")
     agency = agency_name(ctx, person.agency_code, person.agency_name)
-    return f"#{person.id} {person.full_name} — {role}, {agency} {contact}".rstrip()
+    line = f"#{person.id} {person.full_name} — {role}, {agency}"
+    return f"{line} · {contact}" if contact else line
 
 
 def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
@@ -64,12 +68,35 @@ def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
     if field in ("mobile", "office_phone"):
         number, _, extension = value.partition(";ext=")
         return phone_text(ctx, number, extension or None)
+    if field == "agency":  # logged by its code
+        listed = known().get(value)
+        return agency_name(ctx, value, listed.name) if listed is not None else value
     return value
+
+
+def last_changes(entries: list[ChangeView], last: int) -> list[ChangeView]:
+    """The entries of the last ``last`` changes: the fields written together (a registration,
+    an update of several fields: the same actor and action within a moment) are one change,
+    shown whole."""
+    kept: list[ChangeView] = []
+    changes = 0
+    for entry in reversed(entries):
+        previous = kept[-1] if kept else None
+        if (
+            previous is None
+            or (entry.actor, entry.action) != (previous.actor, previous.action)
+            or abs(previous.at - entry.at) > _ONE_CHANGE
+        ):
+            changes += 1
+            if changes > last:
+                break
+        kept.append(entry)
+    return kept[::-1]
 
 
 def history_lines(ctx: Context[Any], entries: list[ChangeView], *, last: int = 5) -> str:
     lines = []
-    for entry in entries[-last:]:
+    for entry in last_changes(entries, last):
         field = ctx.say(f"field.{entry.field}") if entry.field else ""
         lines.append(
             ctx.say(
@@ -131,6 +158,13 @@ def statistics(ctx: Context[Any], stats: Statistics) -> str:
                 total=count.total,
             )
         )
+    lines.append(
+        ctx.say(
+            "bot.stats_total.agencies",
+            answered=sum(c.answered for c in stats.agencies),
+            total=sum(c.total for c in stats.agencies),
+        )
+    )
     lines.append(ctx.say("bot.stats.people", count=stats.people))
     lines += [
         ctx.say("bot.stats.item", name=ctx.say(f"role.{role}"), count=n)

@@ -34,6 +34,8 @@ from registry.roster.intake.importer import ImportResult, import_roster
 from registry.roster.intake.reader import Limits, megabytes
 
 FORMATS = ("xlsx", "csv", "vcf")
+HANDOUT = "handout"  # the printed roster for a conference: without status and update date
+CHOICES = ("xlsx", HANDOUT, "csv", "vcf")
 
 
 class ExportStep(enum.StrEnum):
@@ -55,29 +57,40 @@ class ImportDraft:
 
 async def export(ctx: Context[Any], args: str) -> None:
     wanted = args.strip().lower()
+    if wanted == HANDOUT:
+        await _send_export(ctx, "xlsx", HANDOUT)
+        return
     if wanted:
         await _send_export(ctx, parse_format(wanted).value)
         return
     ctx.start(EXPORT, ExportStep.format)
     ctx.ask(
-        ctx.say("bot.export.which_format"), [Option(f, ctx.say(f"bot.export.{f}")) for f in FORMATS]
+        ctx.say("bot.export.which_format"),
+        [
+            Option(c, ctx.say("bot.export_layout.handout" if c == HANDOUT else f"bot.export.{c}"))
+            for c in CHOICES
+        ],
     )
 
 
 async def on_format(ctx: Context[NoDraft]) -> None:
     wanted = ctx.chosen()
-    if wanted not in FORMATS:
+    if wanted not in CHOICES:
         ctx.ask_again()
         return
     ctx.end()
-    await _send_export(ctx, wanted)
+    if wanted == HANDOUT:
+        await _send_export(ctx, "xlsx", HANDOUT)
+    else:
+        await _send_export(ctx, wanted)
 
 
-async def _send_export(ctx: Context[Any], format_: str) -> None:
+async def _send_export(ctx: Context[Any], format_: str, layout: str | None = None) -> None:
     made = await roster.export_file(
         ctx.uow(),
         ctx.actor,
         format=format_,
+        layout=layout,
         language=ctx.language,
         organisation=ctx.settings.organisation,
     )

@@ -15,7 +15,7 @@ from registry import catalog, directory, people
 from registry.actors import deny, may_search
 from registry.errors import Ambiguous, NotFound, ValidationError
 
-PAGE = 5
+PAGE = 10  # results a page: a screen of a phone, with room for the buttons
 MAX_QUERY = 200
 
 

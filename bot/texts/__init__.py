@@ -3,10 +3,15 @@
 Catalogs are TOML files beside this module; keys are dotted (``error.phone.letters``) and
 placeholders use ``str.format`` syntax. A key missing in English falls back to Vietnamese,
 and a test keeps both catalogs with the same keys and placeholders.
+
+English counts need the plural ("1 agency", "3 agencies"); Vietnamese words do not change. A
+template names the word's two forms beside the count it follows: ``{count} {count|agency|agencies}``
+gives the first form when ``count`` is 1 (or -1) and the second otherwise.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib.resources import files
@@ -44,12 +49,30 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
+_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+
+
+def plural_forms(template: str, params: dict[str, Any]) -> str:
+    """``{count|agency|agencies}`` replaced by the form ``params['count']`` takes; left as it
+    is when the count is not given or not a number."""
+
+    def form(match: re.Match[str]) -> str:
+        value = params.get(match.group(1))
+        try:
+            one = abs(int(value)) == 1  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return match.group(0)
+        return (match.group(2) if one else match.group(3)).replace("{", "{{").replace("}", "}}")
+
+    return _PLURAL.sub(form, template) if "|" in template else template
+
+
 def t(language: str | None, key: str, **params: Any) -> str:
     """The text ``key`` in ``language`` with its placeholders filled in."""
     template = catalog(language_of(language)).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
     if template is None:
         raise KeyError(f"no text for {key!r}")
-    return template.format_map(_Params(params))
+    return plural_forms(template, params).format_map(_Params(params))
 
 
 def has(key: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,11 +104,56 @@ def ready(tmp_path: Path, prepared: Prepared) -> Spokes:
 def test_first_command_on_a_fresh_database_upgrades_it_and_says_so(spokes: Spokes) -> None:
     first = ok(spokes("missing", "--json"))
     assert UPGRADED in first.stderr
-    assert json.loads(first.stdout) == []
     assert (spokes.directory / "spokes.db").exists()
+    # A new database loads the current list of agencies by itself, and says so once.
+    assert "đã nạp danh sách cơ quan 2025 (56 cơ quan)" in first.stderr
+    assert len(json.loads(first.stdout)) == CURRENT_2025
     second = ok(spokes("missing", "--json"))
     assert second.stderr == ""
-    assert json.loads(second.stdout) == []
+    assert len(json.loads(second.stdout)) == CURRENT_2025
+
+
+def test_a_fresh_database_finds_agencies_at_the_first_command(spokes: Spokes) -> None:
+    added = ok(
+        spokes(
+            "people", "add", "--agency", "UBND tỉnh Lào Cai", "--name", "Nguyễn Văn An",
+            "--role", "spokesperson", "--mobile", "0912 345 678", lang="en",
+        )
+    )  # fmt: skip
+    assert "loaded the 2025 list of agencies (56 agencies)" in added.stderr
+    assert "Nguyễn Văn An" in added.stdout
+
+
+def test_an_emptied_catalog_says_what_to_run(spokes: Spokes) -> None:
+    ok(spokes("agencies", "load", "--edition", "2025"))
+    with sqlite3.connect(spokes.directory / "spokes.db") as connection:
+        connection.execute("DELETE FROM agency")
+    for args in (["people", "find", "An"], ["export", "-o", "roster.xlsx"], ["agencies", "list"]):
+        refused = spokes(*args)
+        assert refused.returncode == 1, args
+        assert "spokes agencies load --edition 2025" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert not (spokes.directory / "roster.xlsx").exists()
+    # Loading is what the message says to run, and it works.
+    ok(spokes("agencies", "load", "--edition", "2025"))
+    assert len(spokes.json("missing", "--json")) == CURRENT_2025
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "lang", "line"),
+    [
+        ("SPOKES_DEFAULT_LANGUAGE", "fr", None, "Thiết lập SPOKES_DEFAULT_LANGUAGE không hợp lệ (“fr”)"),
+        ("SPOKES_SQLITE_BUSY_TIMEOUT_MS", "abc", "en", "The setting SPOKES_SQLITE_BUSY_TIMEOUT_MS is wrong (“abc”)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_setting_gives_one_line_naming_it(
+    tmp_path: Path, setting: str, value: str, lang: str | None, line: str
+) -> None:
+    spokes = Spokes(tmp_path, sqlite_url(tmp_path), env={setting: value})
+    result = spokes("missing", lang=lang)
+    assert result.returncode == 78
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(line)
+    assert "Traceback" not in result.stderr and "validation error" not in result.stderr
 
 
 def test_db_upgrade_twice_says_the_second_time_that_it_is_current(spokes: Spokes) -> None:
@@ -397,6 +443,11 @@ def test_update_history_and_a_stale_version(prepared: Prepared, ready: Spokes) -
         ("email", "an.nv@laocai.gov.vn", "an.nv2@laocai.gov.vn"),
     ]
     assert {row["actor"] for row in history} == {"cli"}
+    # The table a person reads: names and national phone numbers (JSON keeps the codes).
+    table = ok(ready("people", "history", an)).stdout
+    assert "Tỉnh Lào Cai (tinh-lao-cai)" in table and "Người phát ngôn" in table
+    assert "0912 000 111" in table and "+84912000111" not in table
+    assert "spokesperson" not in table
 
 
 def test_the_last_way_to_reach_a_person_cannot_be_cleared(

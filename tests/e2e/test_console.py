@@ -1,5 +1,6 @@
-"""How a dialog looks in the terminal chat: options as numbered lines, files saved beside the
-person (never over another file) and sent with ``/file PATH``, blank lines skipped, and
+"""How a dialog looks in the terminal chat: options as numbered lines, files saved in a folder of
+their own (never over another file) and sent with ``/file PATH``, blank lines skipped, an open
+question asked again when the person comes back, and
 ``spokes chat`` itself reading a script on standard input.
 
 What the dialogs ask, say and decide is in the scenario suite (``tests/e2e/scenarios``), which
@@ -66,7 +67,7 @@ async def test_options_are_numbered_and_blank_lines_skipped(database: Database) 
     ]
 
 
-async def test_files_are_saved_beside_the_person_and_sent_with_file(
+async def test_files_are_saved_in_a_folder_of_their_own_and_sent_with_file(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -76,12 +77,27 @@ async def test_files_are_saved_beside_the_person_and_sent_with_file(
     saved = [line for line in lines if line.startswith("(Đã lưu tệp: ")]
     assert len(saved) == 2
     first, second = (Path(line[len("(Đã lưu tệp: ") : -1]) for line in saved)
-    assert first.parent == second.parent == tmp_path
+    # A folder of their own, not among the person's files.
+    assert first.parent == second.parent == tmp_path / "spokes-files"
+    assert not list(tmp_path.glob("*.xlsx"))  # noqa: ASYNC240 (a test reading its folder)
     assert second.name == f"{first.stem}-2{first.suffix}"  # never over the first one
     assert first.read_bytes()[:2] == b"PK" and second.read_bytes() == first.read_bytes()
     asked = "\n".join([t("vi", "bot.import.send_file", max=10), t("vi", "console.file_hint")])
     assert asked in printed
     assert t("vi", "console.file_unreadable", line="/file khong-co.xlsx") in printed
+
+
+@needs_script
+async def test_coming_back_repeats_the_open_question(database: Database, tmp_path: Path) -> None:
+    spokes = Spokes(tmp_path, database.url)
+    ok(spokes("chat", "--user", "8", stdin="/start\n1\n/register\n"))
+    back = ok(spokes("chat", "--user", "8", stdin="Lào Cai\n")).stdout
+    asked = t("vi", "bot.register.ask_agency")
+    # The open question first, before anything is typed; then the answer goes on from there.
+    assert back.startswith(asked), back
+    assert "> Lào Cai" in back
+    quiet = ok(spokes("chat", "--user", "9", stdin="/help\n")).stdout
+    assert quiet.startswith("> /help")  # nothing open: nothing repeated
 
 
 @needs_script

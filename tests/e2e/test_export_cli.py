@@ -109,6 +109,7 @@ def test_export_speaks_english_when_asked(spokes: Spokes) -> None:
         (("--agency", "Bộ Không Có"), "Không tìm thấy cơ quan “Bộ Không Có”"),
         (("--kind", "planet"), "Loại cơ quan “planet” không có."),
         (("--status", "asleep"), "Trạng thái “asleep” không có."),
+        (("--layout", "poster"), "Không có bố cục “poster”. Chọn một trong: working, handout"),
         (("-o", "no/such/folder/ds.xlsx"), "thư mục no/such/folder không tồn tại"),
         (("-o", "a-file/ds.xlsx"), "Không ghi được a-file/ds.xlsx"),
     ],
@@ -121,6 +122,23 @@ def test_garbage_is_refused_in_one_line_and_leaves_no_file(
     line = refused(spokes("export", *arguments))
     assert message in line
     assert _files(spokes.directory) == before
+
+
+def test_the_handout_layout_leaves_out_status_and_update(spokes: Spokes) -> None:
+    ok(spokes("export", "--layout", "handout", "-o", "handout.xlsx"))
+    ok(spokes("export", "-o", "working.xlsx"))
+    handout = load_workbook(spokes.directory / "handout.xlsx")["Danh sách"]
+    working = load_workbook(spokes.directory / "working.xlsx")["Danh sách"]
+    handout_header = [cell.value for cell in handout[6]]
+    working_header = [cell.value for cell in working[6]]
+    assert "Trạng thái" not in handout_header and "Cập nhật" not in handout_header
+    assert working_header == [*handout_header, "Trạng thái", "Cập nhật"]
+    names = {row[2] for row in handout.iter_rows(min_row=7, values_only=True)}
+    assert {"Trần Quốc Cường", "Lê Văn Bình", "Nguyễn Văn An"} <= names
+    ok(spokes("export", "--layout", "handout", "-f", "csv", "-o", "handout.csv"))
+    text = (spokes.directory / "handout.csv").read_text(encoding="utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[-1] == "Thư điện tử"
 
 
 def test_a_refused_export_leaves_an_older_file_as_it_was(spokes: Spokes) -> None:

@@ -21,6 +21,8 @@ import httpx
 import pytest
 
 from bot.texts import t
+from registry import catalog
+from registry.actors import Actor
 from registry.db import upgrade
 from registry.uow import Database
 from tests.e2e.fake_telegram import TOKEN, WEBHOOK_SECRET, FakeTelegram
@@ -80,7 +82,9 @@ async def spokes(tmp_path: Path) -> Spokes:
     url = f"sqlite+aiosqlite:///{tmp_path / 'spokes.db'}"
     database = Database(url)
     try:
-        await upgrade(database.engine)  # so that only the bot's own messages are printed
+        # Upgraded, with its agencies: only the bot's own messages are printed.
+        await upgrade(database.engine)
+        await catalog.load_edition(database.uow(), Actor.system("test"), "2025")
     finally:
         await database.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOKES_")}

@@ -42,7 +42,12 @@ async def test_export_and_template_arrive_as_documents(
     )
     staff = await _staff(meet, database)
     question = await staff.say("/export")
-    assert question.labels == ["Excel (.xlsx) để in", "CSV (.csv)", "Danh bạ điện thoại (.vcf)"]
+    assert question.labels == [
+        "Excel (.xlsx) để in",
+        "Bản phát tại hội nghị (.xlsx, không có trạng thái, ngày cập nhật)",
+        "CSV (.csv)",
+        "Danh bạ điện thoại (.vcf)",
+    ]
     sent = await staff.press("Excel")
     [message] = [m for m in sent.messages if m.document]
     assert message.document["file_name"].endswith(".xlsx")

@@ -33,8 +33,10 @@ ROLES = (
     "4. Cán bộ đầu mối cung cấp thông tin\nTrả lời 1, 2, 3 hoặc 4 (hoặc gõ “hủy” để dừng)"
 )
 FORMATS = (
-    "1. Excel (.xlsx) để in\n2. CSV (.csv)\n3. Danh bạ điện thoại (.vcf)\n"
-    "Trả lời 1, 2 hoặc 3 (hoặc gõ “hủy” để dừng)"
+    "1. Excel (.xlsx) để in\n"
+    "2. Bản phát tại hội nghị (.xlsx, không có trạng thái, ngày cập nhật)\n"
+    "3. CSV (.csv)\n4. Danh bạ điện thoại (.vcf)\n"
+    "Trả lời 1, 2, 3 hoặc 4 (hoặc gõ “hủy” để dừng)"
 )
 
 
@@ -67,7 +69,8 @@ async def test_options_are_numbered_lines_saying_how_to_answer(
     found = await an.say("/tim tran van")
     assert found.endswith(
         "1. #1 Trần Văn An\n2. #2 Trần Văn Bình\n3. #3 Trần Văn Cường\n4. #4 Trần Văn Dũng\n"
-        "5. #5 Trần Văn Giang\n6. Trang sau ▶\nTrả lời bằng một số từ 1 đến 6 (hoặc gõ “hủy” để dừng)"
+        "5. #5 Trần Văn Giang\n6. #6 Trần Văn Hà\n7. #7 Trần Văn Khánh\n"
+        "Trả lời bằng một số từ 1 đến 7 (hoặc gõ “hủy” để dừng)"
     )
     await an.say("/lang en")
     assert await an.say("/lang") == (

@@ -169,6 +169,51 @@ async def test_the_agency_cell_is_merged_over_its_people(roster: Roster) -> None
     assert f"A{section}:J{section}" in merged
 
 
+async def test_an_agency_running_onto_the_next_page_is_named_on_that_page(
+    roster: Roster,
+) -> None:
+    middles = ["Văn", "Thị", "Đức", "Minh", "Quang"]
+    givens = ["An", "Bình", "Chi", "Dũng", "Giang", "Hải", "Khoa", "Long"]
+    for number in range(40):
+        name = f"Phạm {middles[number % 5]} {givens[number // 5]}"
+        position = "Phó Chánh Văn phòng, phụ trách truyền thông" if number % 3 == 0 else None
+        await _add(roster.db, SYSTEM, "Bộ Tài chính", name,
+                   "press_contact", mobile=f"0912 100 {number:03d}", position=position or "")  # fmt: skip
+    sheet = load_workbook(io.BytesIO(await _xlsx(roster.db)))["Danh sách"]
+    breaks = [brk.id for brk in sheet.row_breaks.brk]
+    assert breaks, "forty-four people of one agency take more than a page"
+    agency_cells = [r for r in sheet.merged_cells.ranges if r.min_col == 2 and r.max_col == 2]
+    for cell in agency_cells:
+        # No agency cell runs over a page break (it would print blank on the next page).
+        assert not any(cell.min_row <= brk < cell.max_row for brk in breaks), (cell, breaks)
+    for brk in breaks:
+        first = brk + 1  # the first row of a page: a person's row names the agency again
+        if isinstance(sheet.cell(first, 1).value, int):
+            assert sheet.cell(first, 2).value == "Bộ Tài chính"
+    # Every page holds what the page breaks counted: a row height is always set.
+    people_rows = [
+        row[0].row for row in sheet.iter_rows(min_row=7) if isinstance(row[0].value, int)
+    ]
+    assert all(sheet.row_dimensions[row].height for row in people_rows)
+
+
+async def test_the_handout_leaves_out_the_registrys_own_columns(roster: Roster) -> None:
+    file = await export_file(
+        roster.db.uow(), SYSTEM, format="xlsx", organisation=ORGANISATION, language="vi",
+        on=ON, layout="handout",
+    )  # fmt: skip
+    sheet = load_workbook(io.BytesIO(file.data))["Danh sách"]
+    assert [cell.value for cell in sheet[6]] == [
+        "STT", "Cơ quan, đơn vị", "Họ và tên", "Chức vụ", "Vai trò", "Điện thoại di động",
+        "Điện thoại cố định", "Thư điện tử",
+    ]  # fmt: skip
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert {"A3:H3", "A4:H4"} <= merged
+    people_rows = [row for row in _values(sheet)[6:] if isinstance(row[0], int)]
+    assert len(people_rows) == EVERYONE
+    assert all(len(row) == 8 for row in people_rows)
+
+
 async def test_phones_roles_statuses_and_dates_read_as_people_write_them(roster: Roster) -> None:
     sheet = load_workbook(io.BytesIO(await _xlsx(roster.db)))["Danh sách"]
     row = {sheet.cell(r, 3).value: [c.value for c in sheet[r]] for r in range(7, sheet.max_row + 1)}
@@ -348,6 +393,7 @@ async def test_one_status(roster: Roster, status: str, names: list[str]) -> None
         ({"agency": "Bộ Không Có"}, NotFound),
         ({"kind": "planet"}, ValidationError),
         ({"status": "asleep"}, ValidationError),
+        ({"layout": "poster"}, ValidationError),
     ],
 )
 async def test_garbage_filters_are_refused(

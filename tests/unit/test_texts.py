@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs.engine import COMMANDS
-from bot.texts import LANGUAGES, catalog, error_text, t
+from bot.texts import LANGUAGES, catalog, error_text, plural_forms, t
 from registry.accounts import parse_account_role
 from registry.errors import ValidationError
 from registry.models import AccountRole, AgencyKind, PersonField, Role, Source, Status
@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    # "{count|agency|agencies}" (English plural forms) stands for the placeholder "count".
+    return {name.split("|")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def _sources(folder: str) -> str:
@@ -114,3 +115,23 @@ def test_error_text_of_a_listing_joins_it() -> None:
 def test_unknown_language_falls_back_to_vietnamese() -> None:
     assert t("fr", "role.head") == "Người đứng đầu"
     assert t("en", "role.head") == "Head of agency"
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(0, "0 agencies have"), (1, "1 agency has"), (2, "2 agencies have"), (21, "21 agencies have")],
+)
+def test_english_counts_take_the_plural_they_need(count: int, shown: str) -> None:
+    assert t("en", "cli.missing_count", count=count).startswith(shown)
+
+
+def test_plural_forms_leave_vietnamese_and_unknown_counts_alone() -> None:
+    assert t("vi", "cli.missing_count", count=1).startswith("1 cơ quan")
+    assert plural_forms("{n} {n|row|rows}", {}) == "{n} {n|row|rows}"
+    assert plural_forms("{n|row|rows}", {"n": "many"}) == "{n|row|rows}"
+    assert plural_forms("{n|row|rows} {m|day|days}", {"n": 1, "m": 3}) == "row days"
+    assert plural_forms("{{literal}} {n|row|rows}", {"n": -1}) == "{{literal}} row"
+    assert t("en", "bot.export.done", people=1, missing=1) == (
+        "Roster of spokespeople and press contacts: 1 person; 1 agency with nobody registered."
+    )
+    assert t("en", "import.summary.problem", count=1, reason="x") == "• 1 row: x"

@@ -8,6 +8,8 @@ update); the note is for staff and is never printed.
 
 from __future__ import annotations
 
+import enum
+
 from registry.models import PersonField
 from registry.roster.cells import PhoneText
 from registry.roster.export.labels import RosterLabels
@@ -18,6 +20,23 @@ PRINTED_FIELDS: tuple[str, ...] = tuple(f.value for f in PersonField if f is not
 
 # In the order of the printed roster.
 COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS, "status", "updated_at")
+
+
+class Layout(enum.StrEnum):
+    """``working``: the staff's copy, with what the registry keeps (status, last update);
+    ``handout``: the copy handed out at a conference, only what a reader needs."""
+
+    working = "working"
+    handout = "handout"
+
+
+# The handout: the same roster without the registry's own columns.
+HANDOUT_COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS)
+
+
+def layout_columns(layout: Layout) -> tuple[str, ...]:
+    return HANDOUT_COLUMNS if layout is Layout.handout else COLUMNS
+
 
 # Columns an agency fills in on the template; the registry sets the status and the update date.
 TEMPLATE_COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS)

@@ -12,24 +12,27 @@ import io
 from typing import BinaryIO
 
 from registry.roster.cells import neutralised
-from registry.roster.export.columns import COLUMNS, ColumnTexts
+from registry.roster.export.columns import ColumnTexts, Layout, layout_columns
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow
 from registry.roster.export.summary import ExportSummary
 
 DATE_FORMAT = "%d/%m/%Y"
-# Between the number and the date: the person's columns and the status, as ColumnTexts shows them.
-_PERSON_COLUMNS = COLUMNS[1:-1]
 
 
 class CsvRoster:
-    def __init__(self, labels: RosterLabels, target: BinaryIO) -> None:
+    def __init__(
+        self, labels: RosterLabels, target: BinaryIO, layout: Layout = Layout.working
+    ) -> None:
         self.labels = labels
+        self.columns = layout_columns(layout)
+        # After the number: the person's columns (and the status) as ColumnTexts shows them.
+        self._person_columns = [c for c in self.columns if c not in ("stt", "updated_at")]
         self.texts = ColumnTexts(labels)
         # The wrapper is detached, not closed, at the end: the caller owns ``target``.
         self._text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text, dialect="excel")
-        self._csv.writerow([neutralised(labels.headers[c]) for c in COLUMNS])
+        self._csv.writerow([neutralised(labels.headers[c]) for c in self.columns])
         self.number = 0
 
     def add(self, rows: list[ExportRow]) -> None:
@@ -37,8 +40,9 @@ class CsvRoster:
         for row in rows:
             self.number += 1
             shown = self.texts(row)
-            values = [shown[column] or "" for column in _PERSON_COLUMNS]
-            values.append(local_date(row.updated_at).strftime(DATE_FORMAT))
+            values = [shown[column] or "" for column in self._person_columns]
+            if "updated_at" in self.columns:
+                values.append(local_date(row.updated_at).strftime(DATE_FORMAT))
             self._csv.writerow([self.number, *(neutralised(value) for value in values)])
 
     def finish(self, summary: ExportSummary, target: BinaryIO) -> None:

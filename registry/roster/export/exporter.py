@@ -17,6 +17,7 @@ from typing import BinaryIO, Protocol
 
 from registry.actors import Actor
 from registry.errors import ValidationError
+from registry.roster.export.columns import Layout
 from registry.roster.export.csv_roster import CsvRoster
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import (
@@ -75,17 +76,27 @@ def parse_format(text: str) -> ExportFormat:
         ) from None
 
 
+def parse_layout(text: str | None) -> Layout:
+    try:
+        return Layout((text or Layout.working.value).strip().lower())
+    except ValueError:
+        raise ValidationError(
+            "export_layout.unknown", layout=text, layouts=", ".join(v.value for v in Layout)
+        ) from None
+
+
 def _writer(
     format: ExportFormat,
     labels: RosterLabels,
     organisation: str,
     scope: ExportScope,
     target: BinaryIO,
+    layout: Layout,
 ) -> RosterWriter:
     if format is ExportFormat.xlsx:
-        return XlsxRoster(labels, organisation=organisation, scope=scope)
+        return XlsxRoster(labels, organisation=organisation, scope=scope, layout=layout)
     if format is ExportFormat.csv:
-        return CsvRoster(labels, target)
+        return CsvRoster(labels, target, layout)
     return VcardRoster(labels, target)
 
 
@@ -103,6 +114,7 @@ async def export_roster(
     include_retired: bool = False,
     on: date | None = None,
     progress: Progress | None = None,
+    layout: str | None = None,
 ) -> ExportResult:
     """Write the roster of what ``actor`` may see, narrowed by the filters, into ``target``.
 
@@ -111,8 +123,10 @@ async def export_roster(
     ``status`` is one status; without it everyone still in the network (not retired), and
     with ``include_retired`` (staff only) those who left it too; erased people never.
     ``organisation`` is printed at the top of the workbook (configuration, given by the caller).
+    ``layout``: ``working`` (the default) or ``handout`` (without status and update columns).
     """
     chosen = parse_format(format)
+    shape = parse_layout(layout)
     on = on or date.today()
     tally = Tally()
     async with uow.reading():
@@ -127,7 +141,7 @@ async def export_roster(
         )
         total = await count_people(session, scope)
         agencies, missing = await agencies_in_scope(session, scope, on=on)
-        writer = _writer(chosen, labels, organisation, scope, target)
+        writer = _writer(chosen, labels, organisation, scope, target, shape)
         if progress is not None:
             progress(0, total)
         async for batch in stream_people(session, scope, on=on):

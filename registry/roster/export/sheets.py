@@ -34,6 +34,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.pagebreak import Break
 
 from registry.roster.cells import is_risky, xml_safe
 
@@ -57,6 +58,16 @@ CHARS_PER_WIDTH = 0.95
 BOLD_CHARS_PER_WIDTH = 0.85
 LINE_POINTS = 14.0
 ROW_PADDING_POINTS = 2.0
+DEFAULT_ROW_POINTS = 15.0  # a row without a height of its own (the sheet's default)
+
+# Printing: A4 in inches, the margins print_setup sets, and what a column of width w takes in
+# pixels at 96 dpi (Excel's rule for the default font's 7-pixel digits). A page is filled to
+# PAGE_FILL of what the arithmetic gives, so that a renderer measuring a little differently
+# (LibreOffice, another printer driver) still fits each page's rows on its page.
+A4_INCHES = (8.27, 11.69)
+SIDE_MARGIN = 0.4
+TOP_MARGIN = 0.75
+PAGE_FILL = 0.88
 
 # A cell to write: (value, style); a style of None is the workbook's default.
 Item = tuple[Any, StyleArray | None] | None
@@ -303,6 +314,8 @@ class Sheet:
         self.widths = tuple(widths)
         self.width = len(widths)
         self.row = 0
+        self.last_height = 0.0  # points of the last row written
+        self.used = 0.0  # points of every row written
         self._merges: list[CellRange] = []
 
     @property
@@ -312,6 +325,8 @@ class Sheet:
     def put(self, items: Sequence[Item], *, height: float | None = None) -> int:
         """Append one row; returns its number."""
         self.row += 1
+        self.last_height = DEFAULT_ROW_POINTS if height is None else height
+        self.used += self.last_height
         if height is not None:
             self.ws.row_dimensions[self.row].height = height
         self.ws.append(list(items))
@@ -349,6 +364,10 @@ class Sheet:
                 )
             )
 
+    def page_break(self) -> None:
+        """The printed page ends after the last row written."""
+        self.ws.row_breaks.append(Break(id=self.row))
+
     def close(self) -> None:
         """Hand the merges over (openpyxl writes them with the sheet's tail)."""
         # Building the set once: MultiCellRange.add scans every range already there.
@@ -379,6 +398,17 @@ def print_setup(
         ws.oddFooter.center.text = footer
         ws.oddFooter.center.font = f"{FONT_NAME},Regular"
         ws.oddFooter.center.size = 10
+
+
+def page_points(widths: Sequence[float], *, landscape: bool) -> float:
+    """Points of rows one printed page holds, at the sheet's own scale (before print_setup's
+    fit to the page width shrinks the sheet), with PAGE_FILL to spare."""
+    short, long = A4_INCHES
+    paper_width, paper_height = (long, short) if landscape else (short, long)
+    printable_pixels = (paper_width - 2 * SIDE_MARGIN) * 96
+    sheet_pixels = sum(int(width * 7 + 5) for width in widths)
+    scale = min(1.0, printable_pixels / sheet_pixels)
+    return (paper_height - 2 * TOP_MARGIN) * 72 / scale * PAGE_FILL
 
 
 def autofilter(sheet: Sheet, *, header_row: int) -> None:

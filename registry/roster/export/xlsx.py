@@ -3,7 +3,11 @@
 Sheet 1, the roster: a title block (organisation, title, date), the header, then a section per
 group of agency kinds numbered I, II, III..., each agency's people under it with the agency
 cell merged over them. Print-ready: A4 landscape fitted to the width, the header repeated on
-every page and frozen on screen, filter buttons, page numbers.
+every page and frozen on screen, filter buttons, page numbers. The writer places the page
+breaks itself (from the row heights it sets, with room to spare): a merged cell split by a page
+break would leave the agency's name on the first page only, so an agency whose people run onto
+the next page has its cell merged up to the break and its name again at the top of that page.
+The handout layout (``Layout.handout``) leaves out the registry's own columns (status, update).
 Sheet 2: the current agencies nobody is registered for. Sheet 3: counts by kind, role, status.
 """
 
@@ -15,15 +19,17 @@ from openpyxl import Workbook
 
 from registry.catalog import KIND_ORDER
 from registry.roster.cells import roman
-from registry.roster.export.columns import COLUMNS, ColumnTexts
+from registry.roster.export.columns import ColumnTexts, Layout, layout_columns
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow, ExportScope
 from registry.roster.export.sheets import (
+    DEFAULT_ROW_POINTS,
     Item,
     Sheet,
     Styles,
     autofilter,
     height_for,
+    page_points,
     print_setup,
     wrapped_lines,
 )
@@ -44,41 +50,62 @@ WIDTHS: dict[str, float] = {
     "updated_at": 11,
 }
 HEADER_ROW = 6
-# The columns whose text may wrap, in the order of XlsxRoster.add's ``texts``: all but the
-# number, the agency (merged over its people) and the date.
-_TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("stt", "agency", "updated_at"))
+# Columns that are not wrapped text of ColumnTexts: the number, the agency (merged over its
+# people) and the date.
+_NOT_TEXT = ("stt", "agency", "updated_at")
 ORGANISATION_COLUMNS = 3  # the organisation's name sits over the first three columns
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 22  # at least; more when a header wraps
 
 
+def _points(lines: int) -> float:
+    """The height of a person's row, always set: a renderer left to choose the height of a
+    one-line row picks its own, and the page breaks are counted in these points."""
+    return height_for(lines) or DEFAULT_ROW_POINTS
+
+
 class XlsxRoster:
     """Feed it batches of rows in printing order, then ``finish`` into a binary stream."""
 
-    def __init__(self, labels: RosterLabels, *, organisation: str, scope: ExportScope) -> None:
+    def __init__(
+        self,
+        labels: RosterLabels,
+        *,
+        organisation: str,
+        scope: ExportScope,
+        layout: Layout = Layout.working,
+    ) -> None:
         self.labels = labels
+        self.columns = layout_columns(layout)
+        self._text_columns = tuple(c for c in self.columns if c not in _NOT_TEXT)
+        self._agency_index = self.columns.index("agency")
         self.texts = ColumnTexts(labels)
         self.organisation = organisation
         self.scope = scope
         self.workbook = Workbook(write_only=True)
         self.workbook.properties.title = labels.title
         self.workbook.properties.creator = organisation
-        self.sheet = Sheet(self.workbook, labels.sheet_roster, [WIDTHS[c] for c in COLUMNS])
+        widths = [WIDTHS[c] for c in self.columns]
+        self.sheet = Sheet(self.workbook, labels.sheet_roster, widths)
         self.styles = Styles.build(self.sheet.ws)
         print_setup(self.sheet, header_row=HEADER_ROW, landscape=True, footer=labels.page_footer)
         title_block(self.sheet, self.styles, organisation, labels.title, self._subtitles())
         self.sheet.fitted(
-            [(labels.headers[c], self.styles.header) for c in COLUMNS],
+            [(labels.headers[c], self.styles.header) for c in self.columns],
             bold=True,
             least=HEADER_HEIGHT,
         )
         assert self.sheet.row == HEADER_ROW
+        self._page = page_points(widths, landscape=True)
+        self._repeated = self.sheet.last_height  # the header, printed on top of every page
+        self._used = self.sheet.used  # points of the current page so far
         self.number = 0
         self._sections = 0
         self._section: str | None = None
         self._agency: int | None = None
         self._group_start = 0
         self._agency_lines = 0  # lines the agency's name still needs from its rows
+        self._agency_text = ""
         self._pending: list[tuple[list[Item], int]] = []
 
     def _subtitles(self) -> list[str]:
@@ -94,8 +121,12 @@ class XlsxRoster:
                 self._close_group()
                 self._sections += 1
                 self._section = row.section
+                # A section's title is not left alone at the foot of a page.
+                self._place(DEFAULT_ROW_POINTS, keep=2 * DEFAULT_ROW_POINTS)
                 sheet.line(
-                    f"{roman(self._sections)}. {labels.sections[row.section]}", styles.section
+                    f"{roman(self._sections)}. {labels.sections[row.section]}",
+                    styles.section,
+                    height=DEFAULT_ROW_POINTS,
                 )
             agency: str | None = None
             if row.agency_id != self._agency:
@@ -105,30 +136,62 @@ class XlsxRoster:
                 agency = row.agency_name
                 if row.successor_name:
                     agency = labels.merged_agency(row.agency_name, row.successor_name)
+                self._agency_text = agency
                 self._agency_lines = wrapped_lines(agency, WIDTHS["agency"], bold=True)
             self.number += 1
             shown = self.texts(row)
-            texts = [shown[column] for column in _TEXT_COLUMNS]
-            items: list[Item] = [
-                (self.number, styles.center),
-                (agency, styles.group),
-                *((text, styles.text) for text in texts[:-1]),
-                (texts[-1], styles.center),
-                (labels.local_date(row.updated_at), styles.date),
-            ]
+            items: list[Item] = []
+            for column in self.columns:
+                if column == "stt":
+                    items.append((self.number, styles.center))
+                elif column == "agency":
+                    items.append((agency, styles.group))
+                elif column == "updated_at":
+                    items.append((labels.local_date(row.updated_at), styles.date))
+                elif column == "status":
+                    items.append((shown[column], styles.center))
+                else:
+                    items.append((shown[column], styles.text))
             lines = max(
-                wrapped_lines(text, WIDTHS[column])
-                for text, column in zip(texts, _TEXT_COLUMNS, strict=True)
-                if text
+                (
+                    wrapped_lines(text, WIDTHS[column])
+                    for column in self._text_columns
+                    if (text := shown[column])
+                ),
+                default=1,
             )
             self._row(items, lines)
+
+    def _fits(self, points: float) -> bool:
+        # A page holding only the header takes what comes, however tall.
+        return self._used + points <= self._page or self._used <= self._repeated
+
+    def _place(self, points: float, *, keep: float = 0) -> None:
+        """Count rows of ``points`` about to be written; a new page first when they (and
+        ``keep`` points that must follow them) do not fit on this one."""
+        if not self._fits(points + keep):
+            self.sheet.page_break()
+            self._used = self._repeated
+        self._used += points
 
     def _row(self, items: list[Item], lines: int) -> None:
         """Write a person's row, or hold it while its agency's merged cell needs more lines
         than the rows written so far give it (the name must not be cut off)."""
         if self._agency_lines <= 0 and not self._pending:
-            self.sheet.put(items, height=height_for(lines))
-            return
+            height = _points(lines)
+            if self._fits(height):
+                self._used += height
+                self.sheet.put(items, height=height)
+                return
+            # The page ends inside the agency's people: its cell is merged up to the break and
+            # its name is printed again at the top of the next page.
+            self._merge_group()
+            self.sheet.page_break()
+            self._used = self._repeated
+            self._group_start = self.sheet.row + 1
+            self._agency_lines = wrapped_lines(self._agency_text, WIDTHS["agency"], bold=True)
+            items = list(items)
+            items[self._agency_index] = (self._agency_text, self.styles.group)
         self._pending.append((items, lines))
         self._agency_lines -= lines
         if self._agency_lines <= 0:
@@ -140,16 +203,22 @@ class XlsxRoster:
             items, lines = self._pending[-1]
             self._pending[-1] = (items, lines + self._agency_lines)
         self._agency_lines = 0
-        for items, lines in self._pending:
-            self.sheet.put(items, height=height_for(lines))
+        heights = [_points(lines) for _, lines in self._pending]
+        # Held rows start their agency's cell: they go on one page together.
+        self._place(sum(heights))
+        for (items, _), height in zip(self._pending, heights, strict=True):
+            self.sheet.put(items, height=height)
         self._pending.clear()
+
+    def _merge_group(self) -> None:
+        if self._agency is not None and self.sheet.row > self._group_start:
+            column = self._agency_index + 1
+            self.sheet.merge(column, self._group_start, column, self.sheet.row)
 
     def _close_group(self) -> None:
         """Merge the agency cell over the rows of the agency just finished."""
         self._flush()
-        if self._agency is not None and self.sheet.row > self._group_start:
-            column = COLUMNS.index("agency") + 1
-            self.sheet.merge(column, self._group_start, column, self.sheet.row)
+        self._merge_group()
         self._agency = None
 
     def finish(self, summary: ExportSummary, target: BinaryIO) -> None:

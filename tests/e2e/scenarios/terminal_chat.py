@@ -8,7 +8,7 @@ left waiting for input. The terminal keeps nothing of its own between lines (the
 in the database), so a conversation made of such sessions is the conversation a person has.
 
 Options are numbered lines (``pick`` types the number), a phone number is typed, a file is
-sent with ``/file PATH``, and files from the bot are saved in the working directory (the
+sent with ``/file PATH``, and files from the bot are saved under the working directory (the
 driver reads them back and removes them). A sticker cannot be sent from a terminal.
 """
 
@@ -34,7 +34,7 @@ class TerminalChat:
     dialogs: Dialogs
     user_id: str
     name: str | None
-    folder: Path  # the terminal's working directory, where the bot's files are saved
+    folder: Path  # the terminal's working directory (the bot's files go to spokes-files/ in it)
     channel: str = "console"
     can: Abilities = TERMINAL
     latest: Latest = field(default_factory=Latest)

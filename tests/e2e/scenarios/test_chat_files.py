@@ -17,7 +17,12 @@ from tests.e2e.scenarios.script import REFUSAL, en, member, staff, vi
 from tests.e2e.scenarios.stage import Stage
 from tests.roster_files import many_shared_strings, png, province_xlsx, wide_sheet
 
-FORMATS = ["Excel (.xlsx) để in", "CSV (.csv)", "Danh bạ điện thoại (.vcf)"]
+FORMATS = [
+    "Excel (.xlsx) để in",
+    "Bản phát tại hội nghị (.xlsx, không có trạng thái, ngày cập nhật)",
+    "CSV (.csv)",
+    "Danh bạ điện thoại (.vcf)",
+]
 NO_FILES = (
     "Zalo bots receive no files: /import gives an upload page (tests/e2e/test_upload_page.py)"
 )
@@ -43,6 +48,15 @@ async def test_staff_export_the_roster_in_every_format_and_the_template(stage: S
     assert "Nguyễn Văn An" in cells(roster.content) and "0912 345 678" in cells(roster.content)
     if not clerk.can.files:
         assert len(sent.links) == 1  # a download link instead of a document
+
+    # The conference handout: the same roster without the registry's own columns.
+    assert (await clerk.say("/export")).options == FORMATS
+    [handout] = (await clerk.pick("Bản phát tại hội nghị")).documents
+    assert handout.name.endswith(".xlsx") and "Nguyễn Văn An" in cells(handout.content)
+    assert "Trạng thái" not in cells(handout.content)
+    assert "Trạng thái" in cells(roster.content)
+    [typed] = (await clerk.say("/export handout")).documents
+    assert "Trạng thái" not in cells(typed.content)
 
     [cards_file] = (await clerk.say("/export vcf")).documents
     assert cards_file.name.endswith(".vcf") and "FN:Nguyễn Văn An" in cards_file.content.decode()

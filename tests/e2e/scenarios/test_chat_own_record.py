@@ -39,6 +39,9 @@ async def test_me_then_update_with_a_confirmation(stage: Stage) -> None:
     assert me.texts[0] == card()
     assert me.texts[1].startswith("Các thay đổi gần đây:\n")
     assert f"Tạo Trạng thái: — → Chờ xác minh ({an.identity})" in me.texts[1]
+    # Right after registering, the whole creation, with the agency's name (not its code).
+    assert f"Tạo Cơ quan: — → Tỉnh Lào Cai ({an.identity})" in me.texts[1]
+    assert f"Tạo Thư điện tử: — → {EMAIL} ({an.identity})" in me.texts[1]
 
     begun = await an.say("/capnhat")
     assert begun.texts == [card(), "Bạn muốn cập nhật mục nào?"]

@@ -18,26 +18,36 @@ PAGE_ONE = [
     "#3 Trần Văn Cường",
     "#4 Trần Văn Dũng",
     "#5 Trần Văn Giang",
+    "#6 Trần Văn Hà",
+    "#7 Trần Văn Khánh",
+    "#8 Trần Văn Long",
+    "#9 Trần Văn Minh",
+    "#10 Trần Văn Nam",
     "Trang sau ▶",
 ]
+MORE = ("Long", "Minh", "Nam", "Phúc", "Quân")  # five more "Trần Văn": twelve in all
 
 
 async def test_find_pages_and_opens_a_person(stage: Stage) -> None:
     await colleagues(stage.db)
+    for n, given in enumerate(MORE):
+        await listed(stage.db, agency="Hà Nội", full_name=f"Trần Văn {given}",
+                     role="press_contact", mobile=f"0988 222 {300 + n}")  # fmt: skip
     clerk = await staff(stage, 750)
     first = await clerk.say("/find tran van")
     lines = first.split("\n")
-    assert lines[0] == "Kết quả cho “tran van” (1–5):"
+    assert lines[0] == "Kết quả cho “tran van” (1–10):"
+    # Ten a page; the phone set apart from the agency's name.
     assert lines[1] == (
-        "#1 Trần Văn An — Cán bộ đầu mối cung cấp thông tin, Thành phố Hà Nội 0988 111 200"
+        "#1 Trần Văn An — Cán bộ đầu mối cung cấp thông tin, Thành phố Hà Nội · 0988 111 200"
     )
-    assert len(lines) == 6 and "Khánh" not in first
+    assert len(lines) == 11 and "Phúc" not in first
     assert first.options == PAGE_ONE
     second = await clerk.pick("Trang sau")
-    assert second.split("\n")[0] == "Kết quả cho “tran van” (6–7):"
-    assert second.options == ["#6 Trần Văn Hà", "#7 Trần Văn Khánh", "◀ Trang trước"]
+    assert second.split("\n")[0] == "Kết quả cho “tran van” (11–12):"
+    assert second.options == ["#11 Trần Văn Phúc", "#12 Trần Văn Quân", "◀ Trang trước"]
     back = await clerk.pick("Trang trước")
-    assert back.split("\n")[0] == "Kết quả cho “tran van” (1–5):"
+    assert back.split("\n")[0] == "Kết quả cho “tran van” (1–10):"
     opened = await clerk.pick("#2 Trần Văn Bình")
     assert opened.texts[0] == card(
         2,
@@ -51,7 +61,7 @@ async def test_find_pages_and_opens_a_person(stage: Stage) -> None:
     )
     assert opened.texts[1].startswith("Các thay đổi gần đây:\n")
     # The page again below the card: the next person is one answer away.
-    assert opened.texts[2].startswith("Kết quả cho “tran van” (1–5):")
+    assert opened.texts[2].startswith("Kết quả cho “tran van” (1–10):")
     assert opened.options == PAGE_ONE
     assert (await clerk.pick("#3 Trần Văn Cường")).texts[0].startswith("#3 Trần Văn Cường\n")
     # A new query typed while a page is shown starts a new search.
@@ -97,7 +107,7 @@ async def test_agency_missing_and_stats(stage: Stage) -> None:
     clerk = await staff(stage, 753)
     listed_people = await clerk.say("/agency UBND tỉnh Lào Cai")
     assert listed_people == (
-        "Tỉnh Lào Cai (1 người):\n#1 Nguyễn Văn An — Người phát ngôn, Tỉnh Lào Cai 0988 000 111"
+        "Tỉnh Lào Cai (1 người):\n#1 Nguyễn Văn An — Người phát ngôn, Tỉnh Lào Cai · 0988 000 111"
     )
     ambiguous = await clerk.say("/agency Quảng")
     assert ambiguous == "Có nhiều cơ quan khớp; chọn một:"
@@ -116,6 +126,7 @@ async def test_agency_missing_and_stats(stage: Stage) -> None:
     stats = (await clerk.say("/stats")).split("\n")
     assert stats[0] == "Cơ quan đã cử người / tổng số:"
     assert "• Tỉnh: 1/28" in stats and "• Bộ: 0/14" in stats
+    assert "• Tổng cộng: 1/56" in stats  # agencies in all
     assert "Người trong mạng lưới: 1" in stats
     assert "• Người phát ngôn: 1" in stats and "• Đã xác minh: 1" in stats
 
@@ -137,6 +148,12 @@ async def test_person_verify_and_retire_with_a_confirmation(stage: Stage) -> Non
     shown = await clerk.say("/person 1")
     assert shown.texts[0] == card()
     assert shown.texts[1].startswith("Các thay đổi gần đây:\n")
+    # The whole registration, in words a person reads: names, not codes.
+    history = shown.texts[1]
+    assert "Cơ quan" in history and "Trạng thái" in history  # its first and last entries
+    assert "Tỉnh Lào Cai" in history and "Người phát ngôn" in history
+    assert "tinh-lao-cai" not in history and "spokesperson" not in history
+    assert "+84" not in history
 
     assert await clerk.say("/verify #1") == "Đã xác minh #1 Nguyễn Văn An."
     assert (await stored(stage.db, 1)).status == "verified"

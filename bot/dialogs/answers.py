@@ -25,7 +25,7 @@ from registry.validation import fold
 
 # Catalog texts longer than this are sentences, never an option's label; leaving them out keeps
 # the index of labels small.
-_MAX_LABEL = 60
+_MAX_LABEL = 80
 _WORDS_TABLE = "bot.answer_words."
 
 

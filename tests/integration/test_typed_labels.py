@@ -20,6 +20,8 @@ from bot.dialogs.context import Context
 from bot.dialogs.engine import FLOWS, Dialogs
 from bot.dialogs.io import Incoming, Option
 from bot.settings import BotSettings
+from bot.texts import LANGUAGES, catalog
+from registry import accounts, claims
 from registry.uow import Database
 from tests.builders import colleagues, csv_list, grant, listed
 from tests.integration.chat import Chat
@@ -79,8 +81,9 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     assert member.pending is not None
     await member.say(word["yes"])  # the consent question, answered in words
     await member.say("/register")
-    await member.say("Lào Cai")
-    await member.say("Tỉnh Lào Cai")
+    picker = await member.say("Lào Cai")
+    if picker.options:  # the agency's name as offered in the person's language, typed
+        await member.say(next(o for o in picker.options if "Lào Cai" in o))
     await member.say("NGUYỄN VĂN AN" if language == "vi" else "LÊ THỊ HÀ")
     await member.say("Chánh Văn phòng")
     await member.say("Spokesperson" if language == "en" else "người phát ngôn")
@@ -97,6 +100,8 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await member.say("Head" if language == "vi" else "người đứng đầu")
     await member.say(word["no"])
     await member.say("/withdraw")
+    await member.say(word["no"])
+    await member.say("/erase")
     await member.say(word["no"])
 
     staff = Chat(dialogs, str(base + 2))
@@ -125,11 +130,24 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await staff.say(word["no"])
     await staff.say("/retire 1")
     await staff.say(word["no"])
+    # A list naming no agency: which agency is asked; then the claims waiting for a decision.
+    no_agency = "Họ và tên,Chức vụ,Di động\nĐinh Văn Tư,Chuyên viên,0977 000 222\n".encode()
+    await staff.send(
+        Incoming("file", file_name="ds.csv", file_content=no_agency, file_size=len(no_agency))
+    )
+    await staff.say("Hà")  # several agencies: the picker
+    await staff.say("/cancel")
+    await staff.say("/claims")
+    await staff.say("1")
+    await staff.say("/cancel")
 
     other = Chat(dialogs, str(base + 3), channel="telegram")
     code = (await member.say("/link")).texts[0].split("/link ")[1].split()[0]
     await other.say(f"/link {code}")
     await other.say(word["no"])
+
+
+CATALOG_TEXTS = {text for language in LANGUAGES for text in catalog(language).values()}
 
 
 def _typings(label: str) -> Iterator[str]:
@@ -145,6 +163,14 @@ async def test_every_option_of_every_question_is_read_from_its_typed_label(
 ) -> None:
     await colleagues(dialogs.db)
     await listed(dialogs.db, agency="Hà Nội", full_name="Trần Văn Ba", mobile="0988 111 998")
+    # An imported record someone claims: the claims queue has something to decide.
+    cu = await listed(
+        dialogs.db, agency="Hà Nội", full_name="Đỗ Văn Cư", mobile="0977 000 111", source="import"
+    )
+    claimant = await accounts.ensure_account(dialogs.db.uow(), "zalo", "77")
+    await claims.file_claim(
+        dialogs.db.uow(), claimant, cu.id, full_name="Đỗ Văn Cư", mobile="0977 000 111"
+    )
     await _walk(dialogs, "vi", 10)
     await _walk(dialogs, "en", 20)
 
@@ -156,7 +182,11 @@ async def test_every_option_of_every_question_is_read_from_its_typed_label(
     for q in questions:
         for number, option in enumerate(q.options, start=1):
             typed_forms = [str(number), f"{number}."]
-            for label in labels[(q.flow, q.step, option.key)]:
+            # Labels from the text catalogs are read in either language; names of agencies
+            # (pickers fill them from the agency catalog) in the person's language only.
+            key = (q.flow, q.step, option.key)
+            same = labels[key] if option.label in CATALOG_TEXTS else {option.label}
+            for label in same:
                 typed_forms.extend(_typings(label))
             for typed in typed_forms:
                 answer = read_answer(Incoming.parse_text(typed), _asked(q))

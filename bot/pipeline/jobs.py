@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +134,7 @@ async def run_pending(
     *,
     gate: Gate | None = None,
     only: Callable[[Origin], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Run every queued or interrupted run this process can take, oldest first, one at a time,
     telling each one's chat; how many were run. ``only`` limits them to some chats."""
@@ -156,8 +157,9 @@ async def run_pending(
         if claimed is None:
             continue  # another process took it
         try:
-            replies = await run_claimed(database, settings, claimed, gate)
-        except asyncio.CancelledError:
+            batches = _stoppable(gate, stop) if stop is not None else gate
+            replies = await run_claimed(database, settings, claimed, batches)
+        except (asyncio.CancelledError, StopImport):
             # Stopping: back in the queue, for the next start to go on from its last batch.
             await asyncio.shield(_release(database, claimed.id, gate))
             raise
@@ -180,6 +182,19 @@ async def _origin_of(database: Database, run_id: int) -> Origin:
     return Origin.of(await journal.origin_of(database.uow(), run_id) or {})
 
 
+def _stoppable(gate: Gate | None, stop: Callable[[], bool]) -> Gate:
+    """``gate``, refused with :class:`StopImport` once ``stop()`` says so: between batches."""
+
+    @contextlib.asynccontextmanager
+    async def turn() -> AsyncIterator[object]:
+        if stop():
+            raise StopImport
+        async with gate() if gate is not None else contextlib.nullcontext():
+            yield None
+
+    return turn
+
+
 async def _release(database: Database, run_id: int, gate: Gate | None) -> None:
     try:
         async with gate() if gate is not None else contextlib.nullcontext():
@@ -195,6 +210,15 @@ async def _tell(deliver: Deliver, origin: Origin, replies: Sequence[Reply]) -> N
     except Exception:
         # The import is written and journaled; the chat can ask again with the run number.
         log.exception("could not tell %s chat %s about its import", origin.channel, origin.chat_id)
+
+
+class StopImport(BaseException):
+    """Raised between two batches when the runner stops: no transaction is open then, so the
+    run is put back in the queue cleanly. (A BaseException, like a cancellation, so that no
+    ``except Exception`` on the way takes it for a failure of the import.)"""
+
+
+STOP_WAIT = 10.0  # seconds a stopping runner lets the batch under way finish
 
 
 class JobRunner:
@@ -217,6 +241,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._seen = self._heard = journal.queued_here()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._unlisten: Callable[[], None] = lambda: None
         self.finished = 0  # jobs run to their end (told), for whoever watches
 
@@ -234,8 +259,15 @@ class JobRunner:
         if self._task is None:
             return
         self._unlisten()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # The batch under way finishes and the run goes back in the queue before the next
+        # one: a batch cut off mid-transaction could leave SQLite's write lock with a connection
+        # nobody closes. Only a batch that takes too long is cancelled.
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT)
+        if not done:
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopImport):
             await self._task
         self._task = None
 
@@ -245,13 +277,19 @@ class JobRunner:
             try:
                 self._seen = journal.queued_here()
                 self.finished += await run_pending(
-                    self.database, self.settings, self.deliver, gate=self.gate
+                    self.database,
+                    self.settings,
+                    self.deliver,
+                    gate=self.gate,
+                    stop=lambda: self._stopping,
                 )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # The database may be down for a while: try again at the next round.
                 log.exception("import jobs: looking for runs failed")
+            if self._stopping:
+                return
             await self._sleep()
 
     async def on_update(self, *_: object) -> None:

@@ -7,9 +7,11 @@ single-use download link, and a request for a file becomes a link to the upload 
 come by long polling (development: each is handed to the pipeline and answered before the next
 poll) or by webhook (:func:`webhook`: stored, then answered in the background); they carry no
 update id, so a delivery is known by its event name and message id. Events that carry no
-message to answer (``message.unsupported.received`` from protected accounts, the bot added to a
-group, any event this code does not know) are :class:`NoMessage`: the webhook answers them 200
-and stores nothing, since Zalo would otherwise deliver them again and again.
+message to answer (``message.unsupported.received`` from a protected account, which comes
+without its sender; the bot added to a group; any event this code does not know) are
+:class:`NoMessage`: the webhook answers them 200 and stores nothing, since Zalo would otherwise
+deliver them again and again. An unsupported message that names its sender and chat (a voice
+message, a file) gets the polite "text only" answer.
 """
 
 from __future__ import annotations
@@ -52,8 +54,7 @@ CHANNEL = "zalo"
 WEBHOOK_PATH = "/zalo/webhook"
 # Every other event (pictures, stickers, "unsupported") gets the same polite "text only" answer.
 TEXT_EVENT = "message.text.received"
-# Message events whose sender cannot be answered (a protected account): ignored, not refused.
-IGNORED_EVENTS = frozenset({"message.unsupported.received"})
+# Message events; one whose sender cannot be answered (a protected account) is ignored.
 _MESSAGE_EVENT = "message."
 _ID_LIMIT = 64  # chat_update.delivery
 
@@ -106,7 +107,7 @@ def parse_update(body: Any) -> ZaloUpdate:
     event_name = body.get("event_name")
     if not isinstance(event_name, str) or not event_name.strip():
         raise MalformedUpdate("no event_name")
-    if event_name in IGNORED_EVENTS or not event_name.startswith(_MESSAGE_EVENT):
+    if not event_name.startswith(_MESSAGE_EVENT):
         raise NoMessage(event_name)
     message = body.get("message")
     sender = message.get("from") if isinstance(message, dict) else None

@@ -11,6 +11,7 @@ from bot.cli import render
 from bot.cli.runtime import print_json, run, say, tell
 from registry import accounts
 from registry.actors import Actor
+from registry.errors import ValidationError
 from registry.uow import Database
 from registry.views import AccountView
 
@@ -46,7 +47,13 @@ def grant(
     """Give a chat identity a role."""
 
     async def work(database: Database) -> AccountView:
-        return await accounts.grant(database.uow(), CLI, identity, role, agency=agency)
+        try:
+            return await accounts.grant(database.uow(), CLI, identity, role, agency=agency)
+        except ValidationError as error:
+            if error.code != "account.focal_needs_agency":
+                raise
+            # The chat asks for the agency in words; here it is an option of the command.
+            raise ValidationError("accounts_cli.focal_needs_agency") from error
 
     _done(run(work), "cli.account_granted", as_json)
 

@@ -97,7 +97,7 @@ async def ensure_catalog(database: Database, use: CatalogUse = "needed") -> None
             error=True,
         )
     elif found == "emptied" and use == "needed":
-        raise NotFound("catalog.empty", edition=catalog.CURRENT_EDITION)
+        raise NotFound("catalog_cli.empty", edition=catalog.CURRENT_EDITION)
 
 
 def run(

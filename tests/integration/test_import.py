@@ -379,7 +379,7 @@ async def test_the_summary_names_rows_and_people_and_labels_counts(
         assert "(theo tiêu đề văn bản)" in text and "Bảng kết thúc ở dòng 12" in text
         assert "Thêm mới 3, cập nhật 0, không đổi 0, lỗi 1, bỏ qua 0 (số dòng)." in text
     else:
-        assert "rows with this error (1): rows 9" in text
+        assert "1 row with this error: rows 9" in text
         assert "Would add (3): Hoàng Văn Sơn (row 7)" in text
         assert "The table ends at row 12" in text
     assert "• 1 " not in text and "--" not in text

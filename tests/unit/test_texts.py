@@ -134,4 +134,6 @@ def test_plural_forms_leave_vietnamese_and_unknown_counts_alone() -> None:
     assert t("en", "bot.export.done", people=1, missing=1) == (
         "Roster of spokespeople and press contacts: 1 person; 1 agency with nobody registered."
     )
-    assert t("en", "import.summary.problem", count=1, reason="x") == "• 1 row: x"
+    assert t("en", "import.summary.problem", count=1, reason="x", rows="row 9") == (
+        "• x — 1 row with this error: row 9"
+    )

@@ -92,8 +92,7 @@ def test_anything_else_is_malformed(body: Any) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        # A protected account's message: Zalo says only that something came.
-        update("message.unsupported.received", text=None),
+        # A protected account's message: Zalo says only that something came, not from whom.
         {"event_name": "message.unsupported.received", "message": {"date": 1750316131602}},
         {"event_name": "message.unsupported.received"},
         # The bot added to a group, and events this code has never heard of.
@@ -158,3 +157,10 @@ def test_the_terminal_shows_numbered_options_and_how_to_send_a_file() -> None:
     )
     upload = render(Reply("Gửi tệp.", upload=True), "vi")
     assert upload == f"Gửi tệp.\n{t('vi', 'console.file_hint')}"
+
+
+def test_an_unsupported_message_from_someone_is_answered_politely() -> None:
+    """A voice message or a file names its sender: they are told the bot reads text only."""
+    parsed = parse_update(update("message.unsupported.received", text=None))
+    incoming = to_incoming(parsed)
+    assert incoming is not None and incoming.kind == "unsupported"

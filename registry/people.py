@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
 from registry.actors import Actor, deny, manages_agency, require_person_access
-from registry.catalog import current_agency
+from registry.catalog import today_agency
 from registry.errors import Conflict, Duplicate, NotFound, ValidationError
 from registry.models import (
     Account,
@@ -209,7 +209,9 @@ async def register_person(
         raise ValidationError("person.no_contact", field="mobile")
     async with uow:
         session = uow.session
-        target = await current_agency(session, agency)
+        # A name merged away in 2025 leads to the agency it became part of, said in a notice.
+        target, merged = await today_agency(session, agency)
+        notices[:0] = merged
         registers_self = not manages_agency(actor, target.id)
         if registers_self:
             if actor.role is not AccountRole.member or actor.account_id is None:
@@ -321,7 +323,7 @@ async def update_field(
         _check_version(person, expected_version)
         notices: list[Notice] = []
         if field == "agency":
-            new_agency = await current_agency(session, value or "")
+            new_agency, notices = await today_agency(session, value or "")
             if not manages_agency(actor, new_agency.id) or not manages_agency(actor, agency.id):
                 raise deny("people.move")
             columns: dict[str, Any] = {"agency_id": new_agency.id}

@@ -293,15 +293,16 @@ def test_loosely_written_agencies_find_the_right_one(prepared: Prepared, ready: 
     assert (cuong["office_phone"], cuong["office_ext"]) == ("+842422202828", "101")
 
 
-def test_a_merged_agency_is_refused_naming_its_successor(ready: Spokes) -> None:
-    line = refused(
+def test_a_former_agency_name_leads_to_its_successor_and_says_so(ready: Spokes) -> None:
+    added = ok(
         ready(
             "people", "add", "--agency", "Bộ TT&TT", "--name", "Vũ Minh Khoa",
             "--role", "spokesperson", "--mobile", "0903 111 222",
         )
     )  # fmt: skip
-    assert "Bộ Thông tin và Truyền thông" in line
-    assert "Bộ Khoa học và Công nghệ" in line
+    assert "Vũ Minh Khoa (Bộ Khoa học và Công nghệ)" in added.stdout
+    notice = "Bộ Thông tin và Truyền thông đã hợp nhất vào Bộ Khoa học và Công nghệ"
+    assert notice in added.stdout + added.stderr
 
 
 def test_an_ambiguous_agency_lists_the_candidates(ready: Spokes) -> None:

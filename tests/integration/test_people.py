@@ -106,15 +106,18 @@ async def test_register_rejects_bad_input_and_names_the_field(
     assert await _count(loaded, Person) == 0
 
 
-async def test_register_into_a_merged_agency_points_at_the_successor(db: Database) -> None:
+async def test_a_former_agency_name_leads_to_its_successor_with_a_notice(db: Database) -> None:
     from registry import catalog
 
-    await catalog.load_edition(db.uow(), SYSTEM, "2024")
-    await catalog.load_edition(db.uow(), SYSTEM, "2025")
-    with pytest.raises(ValidationError) as caught:
-        await _register(db, agency="Bộ TT&TT")
-    assert caught.value.code == "agency.merged"
-    assert caught.value.params["successor"] == "Bộ Khoa học và Công nghệ"
+    await catalog.load_edition(db.uow(), SYSTEM, "2025")  # the 2024 names are known all the same
+    result = await _register(db, agency="Bộ TT&TT")
+    assert result.person.agency_name == "Bộ Khoa học và Công nghệ"
+    [merged] = [n for n in result.notices if n.code == "agency.merged_into"]
+    assert merged.params["successor"] == "Bộ Khoa học và Công nghệ"
+    assert merged.params["former"] == "Bộ Thông tin và Truyền thông"
+    moved = await people.update_field(db.uow(), SYSTEM, result.person.id, "agency", "Yên Bái")
+    assert moved.person.agency_name == "Tỉnh Lào Cai"
+    assert [n.params["former"] for n in moved.notices] == ["Tỉnh Yên Bái"]
 
 
 async def test_update_one_field_writes_history(loaded: Database) -> None:

@@ -130,6 +130,12 @@ class BotSettings(Settings):
         gt=0,
         description="How long a message waits for a free connection to the Bot API.",
     )
+    telegram_max_rate: float = Field(
+        default=30,
+        ge=0,
+        description="Messages a second the bot sends to Telegram in all (Telegram's limit for "
+        "bots is about 30); 0 lifts the cap (a local Bot API server, a benchmark).",
+    )
 
 
 def telegram_token(settings: BotSettings) -> str:

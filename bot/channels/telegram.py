@@ -336,6 +336,12 @@ async def _remove_buttons(query: CallbackQuery) -> None:
         log.warning("could not remove the buttons of message %s: %s", message.message_id, error)
 
 
+def _limiter(settings: BotSettings) -> AIORateLimiter:
+    """Telegram's flood limits, with retries on flood control; the overall rate is a setting
+    (0: no overall cap)."""
+    return AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
+
+
 def build_application(
     settings: BotSettings,
     pipeline: Pipeline,
@@ -357,7 +363,7 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_base_url)
         .base_file_url(file_url(settings.telegram_base_url))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter or _limiter(settings))
         .concurrent_updates(True)
         # A bounded pool, and a wait for a free connection long enough that a burst queues
         # (PTB's default: 1 s, and even the apologies were lost).

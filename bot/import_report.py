@@ -159,7 +159,29 @@ def context_lines(language: str, result: ImportResult) -> list[str]:
         )
     if result.table.ended_at is not None:
         lines.append(t(language, "import.lines.ended", row=result.table.ended_at))
+    lines.extend(_merged_lines(language, result))
     return lines
+
+
+def _merged_lines(language: str, result: ImportResult) -> list[str]:
+    """Each agency name of before the 2025 mergers, once, with the rows that used it: they
+    were put in the agency it merged into."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    for row in result.rows:
+        for notice in row.notices:
+            if notice.code == "agency.merged_into":
+                key = (str(notice.params.get("former")), str(notice.params.get("successor")))
+                rows.setdefault(key, []).append(row.row.number)
+    return [
+        t(
+            language,
+            "import.lines.merged",
+            former=former,
+            successor=successor,
+            rows=row_list(language, numbers),
+        )
+        for (former, successor), numbers in rows.items()
+    ]
 
 
 def problem_rows(result: ImportResult) -> dict[str, list[int]]:

@@ -13,7 +13,7 @@ from bot.import_report import report_xlsx, row_reason, summary_lines
 from bot.texts import LANGUAGES
 from registry import catalog, people
 from registry.errors import NotFound, PermissionDenied, ValidationError
-from registry.models import ChangeLog, NameWord, Person, Source
+from registry.models import Agency, ChangeLog, NameWord, Person, Source
 from registry.roster.intake import importer
 from registry.roster.intake.importer import ImportResult, Outcome, RowResult, import_roster
 from registry.roster.intake.reader import Limits
@@ -462,14 +462,39 @@ async def test_an_ambiguous_agency_is_an_error_on_its_column(cast: Cast, db: Dat
     assert await _count(db, Person) == 0
 
 
-async def test_an_agency_merged_in_2025_is_an_error_naming_its_successor(db: Database) -> None:
-    await catalog.load_edition(db.uow(), SYSTEM, "2024")
-    await catalog.load_edition(db.uow(), SYSTEM, "2025")
-    data = xlsx([HEADER, (1, "Tỉnh Yên Bái", "Hoàng Văn Em", "", "", "0912 345 678", "")])
+@pytest.mark.parametrize("editions", [("2024", "2025"), ("2025",)])
+async def test_a_row_naming_an_agency_merged_in_2025_lands_in_its_successor(
+    db: Database, editions: tuple[str, ...]
+) -> None:
+    """A list written before the mergers: its rows go to today's agency, and the report and
+    the summary say so, even when only the 2025 edition is loaded."""
+    for edition in editions:
+        await catalog.load_edition(db.uow(), SYSTEM, edition)
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Tỉnh Yên Bái", "Hoàng Văn Em", "", "", "0912 345 678", ""),
+            (2, "UBND tỉnh Lào Cai", "Lò Thị Hoa", "", "", "0912 345 679", ""),
+        ]
+    )
     result = await import_roster(db.uow(), SYSTEM, data)
-    (row,) = result.rows
-    assert [p.code for p in row.problems] == ["agency.merged"]
-    assert "Tỉnh Lào Cai" in row_reason("vi", result, row)
+    first, second = result.rows
+    assert (first.outcome, second.outcome) == (Outcome.created, Outcome.created)
+    assert "agency.merged_into" in [n.code for n in first.notices]
+    assert "agency.merged_into" not in [n.code for n in second.notices]
+    assert "Tỉnh Yên Bái đã hợp nhất vào Tỉnh Lào Cai" in row_reason("vi", result, first)
+    assert "Tỉnh Yên Bái merged into Tỉnh Lào Cai" in row_reason("en", result, first)
+    assert any(
+        line.startswith("Tỉnh Yên Bái đã hợp nhất vào Tỉnh Lào Cai: dòng 2 ")
+        for line in summary_lines("vi", result)
+    )
+    async with db.uow().reading() as uow:
+        agencies = (
+            await uow.session.execute(
+                select(Person.full_name, Agency.name).join(Agency, Person.agency_id == Agency.id)
+            )
+        ).all()
+    assert sorted(agencies) == [("Hoàng Văn Em", "Tỉnh Lào Cai"), ("Lò Thị Hoa", "Tỉnh Lào Cai")]
 
 
 async def test_rows_are_committed_in_batches_and_reimport_still_changes_nothing(

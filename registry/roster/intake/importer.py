@@ -78,7 +78,7 @@ import enum
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -86,7 +86,7 @@ from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.actors import Actor, deny, manages_agency, may_import
-from registry.catalog import current_agency
+from registry.catalog import today_agency
 from registry.errors import Conflict, Duplicate, PermissionDenied, RegistryError, ValidationError
 from registry.models import AccountRole, Agency, Person, Source, Status
 from registry.people import register_person, update_field
@@ -151,6 +151,8 @@ class AgencyRef:
     id: int
     code: str
     name: str
+    # What the row's reader is told about the name written: "Tỉnh Yên Bái đã hợp nhất vào ...".
+    notices: tuple[Notice, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -451,8 +453,10 @@ class _Run:
         return cached
 
     async def _resolve(self, reference: str) -> AgencyRef:
-        found = await current_agency(self.session, reference, on=self.today)
-        return AgencyRef(found.id, found.code, found.name)
+        # A list written before the 2025 mergers names agencies that no longer exist: each row
+        # lands in the agency it merged into, and its report says so.
+        found, notices = await today_agency(self.session, reference, on=self.today)
+        return AgencyRef(found.id, found.code, found.name, tuple(notices))
 
     async def _row_agency(self, row: ListRow) -> AgencyRef:
         cell = row.get("agency")
@@ -489,6 +493,8 @@ class _Run:
             problems.append(Problem.of(error, "agency"))
         fields, field_problems = check_fields(row)
         problems.extend(field_problems)
+        if target is not None:
+            fields.notices.extend(target.notices)
         if problems or target is None:
             return RowResult(row, Outcome.error, problems=tuple(problems))
         notices = tuple(fields.notices)

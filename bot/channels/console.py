@@ -13,7 +13,9 @@ report follows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -185,7 +187,7 @@ async def _talk(
             write(numbered_text(question, language))
             write("")
     while True:
-        line = await asyncio.to_thread(read_line)
+        line = await read_in_background(read_line)
         if not line:
             return
         line = line.rstrip("\n")
@@ -209,6 +211,36 @@ async def _talk(
                 gate=lambda: write_gate(dialogs.db),
                 only=lambda origin: (origin.channel, origin.chat_id) == (CHANNEL, user_id),
             )
+
+
+async def read_in_background(read_line: Callable[[], str]) -> str:
+    """The next line, read on a daemon thread of its own.
+
+    Not on the loop's default executor: on Ctrl-C the chat is cancelled at once, but closing
+    the loop waits for every executor thread, and one stuck in ``input()`` would hold the
+    terminal until the person pressed Enter. A daemon thread is simply left behind.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return  # the chat stopped waiting (Ctrl-C)
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line or "")
+
+    def read() -> None:
+        try:
+            line, error = read_line(), None
+        except BaseException as caught:  # handed to the chat, which raises it
+            line, error = None, caught
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the chat is over
+            loop.call_soon_threadsafe(settle, line, error)
+
+    threading.Thread(target=read, name="terminal-input", daemon=True).start()
+    return await future
 
 
 def stdin_line() -> str:

@@ -269,12 +269,17 @@ class StaffChat:
 async def staff_chats(uow: UnitOfWork) -> list[StaffChat]:
     """Every staff and admin identity (linked ones answer as their root), to notify."""
     async with uow:
-        rows = await uow.session.scalars(
-            select(Account)
-            .where(
-                Account.role.in_((AccountRole.staff, AccountRole.admin)),
-                Account.linked_to_id.is_(None),
-            )
-            .order_by(Account.id)
+        return await staff_in(uow.session)
+
+
+async def staff_in(session: AsyncSession) -> list[StaffChat]:
+    """:func:`staff_chats` inside a use case's own transaction."""
+    rows = await session.scalars(
+        select(Account)
+        .where(
+            Account.role.in_((AccountRole.staff, AccountRole.admin)),
+            Account.linked_to_id.is_(None),
         )
-        return [StaffChat(a.channel, a.external_id, a.language) for a in rows]
+        .order_by(Account.id)
+    )
+    return [StaffChat(a.channel, a.external_id, a.language) for a in rows]

@@ -36,6 +36,7 @@ from registry.models import (
     Status,
     utcnow,
 )
+from registry.people import link_account
 from registry.uow import UnitOfWork
 from registry.validation.phones import parse_mobile
 from registry.views import PersonView
@@ -250,16 +251,7 @@ async def decide_claim(uow: UnitOfWork, actor: Actor, claim_id: int, *, confirm:
                 raise Conflict("claim.record_taken", person_id=person.id)
             if account.person_id is not None:
                 raise Conflict("claim.has_record", person_id=account.person_id)
-            account.person_id = person.id
-            changelog.record(
-                session,
-                actor,
-                entity="account",
-                entity_id=account.id,
-                action="link",
-                field="person",
-                new=person.id,
-            )
+            link_account(session, actor, account, person)
         status = ClaimStatus.confirmed if confirm else ClaimStatus.refused
         changelog.record(
             session,

@@ -246,6 +246,12 @@ async def _link_account(session: AsyncSession, actor: Actor, person: Person) -> 
     account = await session.get(Account, actor.account_id)
     if account is None:
         raise NotFound("account.not_found", identity=actor.label)
+    link_account(session, actor, account, person)
+
+
+def link_account(session: AsyncSession, actor: Actor, account: Account, person: Person) -> None:
+    """From now on ``account`` is this person's (its /me, /update, /withdraw), as ``actor``
+    decided: the person themself, or whoever confirmed their claim."""
     account.person_id = person.id
     changelog.record(
         session,

@@ -25,11 +25,11 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
+from registry.accounts import StaffChat, staff_in
 from registry.actors import Actor, deny
 from registry.errors import NotFound, ValidationError
 from registry.models import (
     Account,
-    AccountRole,
     Agency,
     ChangeLog,
     Claim,
@@ -55,15 +55,6 @@ Chat = tuple[str, str]  # (channel, external id) of a chat identity; its private
 
 
 @dataclass(frozen=True)
-class StaffContact:
-    """A staff (or admin) chat identity to tell something, in its language."""
-
-    channel: str
-    external_id: str
-    language: str | None
-
-
-@dataclass(frozen=True)
 class PersonalData:
     """What the registry holds about one person, ready for a JSON file."""
 
@@ -80,7 +71,7 @@ class Erasure:
     agency_name: str | None
     chats: list[Chat]  # chats whose chat-only data is to be forgotten
     successor_needed: bool  # the agency has no published spokesperson left
-    staff: list[StaffContact] = field(default_factory=list)
+    staff: list[StaffChat] = field(default_factory=list)
 
 
 def _may_act_for(actor: Actor, person_id: int | None, action: str) -> None:
@@ -315,18 +306,6 @@ async def _left_without_spokesperson(session: AsyncSession, person: Person) -> b
     return False
 
 
-async def _staff_contacts(session: AsyncSession) -> list[StaffContact]:
-    rows = await session.scalars(
-        select(Account)
-        .where(
-            Account.role.in_((AccountRole.staff, AccountRole.admin)),
-            Account.linked_to_id.is_(None),
-        )
-        .order_by(Account.id)
-    )
-    return [StaffContact(a.channel, a.external_id, a.language) for a in rows]
-
-
 async def erase_person(uow: UnitOfWork, actor: Actor, person_id: int | None = None) -> Erasure:
     """Erase a person's data: ``person_id`` (staff, or the person), or the actor's own records
     (the current one and any withdrawn) when it is None. Nothing personal is left in the
@@ -369,7 +348,7 @@ async def erase_person(uow: UnitOfWork, actor: Actor, person_id: int | None = No
             )
         # A claim names the chat that asked; the change log keeps who decided what, and when.
         await session.execute(delete(Claim).where(_claims_of(accounts, live)))
-        staff = await _staff_contacts(session) if successor_needed else []
+        staff = await staff_in(session) if successor_needed else []
         await uow.commit()
         return Erasure(
             person_ids=sorted(erased),

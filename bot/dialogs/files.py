@@ -18,16 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import roster
-from bot.dialogs import cards
+from bot.dialogs.agency_picker import offer_agencies, offered
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Document, Option, Reply
-from bot.dialogs.register import MAX_AGENCY_QUERY
 from bot.import_report import report_xlsx, summary_lines
 from bot.state import held_files
-from registry import catalog
 from registry.actors import deny, may_import
-from registry.errors import Ambiguous, RegistryError, ValidationError
+from registry.errors import ValidationError
 from registry.roster.export.exporter import parse_format
 from registry.roster.intake import journal
 from registry.roster.intake.importer import ImportResult, import_roster
@@ -170,7 +168,7 @@ async def on_agency(ctx: Context[ImportDraft]) -> None:
     """The agency of a list that names none: a name typed, then one of the agencies offered."""
     key = ctx.chosen()
     if key is not None:
-        picked = next((o for o in ctx.draft.agency_options if o[0] == key), None)
+        picked = offered(ctx.draft, key)
         if picked is None:
             ctx.ask_again()
             return
@@ -190,35 +188,13 @@ async def on_agency(ctx: Context[ImportDraft]) -> None:
 
 async def _search_agency(ctx: Context[ImportDraft], query: str) -> None:
     """The agencies a typed name may mean, offered as options (as /register offers them)."""
-    ask = ctx.say("bot.import_agency.ask", file=ctx.draft.name)
-    if not query or len(query) > MAX_AGENCY_QUERY:
-        ctx.ask(ask)
-        return
-    try:
-        picked = await catalog.pick_agencies(ctx.uow(), query, limit=8)
-    except Ambiguous as error:
-        if error.code != "agency_name.which_province":
-            raise
-        ctx.ask(ctx.say("bot.agency_name.which_province"))
-        return
-    except RegistryError as error:
-        ctx.fail(error)
-        ctx.ask(ask)
-        return
-    found = picked.agencies
-    if not found:
-        ctx.tell("bot.import_agency.not_found", query=query[:60])
-        ctx.ask(ask)
-        return
-    for line in cards.merged_lines(ctx, picked.notices):
-        ctx.send(line)
-    ctx.draft.agency_options = [[str(a.id), a.code] for a in found]
-    question = (
-        ctx.say("bot.agency_name.did_you_mean", query=query[:60])
-        if picked.guessed
-        else ctx.say("bot.import_agency.pick")
+    await offer_agencies(
+        ctx,
+        query,
+        ask=ctx.say("bot.import_agency.ask", file=ctx.draft.name),
+        not_found="bot.import_agency.not_found",
+        pick="bot.import_agency.pick",
     )
-    ctx.ask(question, [Option(str(a.id), cards.agency_name(ctx, a.code, a.name)) for a in found])
 
 
 async def on_confirm(ctx: Context[ImportDraft]) -> None:

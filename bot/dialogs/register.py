@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogs import cards, claims, fields, taken
+from bot.dialogs.agency_picker import offer_agencies, offered
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from registry import accounts, catalog, people
 from registry.actors import manages_agency
-from registry.errors import Ambiguous, Duplicate, RegistryError, ValidationError
+from registry.errors import Duplicate, RegistryError, ValidationError
 from registry.models import PersonField, Role
 
 # What a person is asked, in this order, after the agency.
@@ -31,7 +32,6 @@ REQUIRED = {
     PersonField.mobile: "phone.empty",
     PersonField.email: "email.empty",
 }
-MAX_AGENCY_QUERY = 200
 
 
 # The steps: the agency, then one per field in PersonField's order, then the summary (where a
@@ -97,12 +97,12 @@ def for_others(ctx: Context[Any], args: str) -> bool:
 async def on_agency(ctx: Context[Draft]) -> None:
     key = ctx.chosen()
     if key is not None:
-        picked = next((o for o in ctx.draft.agency_options if o[0] == key), None)
+        picked = offered(ctx.draft, key)
         name = next((o.label for o in ctx.asked.options if o.key == key), "") if ctx.asked else ""
         if picked is None:
             ctx.ask_again()
             return
-        _set_agency(ctx.draft, int(picked[0]), picked[1], name)
+        _set_agency(ctx.draft, picked[0], picked[1], name)
         _next(ctx, Step.agency)
         return
     if ctx.answer.text is None:
@@ -112,38 +112,13 @@ async def on_agency(ctx: Context[Draft]) -> None:
 
 
 async def _search_agency(ctx: Context[Draft], text: str) -> None:
-    query = text.strip()
-    if len(query) > MAX_AGENCY_QUERY:
-        ctx.fail(ValidationError("text.too_long", field="agency", max=MAX_AGENCY_QUERY))
-        ctx.ask(ctx.say("bot.register.ask_agency"))
-        return
-    try:
-        picked = await catalog.pick_agencies(ctx.uow(), query, limit=8)
-    except Ambiguous as error:
-        # "UBND" alone: which province's or city's?
-        if error.code != "agency_name.which_province":
-            raise
-        ctx.ask(ctx.say("bot.agency_name.which_province"))
-        return
-    except RegistryError as error:
-        ctx.fail(error)
-        ctx.ask(ctx.say("bot.register.ask_agency"))
-        return
-    found = picked.agencies
-    if not found:
-        ctx.tell("bot.register.agency_not_found", query=query[:60])
-        ctx.ask(ctx.say("bot.register.ask_agency"))
-        return
-    # A name of 2024 (Yên Bái, Bộ TT&TT): said before the agency it merged into is offered.
-    for line in cards.merged_lines(ctx, picked.notices):
-        ctx.send(line)
-    ctx.draft.agency_options = [[str(a.id), a.code] for a in found]
-    question = (
-        ctx.say("bot.agency_name.did_you_mean", query=query[:60])
-        if picked.guessed
-        else ctx.say("bot.register.pick_agency", count=len(found))
+    await offer_agencies(
+        ctx,
+        text,
+        ask=ctx.say("bot.register.ask_agency"),
+        not_found="bot.register.agency_not_found",
+        pick="bot.register.pick_agency",
     )
-    ctx.ask(question, [Option(str(a.id), cards.agency_name(ctx, a.code, a.name)) for a in found])
 
 
 def _set_agency(draft: Draft, agency_id: int, code: str, name: str) -> None:

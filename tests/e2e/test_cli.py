@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.texts import t
 from tests.e2e.cli_runner import Spokes, needs_script, ok, refused, sqlite_url
 
 UPGRADED = "Cơ sở dữ liệu đã được nâng cấp"
@@ -643,3 +644,26 @@ def test_erase_asks_first_then_the_person_is_gone_from_exports(
     ok(ready("export", "--format", "csv", "-o", "all.csv", "--include-retired"))
     assert "Nguyễn Văn An" not in (ready.directory / "all.csv").read_text(encoding="utf-8-sig")
     assert "đã được xóa" in refused(ready("people", "erase", an, "--yes"))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["confirm", "abc"], "“abc” không phải là số yêu cầu"),
+        (["refuse", "--", "-3"], "“-3” không phải là số yêu cầu"),
+        (["confirm", "12345678901234567890123"], "không phải là số yêu cầu"),
+        (["confirm", "42"], "Không có yêu cầu số 42"),
+    ],
+    ids=["letters", "negative", "too-long", "no-such-claim"],
+)
+def test_claims_refuse_garbage_with_one_vietnamese_line(
+    ready: Spokes, args: list[str], expected: str
+) -> None:
+    assert expected in refused(ready("claims", *args))
+    assert ok(ready("claims", "list")).stdout.strip() == t("vi", "cli.claims.none")
+
+
+def test_claims_without_a_number_show_usage(ready: Spokes) -> None:
+    result = ready("claims", "confirm")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Usage: spokes claims confirm" in result.stderr and "claim_id" in result.stderr

@@ -83,6 +83,7 @@ async def begin(ctx: Context[Draft], args: str) -> None:
         invited = None
     draft = Draft(for_self=not ctx.actor.is_staff and ctx.actor.agency_id is None)
     if ctx.actor.person_id is not None and draft.for_self:
+        ctx.start_payload = None  # an invitation is for registering, and this one is
         ctx.tell("bot.register.already", person_id=ctx.actor.person_id)
         return
     ctx.start(FLOW, Step.agency, draft)

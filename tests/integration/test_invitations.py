@@ -9,12 +9,16 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.dialogs.engine import Dialogs
+from bot.settings import BotSettings
+from bot.texts import t
 from registry import invitations, people
 from registry.errors import PermissionDenied, ValidationError
 from registry.invitations import InvitationRefused
 from registry.models import ChangeLog, Invitation
 from registry.uow import Database
 from tests.builders import INVITATION_KEY, invitation, invitation_uses, listed, role_of
+from tests.integration.chat import Chat
 from tests.integration.conftest import Cast, actor
 
 KEY = INVITATION_KEY
@@ -145,4 +149,19 @@ async def test_staff_do_not_take_a_focal_invitation(loaded: Database, cast: Cast
         await invitations.accept_focal(loaded.uow(), cast.staff, KEY, token)
     assert refused.value.code == "invitation.staff_already"
     assert await role_of(loaded, "telegram:2") == "staff"
+    assert await invitation_uses(loaded, token) == 0
+
+
+async def test_a_bot_without_the_signing_key_says_so_and_keeps_nothing(
+    loaded: Database, cast: Cast
+) -> None:
+    token = await invitation(loaded)
+    dialogs = Dialogs(loaded, BotSettings(_env_file=None, invitation_secret=None))  # type: ignore[call-arg]
+    clerk = Chat(dialogs, "2", channel="telegram")
+    assert await clerk.say("/invite") == t("vi", "error.invitation.no_secret")
+    assert clerk.pending is None
+    newcomer = Chat(dialogs, "50")
+    opened = await newcomer.say(f"/start {token}")
+    assert opened.texts[0] == t("vi", "error.invitation.no_secret")
+    assert (await newcomer.pick("Tôi đồng ý")).texts == [t("vi", "bot.consent.accepted")]
     assert await invitation_uses(loaded, token) == 0

@@ -255,10 +255,10 @@ def _summary(ctx: Context[Draft]) -> None:
 
 
 def _editable(ctx: Context[Draft]) -> tuple[PersonField, ...]:
+    if ctx.draft.invitation:
+        return FIELDS  # the agency is the invitation's
     # A focal point registers for its own agency only.
     own_agency_only = ctx.actor.agency_id is not None and not ctx.actor.is_staff
-    if ctx.draft.invitation:
-        return FIELDS  # the invitation's agency
     return FIELDS if own_agency_only else (PersonField.agency, *FIELDS)
 
 

@@ -19,6 +19,12 @@ _ZALO_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{16,128}$")
 
 class BotSettings(Settings):
     telegram_token: SecretStr | None = Field(default=None, description="Bot token from @BotFather.")
+    telegram_bot_username: str | None = Field(
+        default=None,
+        description="The bot's Telegram username, for invitation links (t.me/<username>); "
+        "asked of Telegram (getMe) when unset and a token is configured.",
+        pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$",
+    )
     telegram_base_url: str = Field(
         default="https://api.telegram.org/bot",
         description="Bot API base URL (a local Bot API server, or the tests' fake one).",
@@ -129,6 +135,11 @@ class BotSettings(Settings):
         default=30,
         gt=0,
         description="How long a message waits for a free connection to the Bot API.",
+    )
+    pack_font: str | None = Field(
+        default=None,
+        description="TrueType font of the printed invitation pack (a -Bold file beside it is "
+        "used for headings); DejaVu Sans when unset.",
     )
     telegram_max_rate: float = Field(
         default=30,

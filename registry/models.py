@@ -393,3 +393,33 @@ class Claim(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InvitationPurpose(enum.StrEnum):
+    focal = "focal"  # the person becomes the agency's focal point, then registers its people
+    spokespeople = "spokespeople"  # people of the agency register themselves
+
+
+class Invitation(Base):
+    """An invitation mailed to an agency (:mod:`registry.invitations`).
+
+    The token handed out is signed and carries this row's id, the agency, the purpose and the
+    expiry; the token itself (and its signature) is never stored. The row is what a revocation
+    and the uses need: a token whose row is revoked or used up is refused.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    purpose: Mapped[InvitationPurpose] = mapped_column(
+        _enum(InvitationPurpose, "invitation_purpose")
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,6 +70,14 @@ class Settings(BaseSettings):
             "How long a SQLite writer waits for the write lock before giving up. Writes are"
             " short, but fifty commands started at once each wait for all the others."
         ),
+    )
+    invitation_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs invitations (32+ characters). Invitations are mailed and "
+        "outlive any process, so none can be made or accepted without it.",
+    )
+    invitation_days: int = Field(
+        default=60, ge=1, le=366, description="How long a new invitation works, in days."
     )
 
 

@@ -9,15 +9,15 @@ goes through the registry's use cases, so the tests start from states the progra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from registry import accounts, catalog, people
+from registry import accounts, catalog, invitations, people
 from registry.actors import Actor
-from registry.models import Account, Person
+from registry.models import Account, Invitation, Person, utcnow
 from registry.uow import Database
 from registry.views import PersonView
 from tests.roster_files import csv_bytes
@@ -144,3 +144,40 @@ LIST_ROWS = (
 
 def csv_list() -> bytes:
     return csv_bytes(LIST_ROWS)
+
+
+# The key invitations are signed with in the tests (the bot's settings get the same).
+INVITATION_SECRET = "invitation-key-of-the-tests-0123456789abcdef"
+INVITATION_KEY = INVITATION_SECRET.encode()
+
+
+async def invitation(
+    db: Database, agency: str = "Lào Cai", purpose: str = "spokespeople", **options: Any
+) -> str:
+    """An invitation for ``agency`` as staff make it; its token."""
+    [issued] = await invitations.create_invitations(
+        db.uow(), SYSTEM, INVITATION_KEY, purpose=purpose, agency=agency, **options
+    )
+    return issued.token
+
+
+async def expired_invitation(db: Database, agency: str = "Lào Cai") -> str:
+    """An invitation whose time has passed: made for a day, then a day and a second went by
+    (its row and its token say the same expiry, as they would have)."""
+    token = await invitation(db, agency)
+    signed = invitations.verify(INVITATION_KEY, token)
+    past = utcnow().replace(microsecond=0) - timedelta(days=1)
+    async with db.uow() as uow:
+        row = await uow.session.get(Invitation, signed.invitation_id)
+        assert row is not None
+        row.expires_at = past
+        await uow.commit()
+    return invitations.sign(INVITATION_KEY, replace(signed, expires_at=past))
+
+
+async def invitation_uses(db: Database, token: str) -> int:
+    signed = invitations.verify(INVITATION_KEY, token, now=datetime(2000, 1, 1, tzinfo=UTC))
+    async with db.uow() as uow:
+        row = await uow.session.get(Invitation, signed.invitation_id)
+        assert row is not None
+        return row.uses

@@ -17,6 +17,7 @@ from bot.cli import (
     export,
     import_,
     imports,
+    invite,
     links,
     people,
     reports,
@@ -47,6 +48,7 @@ imports.register(app)
 export.register(app)
 tidy.register(app)
 claims.register(app)
+invite.register(app)
 
 
 @app.callback()

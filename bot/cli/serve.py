@@ -73,9 +73,9 @@ def run_command(
     """Run the bot by long polling (no public address needed; for development)."""
     settings = get_bot_settings()
     if channel is Channel.telegram:
-        _log_to_stderr([telegram_token(settings)])
+        _log_to_stderr([telegram_token(settings), *_invitation_key(settings)])
     else:
-        _log_to_stderr([zalo_token(settings), *_link_key(settings)])
+        _log_to_stderr([zalo_token(settings), *_link_key(settings), *_invitation_key(settings)])
 
     async def work(database: Database) -> None:
         async with until_signalled() as stop:
@@ -121,7 +121,12 @@ def _checked_secrets(settings: BotSettings) -> list[str]:
         secrets += [telegram_token(settings), webhook_secret(settings)]
     if settings.zalo_token is not None:
         secrets += [zalo_token(settings), zalo_webhook_secret(settings)]
-    return secrets + _link_key(settings)
+    return secrets + _link_key(settings) + _invitation_key(settings)
+
+
+def _invitation_key(settings: BotSettings) -> list[str]:
+    secret = settings.invitation_secret
+    return [secret.get_secret_value()] if secret and secret.get_secret_value() else []
 
 
 def _say_channels_off(settings: BotSettings) -> None:
@@ -144,6 +149,15 @@ def _say_channels_off(settings: BotSettings) -> None:
             "SPOKES_LINK_SECRET is not set: links made by `spokes links` (or any other process)"
             " will not open here; set the same SPOKES_LINK_SECRET for both"
         )
+
+
+def _learn_username(pipeline: Pipeline, username: str | None) -> None:
+    """Invitation links made in the chat name the bot as Telegram knows it (getMe), unless
+    SPOKES_TELEGRAM_BOT_USERNAME says otherwise."""
+    settings = pipeline.dialogs.settings
+    if username and not settings.telegram_bot_username:
+        update = {"telegram_bot_username": username}
+        pipeline.dialogs.settings = settings.model_copy(update=update)
 
 
 def _pipeline(settings: BotSettings, database: Database, on_done: Sequence[Done]) -> Pipeline:
@@ -191,6 +205,7 @@ async def poll(
         # At exit the pipeline finishes its background work, then the Application stops
         # polling and waits for the updates it handed over.
         async with telegram.running(application), _serving(pipeline, settings):
+            _learn_username(pipeline, application.bot.username)
             await telegram.start_polling(application)
             await stop.wait()
     finally:
@@ -257,6 +272,7 @@ async def serve_webhook(
                 secret = webhook_secret(settings)
                 application = telegram.build_application(settings, pipeline, polling=False)
                 await stack.enter_async_context(telegram.running(application))
+                _learn_username(pipeline, application.bot.username)
                 if settings.telegram_webhook_url:
                     async with telegram.telegram_errors():
                         await application.bot.set_webhook(

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.dialogs import invite
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow, NoDraft
 from bot.dialogs.io import Option
@@ -36,17 +37,23 @@ class LanguageStep(enum.StrEnum):
 
 async def start(ctx: Context[Any], args: str) -> None:
     payload = args.strip()
+    invited = False
     if payload:
-        if _PAYLOAD.match(payload):
-            # Kept for agency invitations: it outlives the consent step and what follows.
-            ctx.start_payload = payload
-        else:
+        if not _PAYLOAD.match(payload):
             ctx.tell("bot.start.bad_payload")
+        elif await invite.check_payload(ctx, payload):
+            # An invitation: kept through the consent step, then registration begins with
+            # its agency (see bot.dialogs.register). A refused one was said and is not kept.
+            ctx.start_payload = payload
+            invited = True
     ctx.tell("bot.start.welcome")
     if ctx.profile.consented:
-        ctx.tell("bot.start.already_consented")
+        if invited:
+            ctx.resume = ("register", "")
+        else:
+            ctx.tell("bot.start.already_consented")
         return
-    await ask_consent(ctx, intro=True)
+    await ask_consent(ctx, intro=True, pending=ConsentDraft("register") if invited else None)
 
 
 async def ask_consent(

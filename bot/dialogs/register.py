@@ -13,15 +13,16 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogs import cards, claims, fields, taken
+from bot.dialogs import cards, claims, fields, invite, taken
 from bot.dialogs.agency_picker import offer_agencies, offered
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
-from registry import accounts, catalog, people
+from registry import accounts, catalog, invitations, people
 from registry.actors import manages_agency
 from registry.errors import Duplicate, RegistryError, ValidationError
-from registry.models import PersonField, Role
+from registry.invitations import InvitationRefused
+from registry.models import AccountRole, InvitationPurpose, PersonField, Role
 
 # What a person is asked, in this order, after the agency.
 FIELDS: tuple[PersonField, ...] = PersonField.own()
@@ -64,17 +65,36 @@ class Draft:
     answered: list[str] = field(default_factory=list)  # fields answered (a skip counts)
     editing: bool = False  # back to the summary after the next answer
     existing_id: int | None = None  # the record this one turned out to duplicate
+    invitation: str | None = None  # the token of the invitation this registration uses
 
 
 # --- begin, and the agency -------------------------------------------------------------------
 
 
 async def begin(ctx: Context[Draft], args: str) -> None:
+    invited = await invite.pending(ctx)
+    if invited is not None and invited[0].purpose == InvitationPurpose.focal.value:
+        view, token = invited
+        actor = ctx.actor
+        if actor.role is not AccountRole.focal or actor.agency_id != view.agency.id:
+            invite.offer_focal(ctx, view, token)
+            return
+        ctx.start_payload = None  # already this agency's focal point: nothing to accept
+        invited = None
     draft = Draft(for_self=not ctx.actor.is_staff and ctx.actor.agency_id is None)
     if ctx.actor.person_id is not None and draft.for_self:
+        ctx.start_payload = None  # an invitation is for registering, and this one is
         ctx.tell("bot.register.already", person_id=ctx.actor.person_id)
         return
     ctx.start(FLOW, Step.agency, draft)
+    if invited is not None:
+        # An invitation to the agency's spokespeople: the agency is the invitation's.
+        view, draft.invitation = invited
+        name = cards.agency_name(ctx, view.agency.code, view.agency.name)
+        _set_agency(draft, view.agency.id, view.agency.code, name)
+        ctx.tell("bot.invite.for_agency", agency=name)
+        _ask(ctx, Step.full_name)
+        return
     if ctx.actor.agency_id is not None and not ctx.actor.is_staff:
         # A focal point registers people of its own agency.
         agency = await catalog.get_agency(ctx.uow(), ctx.actor.agency_id)
@@ -210,6 +230,8 @@ def _summary(ctx: Context[Draft]) -> None:
 
 
 def _editable(ctx: Context[Draft]) -> tuple[PersonField, ...]:
+    if ctx.draft.invitation:
+        return FIELDS  # the agency is the invitation's
     # A focal point registers for its own agency only.
     own_agency_only = ctx.actor.agency_id is not None and not ctx.actor.is_staff
     return FIELDS if own_agency_only else (PersonField.agency, *FIELDS)
@@ -258,18 +280,34 @@ def step_back(ctx: Context[Any]) -> bool:
 async def _register(ctx: Context[Draft]) -> None:
     draft = ctx.draft
     try:
-        result = await people.register_person(
-            ctx.uow(),
-            ctx.actor,
-            agency=draft.agency_code or "",
-            full_name=draft.full_name or "",
-            role=draft.role or "",
-            position=draft.position,
-            mobile=draft.mobile,
-            office_phone=fields.office_phone_text(draft.office_phone, draft.office_ext),
-            email=draft.email,
-            source="chat",
-        )
+        # The invitation's use and the registration are kept together or not at all.
+        async with ctx.uow() as unit:
+            if draft.invitation:
+                await invitations.use_for_registration(
+                    unit,
+                    ctx.actor,
+                    invitations.secret_key(ctx.settings),
+                    draft.invitation,
+                    int(draft.agency_id or 0),
+                )
+            result = await people.register_person(
+                unit,
+                ctx.actor,
+                agency=draft.agency_code or "",
+                full_name=draft.full_name or "",
+                role=draft.role or "",
+                position=draft.position,
+                mobile=draft.mobile,
+                office_phone=fields.office_phone_text(draft.office_phone, draft.office_ext),
+                email=draft.email,
+                source="chat",
+            )
+            await unit.commit()
+    except InvitationRefused as refused:
+        ctx.end()
+        ctx.start_payload = None
+        ctx.fail(refused)
+        return
     except Duplicate as duplicate:
         await _offer_instead(ctx, duplicate)
         return
@@ -285,6 +323,8 @@ async def _register(ctx: Context[Draft]) -> None:
         _ask(ctx, step)
         return
     ctx.end()
+    if draft.invitation:
+        ctx.start_payload = None
     person = result.person
     key = "bot.register.done_pending" if person.status == "pending" else "bot.register.done"
     # Notices (a converted phone) were shown when the answer was given.

@@ -25,6 +25,7 @@ from registry import catalog
 from registry.actors import Actor
 from registry.db import upgrade
 from registry.uow import Database
+from tests.builders import INVITATION_SECRET
 from tests.e2e.fake_telegram import TOKEN, WEBHOOK_SECRET, FakeTelegram
 
 SCRIPT = shutil.which("spokes", path=os.path.dirname(sys.executable))
@@ -378,3 +379,24 @@ async def test_links_refuses_a_file_over_the_size_limit_in_one_line(spokes: Spok
         )
     )
     assert line == vi("error.links.cli.too_large", path="big.csv", size="0.002", max="0.00098")
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+async def test_invite_names_the_bot_as_telegram_knows_it(
+    spokes: Spokes, fake: FakeTelegram
+) -> None:
+    made = await spokes(
+        "invite",
+        "--agency",
+        "Lào Cai",
+        invitation_secret=INVITATION_SECRET,
+        telegram_token=TOKEN,
+        telegram_base_url=fake.base_url,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Telegram: https://t.me/spokes_test_bot?start=" in made.stdout
+    assert any(c.method == "getMe" for c in fake.calls)
+    assert TOKEN not in made.stdout + made.stderr
+    assert INVITATION_SECRET not in made.stdout + made.stderr

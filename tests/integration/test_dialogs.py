@@ -12,13 +12,16 @@ import pytest
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
 from bot.state.conversations import DialogState, load_state
+from bot.texts import t
 from registry.uow import Database
+from tests.builders import INVITATION_SECRET, invitation
 from tests.integration.chat import Chat
 
 
 @pytest.fixture
 def dialogs(loaded: Database) -> Dialogs:
-    return Dialogs(loaded, BotSettings(_env_file=None))  # type: ignore[call-arg]
+    settings = BotSettings(_env_file=None, invitation_secret=INVITATION_SECRET)  # type: ignore[call-arg]
+    return Dialogs(loaded, settings)
 
 
 async def _state(dialogs: Dialogs, chat_id: str) -> DialogState:
@@ -28,14 +31,19 @@ async def _state(dialogs: Dialogs, chat_id: str) -> DialogState:
 async def test_the_invitation_of_a_start_link_is_kept_through_the_consent(
     dialogs: Dialogs,
 ) -> None:
+    token = await invitation(dialogs.db)
     chat = Chat(dialogs, "7")
-    await chat.say("/start invite-tinh-lao-cai")
-    assert (await _state(dialogs, "7")).data["start_payload"] == "invite-tinh-lao-cai"
+    await chat.say(f"/start {token}")
+    assert (await _state(dialogs, "7")).data["start_payload"] == token
     await chat.pick("Tôi đồng ý")
-    assert (await _state(dialogs, "7")).data["start_payload"] == "invite-tinh-lao-cai"
+    assert (await _state(dialogs, "7")).data["start_payload"] == token
     # One that is no invitation is said to be invalid, and not kept.
     assert "không hợp lệ" in await Chat(dialogs, "8").say("/start <script>")
     assert "start_payload" not in (await _state(dialogs, "8")).data
+    # Nor is a well-formed payload that no invitation signed.
+    refused = await Chat(dialogs, "9").say("/start invite-tinh-lao-cai")
+    assert t("vi", "error.invitation.tampered") in refused
+    assert "start_payload" not in (await _state(dialogs, "9")).data
 
 
 def test_the_command_menu_lists_what_everyone_may_use(dialogs: Dialogs) -> None:

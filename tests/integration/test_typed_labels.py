@@ -23,7 +23,7 @@ from bot.settings import BotSettings
 from bot.texts import LANGUAGES, catalog
 from registry import accounts, claims
 from registry.uow import Database
-from tests.builders import colleagues, csv_list, grant, listed
+from tests.builders import INVITATION_SECRET, colleagues, csv_list, grant, invitation, listed
 from tests.integration.chat import Chat
 
 # Steps that ask for typed text only (a name, a number, a search): no options to read.
@@ -62,7 +62,8 @@ def questions(monkeypatch: pytest.MonkeyPatch) -> list[Question]:
 
 @pytest.fixture
 def dialogs(loaded: Database) -> Dialogs:
-    return Dialogs(loaded, BotSettings(_env_file=None))  # type: ignore[call-arg]
+    settings = BotSettings(_env_file=None, invitation_secret=INVITATION_SECRET)  # type: ignore[call-arg]
+    return Dialogs(loaded, settings)
 
 
 WORDS = {
@@ -140,6 +141,20 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await staff.say("/claims")
     await staff.say("1")
     await staff.say("/cancel")
+
+    # /invite: the agency picker, then the purpose typed as its label.
+    await staff.say("/invite")
+    await staff.say("Hà")
+    assert staff.pending is not None
+    await staff.say(staff.pending.options[0].label)
+    await staff.say("Name a focal point" if language == "en" else "cử cán bộ đầu mối")
+    # A focal-point invitation opened by someone new: the offer, declined in words.
+    token = await invitation(dialogs.db, "Lào Cai", "focal")
+    newcomer = Chat(dialogs, str(base + 4))
+    await newcomer.say(f"/lang {language}")
+    await newcomer.say(f"/start {token}")
+    await newcomer.say(word["yes"])  # the consent question
+    await newcomer.say(word["no"])  # the offer to be the focal point
 
     other = Chat(dialogs, str(base + 3), channel="telegram")
     code = (await member.say("/link")).texts[0].split("/link ")[1].split()[0]

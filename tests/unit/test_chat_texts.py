@@ -10,7 +10,13 @@ import pytest
 from bot.texts import LANGUAGES, catalog
 
 # The terminal's own texts, which may name the options of its commands.
-_TERMINAL_ONLY = ("cli.", "error.import_cli.", "error.accounts_cli.", "error.catalog_cli.")
+_TERMINAL_ONLY = (
+    "cli.",
+    "error.import_cli.",
+    "error.accounts_cli.",
+    "error.catalog_cli.",
+    "error.invitation_cli.",
+)
 _OPTION = re.compile(r"(?<![\w-])--[a-z]")
 
 

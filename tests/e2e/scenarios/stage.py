@@ -29,6 +29,7 @@ import pytest
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
 from registry.uow import Database
+from tests.builders import INVITATION_SECRET
 from tests.e2e.fake_telegram import FakeTelegram, bot_running
 from tests.e2e.fake_zalo import FakeZalo
 from tests.e2e.scenarios.driver import Abilities, ChatDriver
@@ -56,7 +57,8 @@ CHANNEL = {
 
 
 def engine_settings(**changes: Any) -> BotSettings:
-    return BotSettings(_env_file=None, **changes)  # type: ignore[call-arg]
+    values = {"invitation_secret": INVITATION_SECRET, **changes}
+    return BotSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 class Stage:
@@ -148,7 +150,12 @@ class TelegramStage(Stage):
 
     async def start(self, **settings: Any) -> None:
         await self.running.enter_async_context(
-            bot_running("polling", self.fake, self.db, **settings)
+            bot_running(
+                "polling",
+                self.fake,
+                self.db,
+                **{"invitation_secret": INVITATION_SECRET, **settings},
+            )
         )
 
     def meet(self, number: int, name: str = "An Nguyễn") -> ChatDriver:
@@ -181,7 +188,12 @@ class ZaloStage(Stage):
 
     async def start(self, **settings: Any) -> None:
         await self.running.enter_async_context(
-            zalo_running("polling", self.fake, self.db, **settings)
+            zalo_running(
+                "polling",
+                self.fake,
+                self.db,
+                **{"invitation_secret": INVITATION_SECRET, **settings},
+            )
         )
 
     def meet(self, number: int, name: str = "An Nguyễn") -> ChatDriver:

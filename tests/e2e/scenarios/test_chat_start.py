@@ -19,7 +19,7 @@ from tests.e2e.scenarios.stage import Stage
 
 async def test_start_shows_the_notice_and_accepting_records_consent(stage: Stage) -> None:
     an = stage.meet(701, "An Nguyễn")
-    started = await an.say("/start moi-tinh-lao-cai")
+    started = await an.say("/start")
     assert started.texts == [vi("bot.start.welcome"), vi("bot.consent.notice")]
     assert "Thông báo về xử lý dữ liệu cá nhân" in started.texts[1]
     assert started.options == CONSENT_OPTIONS

@@ -231,6 +231,10 @@ class Person(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # When the person's data was erased at their request (or by staff); None for a live record.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The person agreed to have their personal mobile shown in the published directory (asked
+    # in /register and /update, default no, withdrawable); when they last answered.
+    publish_mobile: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    publish_mobile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(lazy="raise")
 

@@ -144,3 +144,9 @@ LIST_ROWS = (
 
 def csv_list() -> bytes:
     return csv_bytes(LIST_ROWS)
+
+
+async def actor_of(db: Database, identity: str) -> Actor:
+    """The actor ``identity`` ("telegram:7") acts as, with its role and record."""
+    channel, _, external_id = identity.partition(":")
+    return (await accounts.open_profile(db.uow(), channel, external_id)).actor

@@ -1,0 +1,40 @@
+"""published directory: consent to publish a personal mobile
+
+Revision ID: 0011
+Revises: 0008
+Create Date: 2026-11-29 17:00:00.000000
+
+``person.publish_mobile``: the person agreed to show their personal mobile in the published
+directory (default no); ``person.publish_mobile_at``: when they last answered.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "publish_mobile", sa.Boolean(), nullable=False, server_default=sa.text("false")
+            )
+        )
+        batch_op.add_column(
+            sa.Column("publish_mobile_at", sa.DateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_column("publish_mobile_at")
+        batch_op.drop_column("publish_mobile")

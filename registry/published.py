@@ -27,7 +27,8 @@ from registry import changelog
 from registry.actors import Actor, deny
 from registry.catalog import KIND_ORDER, kind_rank
 from registry.errors import NotFound, ValidationError
-from registry.models import Agency, NameWord, Person, Role, Status, utcnow
+from registry.models import Agency, AgencyKind, NameWord, Person, Role, Status, utcnow
+from registry.roster.export.selection import ExportRow
 from registry.uow import UnitOfWork
 from registry.validation import fold
 
@@ -321,3 +322,24 @@ async def set_publish_mobile(uow: UnitOfWork, actor: Actor, person_id: int, publ
         person.publish_mobile_at = utcnow()
         await uow.commit()
         return True
+
+
+def export_row(person: PublicPerson) -> ExportRow:
+    """A published person as the roster writers take it (CSV, vCard): the mobile only as
+    published, nothing the public may not see."""
+    return ExportRow(
+        person_id=person.id,
+        agency_id=0,  # not public, and no writer prints it
+        agency_name=person.agency_name,
+        agency_kind=AgencyKind(person.agency_kind),
+        successor_name=None,
+        full_name=person.full_name,
+        position=person.position,
+        role=person.role,
+        mobile=person.mobile,
+        office_phone=person.office_phone,
+        office_ext=person.office_ext,
+        email=person.email,
+        status=Status.verified.value,
+        updated_at=person.updated_at,
+    )

@@ -138,7 +138,10 @@ def _say_channels_off(settings: BotSettings) -> None:
         log.info("%s is off: %s is not set", name, variable)
     if len(off) < 2:
         return
-    log.info("no chat channel: serving the download and upload links and /healthz only")
+    if settings.public_directory:
+        log.info("no chat channel: serving the published directory, the links and /healthz")
+    else:
+        log.info("no chat channel: serving the download and upload links and /healthz only")
     if settings.link_secret is None:
         log.warning(
             "SPOKES_LINK_SECRET is not set: links made by `spokes links` (or any other process)"
@@ -289,7 +292,10 @@ async def serve_webhook(
             )
             _say_channels_off(settings)
             host, port = sock.getsockname()[:2]
-            paths = ", ".join([*(hook.path for hook in webhooks), "/files", "/upload", "/healthz"])
+            published = ["/directory", "/api/v1"] if settings.public_directory else []
+            paths = ", ".join(
+                [*(hook.path for hook in webhooks), "/files", "/upload", *published, "/healthz"]
+            )
             log.info("listening on http://%s:%s (%s)", host, port, paths)
             # The web server stops first, then the pipeline handles what it already stored.
             await web.serve(app, sock, stop)
@@ -316,7 +322,12 @@ async def zalo_api(settings: BotSettings) -> AsyncIterator[ZaloBotApi]:
 def _pages(settings: BotSettings, database: Database, links: Links) -> list[BaseRoute]:
     from bot.web_files import FilePages
 
-    return FilePages(database, links, settings).routes()
+    routes = FilePages(database, links, settings).routes()
+    if settings.public_directory:
+        from bot.web_directory import DirectoryPages
+
+        routes += DirectoryPages(database, settings).routes()
+    return routes
 
 
 @asynccontextmanager

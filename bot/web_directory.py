@@ -385,7 +385,7 @@ class DirectoryPages:
         return _json(openapi_document())
 
     async def api_agencies(self, request: Request) -> Response:
-        kind = request.query_params.get("kind") or None
+        kind = request.query_params.get("kind")
         if kind is not None and kind not in published.kinds():
             raise ValidationError("agency.unknown_kind", kind=kind[:40])
         agencies = await published.agencies(self.database.uow(), kind=kind)

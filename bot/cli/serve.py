@@ -265,7 +265,7 @@ async def serve_webhook(
                         await application.bot.set_webhook(
                             url=settings.telegram_webhook_url,
                             secret_token=secret,
-                            allowed_updates=telegram.ALLOWED_UPDATES,
+                            allowed_updates=telegram.allowed_updates(settings),
                         )
                     log.info("Telegram webhook registered at %s", settings.telegram_webhook_url)
                 else:

@@ -205,6 +205,8 @@ class Person(TimestampMixin, Base):
             sqlite_where=text("status != 'retired' AND mobile IS NOT NULL"),
             postgresql_where=text("status != 'retired' AND mobile IS NOT NULL"),
         ),
+        # The published directory's Last-Modified: the latest change of anyone.
+        Index("ix_person_updated_at", "updated_at"),
         Index(
             "uq_person_active_name",
             "agency_id",

@@ -245,9 +245,9 @@ async def search(uow: UnitOfWork, text: str, *, limit: int = 20) -> list[PublicP
             window *= 2
         if len(found) < limit:
             agency_ids = [
-                a.id
-                for a in await session.scalars(select(Agency))
-                if key in fold(a.name) or key in fold(a.short_name or "") or key == a.code.lower()
+                agency_id
+                for agency_id, names in await _agency_keys(uow)
+                if any(key in name for name in names)
             ]
             if agency_ids:
                 more = (
@@ -264,6 +264,33 @@ async def search(uow: UnitOfWork, text: str, *, limit: int = 20) -> list[PublicP
                         seen.add(person.id)
                         found.append(_public(person, agency))
     return found
+
+
+# The folded names of the agencies, kept until an agency is added or changed: thousands of
+# communes would otherwise be folded again at every search.
+_AGENCY_KEYS: dict[
+    str, tuple[tuple[int, datetime | str | None], list[tuple[int, tuple[str, ...]]]]
+] = {}
+
+
+async def _agency_keys(uow: UnitOfWork) -> list[tuple[int, tuple[str, ...]]]:
+    """(agency id, folded name, short name and code) of every agency, cached per database."""
+    session = uow.session
+    stamp = (await session.execute(select(func.count(), func.max(Agency.updated_at)))).one()
+    version = (int(stamp[0]), stamp[1])
+    url = str(session.bind.url) if session.bind is not None else ""
+    cached = _AGENCY_KEYS.get(url)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rows = (
+        await session.execute(select(Agency.id, Agency.name, Agency.short_name, Agency.code))
+    ).all()
+    keys = [
+        (agency_id, (fold(name), fold(short or ""), fold(code)))
+        for agency_id, name, short, code in rows
+    ]
+    _AGENCY_KEYS[url] = (version, keys)
+    return keys
 
 
 async def person(uow: UnitOfWork, person_id: int) -> PublicPerson:

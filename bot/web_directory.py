@@ -69,6 +69,7 @@ _STATIC = {
     "directory.js": "text/javascript; charset=utf-8",
 }
 SEARCH_RESULTS = 30
+RENDERED_PAGES = 256  # agency pages kept rendered (by agency, language, and version)
 
 
 # --- rate limit -------------------------------------------------------------------------------
@@ -222,6 +223,7 @@ class DirectoryPages:
         )
         self.static = {name: (folder / name).read_bytes() for name in _STATIC}
         self.timezone = ZoneInfo(settings.timezone)
+        self._rendered: dict[tuple[object, ...], Response] = {}
 
     def routes(self) -> list[BaseRoute]:
         guarded = self._guarded
@@ -349,22 +351,36 @@ class DirectoryPages:
         return self._page(request, "directory_results.html", query=query, people=found)
 
     async def agency(self, request: Request) -> Response:
-        agency, people = await published.agency_people(
-            self.database.uow(), request.path_params["code"]
-        )
-        return self._page(
-            request,
-            "directory_agency.html",
-            agency=agency,
-            people=people,
-            ld=json_ld(people, self._shown(request)),
-        )
+        return await self._agency_page(request, embed=False)
 
     async def embed(self, request: Request) -> Response:
-        agency, people = await published.agency_people(
-            self.database.uow(), request.path_params["code"]
-        )
-        return self._page(request, "directory_embed.html", embed=True, agency=agency, people=people)
+        return await self._agency_page(request, embed=True)
+
+    async def _agency_page(self, request: Request, *, embed: bool) -> Response:
+        """An agency's page (or its embed), rendered again only when one of its people or the
+        agency itself changed: a large agency's page is read far more often than it changes."""
+        code = request.path_params["code"]
+        stamp = await published.agency_stamp(self.database.uow(), code)
+        key = (code, embed, self._shown(request).language, stamp)
+        cached = self._rendered.pop(key, None)
+        if cached is None:
+            agency, people = await published.agency_people(self.database.uow(), code)
+            if embed:
+                cached = self._page(
+                    request, "directory_embed.html", embed=True, agency=agency, people=people
+                )
+            else:
+                cached = self._page(
+                    request,
+                    "directory_agency.html",
+                    agency=agency,
+                    people=people,
+                    ld=json_ld(people, self._shown(request)),
+                )
+            while len(self._rendered) >= RENDERED_PAGES:
+                self._rendered.pop(next(iter(self._rendered)))
+        self._rendered[key] = cached  # the most recently used last
+        return Response(cached.body, headers=dict(cached.headers))
 
     async def person(self, request: Request) -> Response:
         person = await published.person(self.database.uow(), request.path_params["pid"])

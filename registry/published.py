@@ -155,6 +155,29 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+async def agency_stamp(uow: UnitOfWork, code: str) -> tuple[object, ...]:
+    """What changes whenever the agency's published page may change: the agency's row, and the
+    number, latest change and summed versions of its people (every change of a person raises
+    its version, whichever process and clock made it). ``agency.not_found`` for no such code."""
+    async with uow.reading():
+        session = uow.session
+        row = (
+            await session.execute(
+                select(Agency.id, Agency.updated_at, Agency.name).where(Agency.code == code)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("agency.not_found", reference=code[:64])
+        people = (
+            await session.execute(
+                select(func.count(), func.max(Person.updated_at), func.sum(Person.version)).where(
+                    Person.agency_id == row[0]
+                )
+            )
+        ).one()
+        return (*row, *people)
+
+
 def kinds() -> list[str]:
     return [k.value for k in KIND_ORDER]
 

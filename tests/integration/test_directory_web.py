@@ -192,3 +192,18 @@ async def test_unknown_agency_and_garbage_queries(client: httpx.AsyncClient) -> 
     assert (await client.get("/api/v1/agencies", params={"kind": "<x>"})).status_code == 400
     page = await client.get("/directory", params={"q": "\u0000<b>"})
     assert page.status_code == 200 and "<b>" not in page.text.split("<main>")[1]
+
+
+async def test_a_change_shows_at_once_on_an_agency_page_seen_before(
+    loaded: Database, client: httpx.AsyncClient
+) -> None:
+    an = await listed(loaded)
+    url = f"/directory/{an.agency_code}"
+    for _ in range(2):  # the second time from the rendered copy
+        assert "Nguyễn Văn An" in (await client.get(url)).text
+    await people.update_field(loaded.uow(), SYSTEM, an.id, "position", "Phó Giám đốc Sở")
+    assert "Phó Giám đốc Sở" in (await client.get(url)).text
+    assert "Phó Giám đốc Sở" in (await client.get(f"{url}/embed")).text
+    await people.retire_person(loaded.uow(), SYSTEM, an.id)
+    assert "Nguyễn Văn An" not in (await client.get(url)).text
+    assert "Nguyễn Văn An" not in (await client.get(f"{url}/embed")).text

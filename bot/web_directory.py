@@ -324,10 +324,19 @@ class DirectoryPages:
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
-    async def index(self, request: Request) -> Response:
+    async def _search(self, request: Request) -> tuple[str, list[PublicPerson], str | None]:
+        """The query, what it found, and what is wrong with it (said on the page)."""
         query = request.query_params.get("q", "").strip()
+        try:
+            found = await published.search(self.database.uow(), query, limit=SEARCH_RESULTS)
+        except ValidationError:
+            shown = self._shown(request)
+            return "", [], shown.say("web.directory.query_too_long", max=published.MAX_QUERY)
+        return query, found, None
+
+    async def index(self, request: Request) -> Response:
         kind = request.query_params.get("kind", "")
-        found = await published.search(self.database.uow(), query, limit=SEARCH_RESULTS)
+        query, found, error = await self._search(request)
         agencies = await published.agencies(self.database.uow())
         kinds = [
             (k, [a for a in agencies if a.kind == k])
@@ -339,6 +348,7 @@ class DirectoryPages:
             "directory_index.html",
             query=query,
             people=found,
+            error=error,
             kinds=kinds,
             open_kind=kind,
             ld=json_ld(found, self._shown(request)),
@@ -346,9 +356,8 @@ class DirectoryPages:
 
     async def results(self, request: Request) -> Response:
         """The results part of the page alone: what the search box fetches as one types."""
-        query = request.query_params.get("q", "").strip()
-        found = await published.search(self.database.uow(), query, limit=SEARCH_RESULTS)
-        return self._page(request, "directory_results.html", query=query, people=found)
+        query, found, error = await self._search(request)
+        return self._page(request, "directory_results.html", query=query, people=found, error=error)
 
     async def agency(self, request: Request) -> Response:
         return await self._agency_page(request, embed=False)

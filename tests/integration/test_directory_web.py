@@ -190,6 +190,11 @@ async def test_unknown_agency_and_garbage_queries(client: httpx.AsyncClient) -> 
     assert long.status_code == 400
     assert (await client.get("/api/v1/people", params={"limit": "0"})).status_code == 400
     assert (await client.get("/api/v1/agencies", params={"kind": "<x>"})).status_code == 400
+    too_long = await client.get("/directory", params={"q": "x" * 500})
+    assert too_long.status_code == 200  # the page, saying what is wrong, in the reader's words
+    assert "Từ khóa tìm kiếm dài quá 100 ký tự." in too_long.text
+    english = await client.get("/directory/results", params={"q": "x" * 500, "lang": "en"})
+    assert "The search is longer than 100 characters." in english.text
     page = await client.get("/directory", params={"q": "\u0000<b>"})
     assert page.status_code == 200 and "<b>" not in page.text.split("<main>")[1]
 

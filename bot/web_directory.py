@@ -43,7 +43,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.roster import roster_labels
 from bot.settings import BotSettings
-from bot.texts import language_of, t
+from bot.texts import error_text, language_of, t
 from registry import published
 from registry.agency_names import english_name
 from registry.errors import NotFound, ValidationError
@@ -306,8 +306,7 @@ class DirectoryPages:
         return response
 
     def _bad_request(self, request: Request, error: ValidationError) -> Response:
-        shown = self._shown(request)
-        message = shown.say("web.directory.query_too_long", max=published.MAX_QUERY)
+        message = error_text(self._shown(request).language, error)
         if request.url.path.startswith("/api/"):
             return _json({"error": error.code, "message": message}, status=400)
         return Response(message, status_code=400, media_type="text/plain; charset=utf-8")
@@ -412,7 +411,9 @@ class DirectoryPages:
     async def api_agencies(self, request: Request) -> Response:
         kind = request.query_params.get("kind")
         if kind is not None and kind not in published.kinds():
-            raise ValidationError("agency.unknown_kind", kind=kind[:40])
+            raise ValidationError(
+                "agency.unknown_kind", kind=kind[:40], kinds=", ".join(published.kinds())
+            )
         agencies = await published.agencies(self.database.uow(), kind=kind)
         return _json({"agencies": [agency_json(a) for a in agencies]})
 
@@ -426,7 +427,7 @@ class DirectoryPages:
         query = request.query_params.get("q", "")
         limit_text = request.query_params.get("limit", "20")
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= published.MAX_RESULTS:
-            raise ValidationError("text.bad_limit", field="limit")
+            raise ValidationError("directory_api.bad_limit", max=published.MAX_RESULTS)
         found = await published.search(self.database.uow(), query, limit=int(limit_text))
         return _json({"query": query, "people": [person_json(p) for p in found]})
 

@@ -188,7 +188,9 @@ async def test_unknown_agency_and_garbage_queries(client: httpx.AsyncClient) -> 
     assert missing.status_code == 404 and missing.json() == {"error": "not_found"}
     long = await client.get("/api/v1/people", params={"q": "x" * 500})
     assert long.status_code == 400
-    assert (await client.get("/api/v1/people", params={"limit": "0"})).status_code == 400
+    zero = await client.get("/api/v1/people", params={"limit": "0", "lang": "en"})
+    assert zero.status_code == 400
+    assert zero.json()["message"] == "limit: a whole number from 1 to 50."
     assert (await client.get("/api/v1/agencies", params={"kind": "<x>"})).status_code == 400
     too_long = await client.get("/directory", params={"q": "x" * 500})
     assert too_long.status_code == 200  # the page, saying what is wrong, in the reader's words

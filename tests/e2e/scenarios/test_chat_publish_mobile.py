@@ -74,3 +74,13 @@ async def test_not_asked_while_the_directory_is_unpublished(stage: Stage) -> Non
     await register(an, after="mobile")
     assert await _consents(stage, 1) == []
     assert "Công bố số di động" not in (await an.say("/update")).options
+
+
+async def test_the_answer_shows_in_the_history_of_me(stage: Stage) -> None:
+    await stage.restart(public_directory=True)
+    an = await registered_member(stage, 783)
+    await an.say("/update")
+    await an.pick("Công bố số di động")
+    await an.pick("Đồng ý công bố")
+    history = (await an.say("/me")).texts[1]
+    assert f"Ghi nhận Công bố số di động: — → có ({an.identity})" in history

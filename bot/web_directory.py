@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -133,8 +134,6 @@ class Shown:
         return f"tel:{e164};ext={extension}" if extension else f"tel:{e164}"
 
     def url(self, path: str, **query: str) -> str:
-        from urllib.parse import urlencode
-
         if self.language != "vi":
             query = {**query, "lang": self.language}
         query = {k: v for k, v in query.items() if v}

@@ -5,11 +5,12 @@ command, connect to the platforms (a refused token or an unreachable server is o
 exit 1), then run until Ctrl-C or SIGTERM: new work is refused, the updates under way get
 ``SPOKES_SHUTDOWN_SECONDS`` to finish, the rest waits in the inbox for the next start, and they
 exit 0. ``serve`` runs every configured channel behind one server: the Telegram webhook, the
-Zalo webhook, the download and upload links, and ``/healthz``. With no channel configured it
-still serves the links and ``/healthz`` and says in its log which channels are off, so the
-upload page and the downloads can be tried without any token (the links are then minted by
-``spokes links``, signed with the ``SPOKES_LINK_SECRET`` both processes share). Every channel hands its updates
-to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
+Zalo webhook, the download and upload links, ``/healthz``, and with ``SPOKES_PUBLIC_DIRECTORY``
+the published directory (``/directory``, ``/api/v1``, :mod:`bot.web_directory`). With no
+channel configured it still serves the links, the directory and ``/healthz`` and says in its
+log which channels are off, so the upload page and the downloads can be tried without any
+token (the links are then minted by ``spokes links``, signed with the ``SPOKES_LINK_SECRET``
+both processes share). Every channel hands its updates to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
 process that stopped, and while running forgets handled updates after
 ``SPOKES_PROCESSED_RETENTION_DAYS``. Several ``serve`` processes may share one PostgreSQL
 database: each chat is still answered in order, each update once.
@@ -94,8 +95,8 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)] = None,
 ) -> None:
-    """Run the web server: the webhooks of the configured channels (none needed), file links
-    and /healthz."""
+    """Run the web server: the webhooks of the configured channels (none needed), file links,
+    /healthz, and the published directory when it is switched on."""
     settings = get_bot_settings()
     _log_to_stderr(_checked_secrets(settings))
 

@@ -238,8 +238,9 @@ def query_key(text: str) -> str:
 
 async def search(uow: UnitOfWork, text: str, *, limit: int = 20) -> list[PublicPerson]:
     """Published people whose name has a word starting with the query (accents, case and đ
-    ignored: "dang" finds "Đặng"), then those of agencies whose name contains it ("bo tai
-    chinh" finds the Ministry of Finance's people). An empty query finds nobody."""
+    ignored: "dang" finds "Đặng"), then those of agencies whose name has it from the start of a
+    word ("bo tai chinh", "lao cai" find the agency's people; "an" does not find "Thanh Hóa").
+    An empty query finds nobody."""
     key = query_key(text)
     limit = max(1, min(limit, MAX_RESULTS))
     if not key:
@@ -270,7 +271,7 @@ async def search(uow: UnitOfWork, text: str, *, limit: int = 20) -> list[PublicP
             agency_ids = [
                 agency_id
                 for agency_id, names in await _agency_keys(uow)
-                if any(key in name for name in names)
+                if any(f" {key}" in f" {name}" for name in names)  # from a word's start
             ]
             if agency_ids:
                 more = (

@@ -55,6 +55,8 @@ async def test_search_ignores_accents_case_and_d(loaded: Database) -> None:
         assert [p.id for p in await published.search(db.uow(), query)] == [dang.id], query
     # An agency's name finds its people.
     assert [p.id for p in await published.search(db.uow(), "lao cai")] == [dang.id]
+    assert [p.id for p in await published.search(db.uow(), "LÀO")] == [dang.id]
+    assert await published.search(db.uow(), "ao cai") == []  # not from the middle of a word
     assert await published.search(db.uow(), "") == []
 
 

@@ -147,6 +147,18 @@ class BotSettings(Settings):
         description="Messages a second the bot sends to Telegram in all (Telegram's limit for "
         "bots is about 30); 0 lifts the cap (a local Bot API server, a benchmark).",
     )
+    public_directory: bool = Field(
+        default=False,
+        description="Publish the directory: the /directory pages, the /api/v1 open data and the "
+        "Telegram inline lookup (off: they answer 404 and no results), and ask people whether "
+        "to publish their personal mobile.",
+    )
+    public_rate_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Requests a minute one client may make to the published directory and its "
+        "open data; past it, 429 with Retry-After.",
+    )
 
 
 def telegram_token(settings: BotSettings) -> str:

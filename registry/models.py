@@ -205,6 +205,8 @@ class Person(TimestampMixin, Base):
             sqlite_where=text("status != 'retired' AND mobile IS NOT NULL"),
             postgresql_where=text("status != 'retired' AND mobile IS NOT NULL"),
         ),
+        # The published directory's Last-Modified: the latest change of anyone.
+        Index("ix_person_updated_at", "updated_at"),
         Index(
             "uq_person_active_name",
             "agency_id",
@@ -231,6 +233,10 @@ class Person(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # When the person's data was erased at their request (or by staff); None for a live record.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The person agreed to have their personal mobile shown in the published directory (asked
+    # in /register and /update, default no, withdrawable); when they last answered.
+    publish_mobile: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    publish_mobile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(lazy="raise")
 

@@ -28,6 +28,7 @@ from registry.models import (
     Role,
     Source,
     Status,
+    utcnow,
 )
 from registry.uow import UnitOfWork
 from registry.validation import (
@@ -184,9 +185,11 @@ async def register_person(
     email: str | None = None,
     note: str | None = None,
     source: str = Source.cli.value,
+    publish_mobile: bool | None = None,
 ) -> PersonResult:
     """Add a member. A member registers themselves (pending, linked to their account); a focal
-    point registers people of its agency and staff anyone (verified)."""
+    point registers people of its agency and staff anyone (verified). ``publish_mobile`` is the
+    person's own answer to publishing their mobile (None: not asked, which means no)."""
     given = {
         PersonField.full_name: full_name,
         PersonField.position: position,
@@ -235,6 +238,18 @@ async def register_person(
         await uow.flush()
         await _index_name(session, person)
         changelog.person_created(session, actor, person, target)
+        if publish_mobile is not None:
+            person.publish_mobile = publish_mobile
+            person.publish_mobile_at = utcnow()
+            changelog.record(
+                session,
+                actor,
+                entity="person",
+                entity_id=person.id,
+                action="consent",
+                field="publish_mobile",
+                new=publish_mobile,
+            )
         if registers_self:
             await _link_account(session, actor, person)
         await uow.commit()

@@ -184,6 +184,12 @@ def _published(person: Person, view: PersonView) -> dict[str, Any]:
         "formats": ["xlsx", "csv", "vcf"] if shown else [],
         "fields": printed if shown else {},
         "not_printed": [PersonField.note.value],
+        # The published directory (registry.published): verified people, the mobile by consent.
+        "public_directory": {
+            "listed": person.status is Status.verified and person.erased_at is None,
+            "publish_mobile": person.publish_mobile,
+            "publish_mobile_answered_at": person.publish_mobile_at,
+        },
     }
 
 
@@ -281,6 +287,7 @@ def _tombstone(person: Person, now: datetime) -> None:
     person.full_name, person.name_key = TOMBSTONE_NAME, ""
     person.position = person.mobile = person.office_phone = person.office_ext = None
     person.email = person.note = None
+    person.publish_mobile = False
     person.status, person.erased_at = Status.retired, now
 
 

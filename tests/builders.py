@@ -181,3 +181,9 @@ async def invitation_uses(db: Database, token: str) -> int:
         row = await uow.session.get(Invitation, signed.invitation_id)
         assert row is not None
         return row.uses
+
+
+async def actor_of(db: Database, identity: str) -> Actor:
+    """The actor ``identity`` ("telegram:7") acts as, with its role and record."""
+    channel, _, external_id = identity.partition(":")
+    return (await accounts.open_profile(db.uow(), channel, external_id)).actor

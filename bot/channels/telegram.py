@@ -28,7 +28,9 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputFile,
+    InputTextMessageContent,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -36,11 +38,19 @@ from telegram import (
     Update,
 )
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseRateLimiter,
+    ContextTypes,
+    InlineQueryHandler,
+    TypeHandler,
+)
 from telegram.request import HTTPXRequest
 
 from bot.channels.split import split_text, text_size
 from bot.dialogs.io import Incoming, Reply
+from bot.lookup import Card, Lookup
 from bot.pipeline.protocol import Inbound, Received
 from bot.settings import BotSettings, telegram_token
 from bot.texts import t
@@ -60,6 +70,15 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Only what the dialogs read: Telegram then does not even send the rest (chat member changes...).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# How long Telegram itself may show the same inline answer to anyone typing the same query.
+INLINE_CACHE_SECONDS = 30
+
+
+def allowed_updates(settings: BotSettings) -> list[str]:
+    """The updates the bot asks Telegram for: inline queries only with the published directory
+    on (the bot must also have inline mode switched on with @BotFather, /setinline)."""
+    return [*ALLOWED_UPDATES, Update.INLINE_QUERY] if settings.public_directory else ALLOWED_UPDATES
+
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -302,9 +321,37 @@ def _attach(
             commands = [BotCommand(c, d) for c, d in pipeline.dialogs.command_menu(language)]
             await application.bot.set_my_commands(commands, language_code=language_code)
 
+    lookup = Lookup(pipeline.database, settings)
+
+    async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``@bot tên``: public cards of the published directory (none while it is off)."""
+        query = update.inline_query
+        if query is None:
+            return
+        language = query.from_user.language_code if query.from_user else None
+        cards = await lookup.cards(query.query, language)
+        await query.answer(
+            [inline_result(card) for card in cards],
+            cache_time=INLINE_CACHE_SECONDS,
+            is_personal=False,
+        )
+
+    application.bot_data["allowed_updates"] = allowed_updates(settings)
+    # Before the catch-all: an inline query belongs to no chat and never enters the pipeline.
+    application.add_handler(InlineQueryHandler(on_inline))
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     application.post_init = post_init
+
+
+def inline_result(card: Card) -> InlineQueryResultArticle:
+    """A public card as an inline result: chosen, it is sent as text into the chat."""
+    return InlineQueryResultArticle(
+        id=card.key,
+        title=card.title,
+        description=card.description,
+        input_message_content=InputTextMessageContent(card.text),
+    )
 
 
 async def _downloaded(message: Message, incoming: Incoming) -> Incoming:
@@ -423,12 +470,13 @@ async def start_polling(application: TelegramApp) -> None:
     assert application.updater is not None, "build the application with polling=True"
     async with telegram_errors():
         # start_polling calls deleteWebhook first: getUpdates is refused while one is set.
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        wanted = application.bot_data.get("allowed_updates", ALLOWED_UPDATES)
+        await application.updater.start_polling(allowed_updates=wanted)
     log.info("polling Telegram for updates")
 
 
 _MAX_ID = 2**63  # Telegram's ids fit in a signed 64-bit integer
-_OBJECTS = ("message", "edited_message", "callback_query")
+_OBJECTS = ("message", "edited_message", "callback_query", "inline_query")
 _TEXTS = ("text", "caption")
 
 
@@ -481,6 +529,11 @@ def check_update(body: Any) -> None:
             raise MalformedUpdate("callback_query.data is not text")
         if "message" in query:
             _message(query["message"], "callback_query.message")
+    inline = body.get("inline_query")
+    if inline is not None:
+        _sender(inline.get("from"), "inline_query.from")
+        if not isinstance(inline.get("id"), str) or not isinstance(inline.get("query"), str):
+            raise MalformedUpdate("inline_query.id or .query is not text")
 
 
 def webhook(application: TelegramApp, pipeline: Pipeline, secret: str) -> Webhook:
@@ -493,6 +546,10 @@ def webhook(application: TelegramApp, pipeline: Pipeline, secret: str) -> Webhoo
             update = Update.de_json(body, application.bot)
         except Exception as error:
             raise MalformedUpdate(str(error)) from error
+        if update.inline_query is not None:
+            # Answered at once by the Application's handler; nothing to store for a chat.
+            await application.update_queue.put(update)
+            return
         handed = inbound(update, body)
         if handed is not None:
             await pipeline.accept(handed)

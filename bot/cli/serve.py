@@ -5,11 +5,12 @@ command, connect to the platforms (a refused token or an unreachable server is o
 exit 1), then run until Ctrl-C or SIGTERM: new work is refused, the updates under way get
 ``SPOKES_SHUTDOWN_SECONDS`` to finish, the rest waits in the inbox for the next start, and they
 exit 0. ``serve`` runs every configured channel behind one server: the Telegram webhook, the
-Zalo webhook, the download and upload links, and ``/healthz``. With no channel configured it
-still serves the links and ``/healthz`` and says in its log which channels are off, so the
-upload page and the downloads can be tried without any token (the links are then minted by
-``spokes links``, signed with the ``SPOKES_LINK_SECRET`` both processes share). Every channel hands its updates
-to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
+Zalo webhook, the download and upload links, ``/healthz``, and with ``SPOKES_PUBLIC_DIRECTORY``
+the published directory (``/directory``, ``/api/v1``, :mod:`bot.web_directory`). With no
+channel configured it still serves the links, the directory and ``/healthz`` and says in its
+log which channels are off, so the upload page and the downloads can be tried without any
+token (the links are then minted by ``spokes links``, signed with the ``SPOKES_LINK_SECRET``
+both processes share). Every channel hands its updates to one :class:`~bot.pipeline.Pipeline`, which at start resumes the chats left waiting by a
 process that stopped, and while running forgets handled updates after
 ``SPOKES_PROCESSED_RETENTION_DAYS``. Several ``serve`` processes may share one PostgreSQL
 database: each chat is still answered in order, each update once.
@@ -94,8 +95,8 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)] = None,
 ) -> None:
-    """Run the web server: the webhooks of the configured channels (none needed), file links
-    and /healthz."""
+    """Run the web server: the webhooks of the configured channels (none needed), file links,
+    /healthz, and the published directory when it is switched on."""
     settings = get_bot_settings()
     _log_to_stderr(_checked_secrets(settings))
 
@@ -143,7 +144,10 @@ def _say_channels_off(settings: BotSettings) -> None:
         log.info("%s is off: %s is not set", name, variable)
     if len(off) < 2:
         return
-    log.info("no chat channel: serving the download and upload links and /healthz only")
+    if settings.public_directory:
+        log.info("no chat channel: serving the published directory, the links and /healthz")
+    else:
+        log.info("no chat channel: serving the download and upload links and /healthz only")
     if settings.link_secret is None:
         log.warning(
             "SPOKES_LINK_SECRET is not set: links made by `spokes links` (or any other process)"
@@ -278,7 +282,7 @@ async def serve_webhook(
                         await application.bot.set_webhook(
                             url=settings.telegram_webhook_url,
                             secret_token=secret,
-                            allowed_updates=telegram.ALLOWED_UPDATES,
+                            allowed_updates=telegram.allowed_updates(settings),
                         )
                     log.info("Telegram webhook registered at %s", settings.telegram_webhook_url)
                 else:
@@ -305,7 +309,10 @@ async def serve_webhook(
             )
             _say_channels_off(settings)
             host, port = sock.getsockname()[:2]
-            paths = ", ".join([*(hook.path for hook in webhooks), "/files", "/upload", "/healthz"])
+            published = ["/directory", "/api/v1"] if settings.public_directory else []
+            paths = ", ".join(
+                [*(hook.path for hook in webhooks), "/files", "/upload", *published, "/healthz"]
+            )
             log.info("listening on http://%s:%s (%s)", host, port, paths)
             # The web server stops first, then the pipeline handles what it already stored.
             await web.serve(app, sock, stop)
@@ -332,7 +339,12 @@ async def zalo_api(settings: BotSettings) -> AsyncIterator[ZaloBotApi]:
 def _pages(settings: BotSettings, database: Database, links: Links) -> list[BaseRoute]:
     from bot.web_files import FilePages
 
-    return FilePages(database, links, settings).routes()
+    routes = FilePages(database, links, settings).routes()
+    if settings.public_directory:
+        from bot.web_directory import DirectoryPages
+
+        routes += DirectoryPages(database, settings).routes()
+    return routes
 
 
 @asynccontextmanager

@@ -68,6 +68,9 @@ def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
     if field in ("mobile", "office_phone"):
         number, _, extension = value.partition(";ext=")
         return phone_text(ctx, number, extension or None)
+    if field == "publish_mobile":  # the person's answer, logged as True / False
+        answer = "yes" if value == "True" else "no"
+        return ctx.say(f"bot.publish_mobile.shown_{answer}")
     if field == "agency":  # logged by its code
         listed = known().get(value)
         return agency_name(ctx, value, listed.name) if listed is not None else value

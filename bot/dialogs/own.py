@@ -14,11 +14,11 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogs import cards, fields, taken
+from bot.dialogs import cards, fields, register, taken
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
-from registry import people
+from registry import people, published
 from registry.errors import Conflict, Duplicate, RegistryError, ValidationError
 from registry.models import PersonField
 
@@ -27,6 +27,7 @@ class UpdateStep(enum.StrEnum):
     field = "field"
     value = "value"
     confirm = "confirm"
+    publish = "publish"
 
 
 class WithdrawStep(enum.StrEnum):
@@ -98,16 +99,28 @@ def _fields(ctx: Context[UpdateDraft]) -> tuple[PersonField, ...]:
     return (*own, PersonField.agency) if ctx.actor.is_staff else own
 
 
+PUBLISH = "publish_mobile"
+
+
+def _asks_publish(ctx: Context[UpdateDraft]) -> bool:
+    """One's own record, with a published directory: whether to show one's mobile in it."""
+    return bool(ctx.settings.public_directory and ctx.actor.person_id == ctx.draft.person_id)
+
+
 def _ask_field(ctx: Context[UpdateDraft]) -> None:
     ctx.goto(UpdateStep.field)
-    ctx.ask(
-        ctx.say("bot.update.which_field"),
-        [Option(f.value, ctx.say(f"field.{f.value}")) for f in _fields(ctx)],
-    )
+    options = [Option(f.value, ctx.say(f"field.{f.value}")) for f in _fields(ctx)]
+    if _asks_publish(ctx):
+        options.append(Option(PUBLISH, ctx.say("bot.publish_mobile.field")))
+    ctx.ask(ctx.say("bot.update.which_field"), options)
 
 
 async def on_field(ctx: Context[UpdateDraft]) -> None:
     chosen = ctx.chosen()
+    if chosen == PUBLISH and _asks_publish(ctx):
+        ctx.goto(UpdateStep.publish)
+        ctx.ask(ctx.say("bot.publish_mobile.ask"), register.publish_options(ctx))
+        return
     if chosen is None or chosen not in {f.value for f in _fields(ctx)}:
         ctx.tell("bot.choose_option")
         _ask_field(ctx)
@@ -188,6 +201,16 @@ async def on_confirm(ctx: Context[UpdateDraft]) -> None:
     ctx.send(cards.person_card(ctx, result.person))
 
 
+async def on_publish(ctx: Context[UpdateDraft]) -> None:
+    chosen = ctx.chosen()
+    if chosen not in ("yes", "no"):
+        ctx.ask_again()
+        return
+    await published.set_publish_mobile(ctx.uow(), ctx.actor, ctx.draft.person_id, chosen == "yes")
+    ctx.end()
+    ctx.tell(f"bot.publish_mobile.done_{chosen}")
+
+
 # --- /withdraw --------------------------------------------------------------------------------
 
 
@@ -221,7 +244,12 @@ async def on_withdraw(ctx: Context[WithdrawDraft]) -> None:
 UPDATE = Flow(
     "update",
     UpdateStep,
-    {UpdateStep.field: on_field, UpdateStep.value: on_value, UpdateStep.confirm: on_confirm},
+    {
+        UpdateStep.field: on_field,
+        UpdateStep.value: on_value,
+        UpdateStep.confirm: on_confirm,
+        UpdateStep.publish: on_publish,
+    },
     UpdateDraft,
 )
 WITHDRAW = Flow("withdraw", WithdrawStep, {WithdrawStep.confirm: on_withdraw}, WithdrawDraft)

@@ -40,7 +40,12 @@ REQUIRED = {
 Step = enum.StrEnum(  # type: ignore[misc]
     "Step",
     [(f.name, f.value) for f in (PersonField.agency, *FIELDS)]
-    + [("summary", "summary"), ("edit", "edit"), ("duplicate", "duplicate")],
+    + [
+        ("publish_mobile", "publish_mobile"),
+        ("summary", "summary"),
+        ("edit", "edit"),
+        ("duplicate", "duplicate"),
+    ],
 )
 
 
@@ -66,6 +71,9 @@ class Draft:
     editing: bool = False  # back to the summary after the next answer
     existing_id: int | None = None  # the record this one turned out to duplicate
     invitation: str | None = None  # the token of the invitation this registration uses
+    # Whether to show the mobile in the published directory: asked of a person registering
+    # themselves when the directory is published; None when not asked (which means no).
+    publish_mobile: bool | None = None
 
 
 # --- begin, and the agency -------------------------------------------------------------------
@@ -192,7 +200,41 @@ async def on_field(ctx: Context[Draft]) -> None:
         draft.mobile_verified = ctx.answer.phone is not None
     if field_.value not in draft.answered:
         draft.answered.append(field_.value)
+    if field_ is PersonField.mobile and _asks_publish(ctx):
+        _ask_publish(ctx)
+        return
     _next(ctx, Step(field_.value))
+
+
+# --- publishing the mobile (asked only when the directory is published) ----------------------
+
+
+def _asks_publish(ctx: Context[Draft]) -> bool:
+    """Only the person themself answers for their own mobile, and only when a published
+    directory exists to show it in."""
+    return bool(ctx.settings.public_directory and ctx.draft.for_self and ctx.draft.mobile)
+
+
+def publish_options(ctx: Context[Any]) -> list[Option]:
+    """No first: it is the default."""
+    return [
+        Option("no", ctx.say("bot.publish_mobile.no")),
+        Option("yes", ctx.say("bot.publish_mobile.yes")),
+    ]
+
+
+def _ask_publish(ctx: Context[Draft]) -> None:
+    ctx.goto(Step.publish_mobile)
+    ctx.ask(ctx.say("bot.publish_mobile.ask"), publish_options(ctx))
+
+
+async def on_publish(ctx: Context[Draft]) -> None:
+    chosen = ctx.chosen()
+    if chosen not in ("yes", "no"):
+        ctx.ask_again()
+        return
+    ctx.draft.publish_mobile = chosen == "yes"
+    _next(ctx, Step.mobile)
 
 
 def _next(ctx: Context[Draft], after: Step) -> None:
@@ -219,6 +261,8 @@ def _summary(ctx: Context[Draft]) -> None:
     for field_ in FIELDS:
         value = fields.shown(ctx, field_, vars(ctx.draft)) or "—"
         lines.append(ctx.say(f"bot.card.{field_.value}", value=value))
+        if field_ is PersonField.mobile and ctx.draft.publish_mobile is not None:
+            lines.append(f"{ctx.say('bot.publish_mobile.field')}: {_yes_no(ctx)}")
     ctx.ask(
         "\n".join(lines),
         [
@@ -227,6 +271,11 @@ def _summary(ctx: Context[Draft]) -> None:
             Option("cancel", ctx.say("bot.register.cancel")),
         ],
     )
+
+
+def _yes_no(ctx: Context[Draft]) -> str:
+    answer = "yes" if ctx.draft.publish_mobile else "no"
+    return ctx.say(f"bot.publish_mobile.shown_{answer}")
 
 
 def _editable(ctx: Context[Draft]) -> tuple[PersonField, ...]:
@@ -301,6 +350,7 @@ async def _register(ctx: Context[Draft]) -> None:
                 office_phone=fields.office_phone_text(draft.office_phone, draft.office_ext),
                 email=draft.email,
                 source="chat",
+                publish_mobile=draft.publish_mobile if _asks_publish(ctx) else None,
             )
             await unit.commit()
     except InvitationRefused as refused:
@@ -412,6 +462,7 @@ FLOW = Flow(
     {
         Step.agency: on_agency,
         **{Step(f.value): on_field for f in FIELDS},
+        Step.publish_mobile: on_publish,
         Step.summary: on_summary,
         Step.edit: on_edit,
         Step.duplicate: on_duplicate,

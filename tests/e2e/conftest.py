@@ -15,6 +15,7 @@ from registry import catalog
 from registry.actors import Actor
 from registry.models import Person as PersonRecord
 from registry.uow import Database
+from tests.e2e.browser import browser  # noqa: F401 (a fixture of the browser tests)
 from tests.e2e.fake_telegram import FakeTelegram, Mode, RunningBot, bot_running
 from tests.e2e.fake_zalo import FakeZalo
 from tests.e2e.telegram_person import Person, Processed, person

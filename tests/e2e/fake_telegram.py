@@ -3,13 +3,15 @@
 The real python-telegram-bot Application talks HTTP to this server exactly as it would to
 api.telegram.org: the server implements the methods the bot uses (getMe, getUpdates with long
 polling, setWebhook, deleteWebhook, sendMessage, editMessageText, editMessageReplyMarkup,
-answerCallbackQuery, sendDocument, getFile, setMyCommands, sendChatAction), records every call,
-and answers mistakes the way Telegram does (401 for a wrong token, 400 for a message that is
-"not modified", a callback query answered twice, 409 for getUpdates while a webhook is set).
+answerCallbackQuery, answerInlineQuery, sendDocument, getFile, setMyCommands, sendChatAction),
+records every call, and answers mistakes the way Telegram does (401 for a wrong token, 400 for
+a message that is "not modified", a callback or inline query answered twice, 409 for
+getUpdates while a webhook is set).
 
 A test plays the people: ``fake.user(7)`` sends text, presses a button of a message the bot
-sent, shares a contact or sends a sticker; updates go to getUpdates or, once a webhook is set,
-are posted to it with the secret header, one at a time and in order, like Telegram does.
+sent, shares a contact, sends a sticker or types an inline query (``@bot tên``); updates go to
+getUpdates or, once a webhook is set, are posted to it with the secret header, one at a time
+and in order, like Telegram does.
 ``user.replies()`` waits for the bot's next messages in that person's chat. ``fake.post(url,
 update)`` posts one update to any webhook (for several bot processes behind one bot).
 
@@ -202,6 +204,20 @@ class FakeUser:
         }
         return await self.fake.deliver({"callback_query": query})
 
+    async def inline_query(self, text: str) -> str:
+        """Type ``@bot text`` in any chat: Telegram asks the bot for inline results; the
+        query's id (its answer is in ``fake.inline_answers``)."""
+        query_id = str(self.fake.new_query_id())
+        query = {
+            "id": query_id,
+            "from": self.as_dict(),
+            "query": text,
+            "offset": "",
+            "chat_type": "private",
+        }
+        await self.fake.deliver({"inline_query": query})
+        return query_id
+
     async def share_contact(self, phone: str, *, own: bool = True) -> int:
         """Share a phone number: one's own (the contact button) or someone else's contact."""
         contact: dict[str, Any] = {"phone_number": phone, "first_name": self.first_name}
@@ -275,6 +291,10 @@ class FakeTelegram:
         self.updates: dict[int, dict[str, Any]] = {}  # every update, to deliver one again
         self._read: dict[int, int] = {}  # per chat: messages already returned to the test
         self._answered: set[str] = set()
+        # answerInlineQuery's parameters, by inline query id.
+        self.inline_answers: dict[str, dict[str, Any]] = {}
+        # What the bot last asked for in getUpdates or setWebhook (None: everything).
+        self.allowed_updates: list[str] | None = None
         self._queries: set[str] = set()
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -494,6 +514,8 @@ class FakeTelegram:
             )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"]
         # An offset confirms every update before it: Telegram forgets them.
         self._pending = [u for u in self._pending if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
@@ -503,6 +525,8 @@ class FakeTelegram:
 
     async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = (params["url"], params.get("secret_token"))
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"]
         # Updates that were waiting for getUpdates now go to the webhook.
         for update in self._pending:
             self._outbox.put_nowait(update)
@@ -587,6 +611,25 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         self._answered.add(query_id)
         return True
+
+    async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        query_id = str(params["inline_query_id"])
+        if query_id not in self._queries or query_id in self._answered:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        results = params.get("results", [])
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: too many inline query results specified")
+        self._answered.add(query_id)
+        self.inline_answers[query_id] = params
+        await self.notify()
+        return True
+
+    async def inline_answer(
+        self, query_id: str, seconds: float = DEFAULT_TIMEOUT
+    ) -> list[dict[str, Any]]:
+        """The results the bot answered the inline query with, waiting for them."""
+        await self.wait_for(lambda: query_id in self.inline_answers, seconds)
+        return list(self.inline_answers[query_id].get("results", []))
 
     async def _api_getFile(self, params: dict[str, Any]) -> Any:
         file_id = params["file_id"]

@@ -10,13 +10,8 @@ skipped, unless ``SPOKES_TEST_REQUIRE_BROWSER`` is set, as in CI.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.texts import t
 from registry import accounts
@@ -26,18 +21,6 @@ from tests.e2e.fake_zalo import FakeZalo
 from tests.e2e.zalo_bot import ZaloProcessed, zalo_running
 from tests.roster_files import province_xlsx, xlsx
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As root in a container, without a display, on a machine with no way out to the Internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST = xlsx(
     [
@@ -49,35 +32,6 @@ LIST = xlsx(
         (3, "Lê Văn Cường", "Chuyên viên", "Lào Cai", "số này sai", ""),
     ]
 )  # fmt: skip
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not Path(CHROMIUM).exists():
-        return "no Chromium at /usr/bin/chromium (apt install chromium)"
-    return None
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    missing = _browser_missing()
-    if missing is not None:
-        if os.environ.get("SPOKES_TEST_REQUIRE_BROWSER"):
-            pytest.fail(f"the browser test must run here: {missing}")
-        pytest.skip(missing)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_a_focal_point_uploads_a_list_from_a_phone_and_confirms(

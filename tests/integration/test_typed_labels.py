@@ -62,7 +62,10 @@ def questions(monkeypatch: pytest.MonkeyPatch) -> list[Question]:
 
 @pytest.fixture
 def dialogs(loaded: Database) -> Dialogs:
-    settings = BotSettings(_env_file=None, invitation_secret=INVITATION_SECRET)  # type: ignore[call-arg]
+    # The published directory on: its questions (publishing one's mobile) are asked too.
+    settings = BotSettings(  # type: ignore[call-arg]
+        _env_file=None, invitation_secret=INVITATION_SECRET, public_directory=True
+    )
     return Dialogs(loaded, settings)
 
 
@@ -89,6 +92,7 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await member.say("Chánh Văn phòng")
     await member.say("Spokesperson" if language == "en" else "người phát ngôn")
     await member.say(f"09{base:02d}345678")
+    await member.say("Do not publish (default)" if language == "vi" else "không công bố (mặc định)")
     await member.say(word["skip"])
     await member.say("an@laocai.gov.vn")
     await member.say(word["edit"])  # the summary
@@ -100,6 +104,9 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await member.say("Role" if language == "vi" else "vai trò")  # the other language's label
     await member.say("Head" if language == "vi" else "người đứng đầu")
     await member.say(word["no"])
+    await member.say("/update")
+    await member.say("Publish mobile" if language == "vi" else "công bố số di động")
+    await member.say("đồng ý công bố" if language == "en" else "I agree to publish it")
     await member.say("/withdraw")
     await member.say(word["no"])
     await member.say("/erase")

@@ -215,7 +215,7 @@ async def import_roster(
     batching: Batching | None = None,
     on_run: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import an .xlsx or .csv file given as bytes, in ``uow`` (see the module's docstring for
+    """Import an .xlsx, .xls, .ods or .csv file given as bytes, in ``uow`` (see the module's docstring for
     who commits).
 
     ``agency`` is the agency of rows without an agency cell (a focal point's own by default).

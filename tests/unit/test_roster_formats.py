@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from registry.errors import ValidationError
-from registry.roster.intake.guards import Limits
+from registry.roster.intake.guards import Budget, Limits, scan_workbook
 from registry.roster.intake.reader import read_list
 from registry.roster.intake.table import ListTable
 from tests.roster_files import (
@@ -240,3 +240,21 @@ def test_an_xlsx_with_a_stray_cell_far_down_is_read_by_the_streaming_reader_the_
     table = read_list(save(workbook))
     assert [row.get("full_name") for row in table.rows] == ["Nguyễn Văn An", "Trần Thị Bình", ""]
     assert table.rows[-1].number == 1_000_000
+
+
+def test_the_scan_measures_a_sheets_block_for_the_fast_reader() -> None:
+    rows = [
+        ("Họ và tên", "Email"),
+        ("Nguyễn Văn An", "an@x.gov.vn"),
+        ("Trần Thị Bình", "b@x.gov.vn"),
+    ]
+    plain = scan_workbook(zipfile.ZipFile(io.BytesIO(xlsx(rows))), Budget(Limits()))
+    assert plain.area == 3 * 2 and plain.fits(Limits()) and not plain.formulas
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    sheet.cell(row=1_000_000, column=30, value="=1+1")
+    far = scan_workbook(zipfile.ZipFile(io.BytesIO(save(workbook))), Budget(Limits()))
+    assert far.area == 1_000_000 * 30 and not far.fits(Limits()) and far.formulas

@@ -44,8 +44,8 @@ _CONTINUATION = tuple(bytes([byte]) for byte in range(0x80, 0xC0))
 # A tag name is short: a "<" further than this from the end of a chunk starts a complete one.
 _TAG_REACH = 64
 # The reference of a row and of the last cell of a row: ``<row r="12"`` and ``<c r="AB12"``.
-_ROW_NUMBER = re.compile(rb'^[^>]*?\br="(\d+)"')
-_CELL_COLUMN = re.compile(rb'^\s+r="([A-Z]{1,3})\d+"')
+_ROW_NUMBER = re.compile(rb'[^>]*?\br="(\d+)"')
+_CELL_COLUMN = re.compile(rb'\s+r="([A-Z]{1,3})\d+"')
 # ODF: rows and cells with their attributes (repeats, spans), and where a sheet starts.
 _ODS_TAG = re.compile(
     rb"<(table:table|table:table-row|table:table-cell|table:covered-table-cell)(?=[\s/>])"

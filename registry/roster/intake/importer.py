@@ -117,6 +117,7 @@ from registry.models import (
     NameWord,
     Person,
     PersonField,
+    Role,
     Source,
     Status,
     utcnow,
@@ -554,8 +555,9 @@ class _Run:
             try:
                 # In a savepoint: another writer may have written one of them meanwhile.
                 async with self.uow:
+                    table = Person.__table__
                     inserted = await self.session.execute(
-                        insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                        insert(table).returning(table.c.id, sort_by_parameter_order=True),
                         [item.columns for item in new],
                     )
                     person_ids = list(inserted.scalars())
@@ -585,10 +587,10 @@ class _Run:
                 if person.id in self.ids:
                     self._know(person._replace(id=self.ids[person.id]))
             if words:
-                await self.session.execute(insert(NameWord), words)
+                await self.session.execute(insert(NameWord.__table__), words)
             if entries:
                 # The updates' entries follow: each person's entries stay in their order.
-                await self.session.execute(insert(ChangeLog), entries)
+                await self.session.execute(insert(ChangeLog.__table__), entries)
         if self._updates:
             updates, self._updates = self._updates, []
             now = utcnow()
@@ -601,7 +603,7 @@ class _Run:
                 )
         if self._entries:
             entries, self._entries = self._entries, []
-            await self.session.execute(insert(ChangeLog), entries)
+            await self.session.execute(insert(ChangeLog.__table__), entries)
 
     async def resume(self, run_id: int, rows: Sequence[ListRow]) -> dict[int, RowResult]:
         """The rows an earlier attempt of the run wrote, as it recorded them; what they created
@@ -771,15 +773,7 @@ class _Run:
             if fields.full_name is None:
                 raise ValidationError("name.empty", field="full_name")
             role, assumed = role_for(fields)
-            columns, _ = person_columns(
-                full_name=fields.full_name,
-                role=role.value,
-                position=fields.position,
-                mobile=fields.mobile.e164 if fields.mobile else None,
-                office_phone=fields.office_text(),
-                email=fields.email,
-                note=fields.note,
-            )
+            columns = _new_columns(fields, role)
         except RegistryError as error:
             return RowResult(row, Outcome.error, problems=(Problem.of(error),), notices=notices)
         own = -row.number
@@ -1007,6 +1001,42 @@ _MATCHED = {Outcome.created.value, Outcome.updated.value, Outcome.unchanged.valu
 # Changes that may collide with another record (the unique indexes): left to the use cases.
 _MOVES = frozenset({"agency", "full_name", "mobile"})
 _CONTACT_COLUMNS = tuple(f.value for f in PersonField.contacts())
+
+
+def _new_columns(fields: Fields, role: Role) -> dict[str, Any]:
+    """The columns ``register_person`` stores for the row's fields.
+
+    The fields were checked by the same parsers and are already in their stored form (a name
+    normalised, a number in E.164), so they are taken as they are; only a mobile from abroad
+    goes through the use case's parsers again (whether it may be a mobile is theirs to say).
+    """
+    assert fields.full_name is not None
+    if fields.mobile is not None and fields.mobile.kind != "mobile":
+        columns, _ = person_columns(
+            full_name=fields.full_name,
+            role=role.value,
+            position=fields.position,
+            mobile=fields.mobile.e164,
+            office_phone=fields.office_text(),
+            email=fields.email,
+            note=fields.note,
+        )
+        return columns
+    office = fields.office
+    columns = {
+        "full_name": fields.full_name,
+        "name_key": fields.name_key,
+        "position": fields.position,
+        "role": role,
+        "mobile": fields.mobile.e164 if fields.mobile else None,
+        "office_phone": office.e164 if office else None,
+        "office_ext": office.extension if office else None,
+        "email": fields.email,
+        "note": fields.note,
+    }
+    if not any(columns[name] for name in _CONTACT_COLUMNS):
+        raise ValidationError("person.no_contact", field="mobile")
+    return columns
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, union_all, update
+from sqlalchemy import insert, select, text, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -474,6 +474,11 @@ class _Run:
     async def prepare(self, rows: Sequence[ListRow], columns: dict[str, int]) -> None:
         """Check the batch's rows and fetch in one query the people they could name."""
         self._checked = {row.number: await self._check(row, columns) for row in rows}
+        if self.session.bind.dialect.name == "postgresql":
+            # The batch's statements are prepared once and run hundreds of times while the
+            # table grows from nothing: a generic plan made on the empty table would scan the
+            # whole table for every batch. Each execution gets its own plan instead.
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         await self._fetch()
 
     async def _fetch(self) -> None:

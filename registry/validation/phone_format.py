@@ -24,8 +24,24 @@ COUNTRY_PREFIX = "+84"
 class _Format:
     leading: re.Pattern[str] | None  # where a national number must start to take this format
     pattern: re.Pattern[str]  # the whole national number, one group per block
-    national: str  # the layout with the national prefix rule applied ("0\1 \2 \3")
-    international: str  # the layout without it ("\1 \2 \3")
+    national: _Layout  # the layout with the national prefix rule applied ("0\1 \2 \3")
+    international: _Layout  # the layout without it ("\1 \2 \3")
+
+
+# A layout cut once into (text before, group number) pairs and the text after: Python parses a
+# template given to ``Match.expand`` again on every call, the most of what showing costs.
+_Layout = tuple[tuple[tuple[str, int], ...], str]
+
+
+def _layout(template: str) -> _Layout:
+    parts = re.split(r"\\(\d)", template)
+    pairs = tuple((parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2))
+    return pairs, parts[-1]
+
+
+def _laid_out(matched: re.Match[str], layout: _Layout) -> str:
+    pairs, after = layout
+    return "".join(before + matched.group(group) for before, group in pairs) + after
 
 
 @functools.cache
@@ -48,8 +64,8 @@ def _formats(international: bool) -> tuple[_Format, ...]:
             _Format(
                 leading=re.compile(leading[-1]) if leading else None,
                 pattern=re.compile(item.pattern),
-                national=national,
-                international=layout,
+                national=_layout(national),
+                international=_layout(layout),
             )
         )
     return tuple(formats)
@@ -70,6 +86,6 @@ def vietnamese_text(e164: str, *, international: bool = False) -> str | None:
         matched = item.pattern.fullmatch(digits)
         if matched is None:
             continue
-        shown = matched.expand(item.international if international else item.national)
+        shown = _laid_out(matched, item.international if international else item.national)
         break
     return f"{COUNTRY_PREFIX} {shown}" if international else shown

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bot.clock import local_date, today
 from bot.texts import language_of, t
@@ -22,8 +22,10 @@ from registry.roster.export.columns import COLUMNS, TEMPLATE_COLUMNS
 from registry.roster.export.exporter import ExportResult, Progress, export_roster, parse_format
 from registry.roster.export.labels import RosterLabels, TemplateLabels
 from registry.roster.export.selection import SECTIONS
-from registry.roster.export.template import TemplateResult, write_template
 from registry.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from registry.roster.export.template import TemplateResult
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUMMARY_HEADERS = ("kind", "agencies", "answered", "missing", "people", "role", "status", "count")
@@ -210,6 +212,9 @@ async def template_to(
 ) -> tuple[TemplateResult, str]:
     """Write the blank template into ``target``; returns what was written and its file name."""
     labels = template_labels(language, organisation=organisation)
+    # Imported here: openpyxl takes a noticeable time to import (see bot.cli).
+    from registry.roster.export.template import write_template
+
     result = await write_template(uow, target, labels=labels, agency=agency, on=today())
     return result, template_file_name(language, result)
 

@@ -179,7 +179,9 @@ class FilePages:
             'enctype="multipart/form-data">'
             f'<label for="file">{html.escape(say("web.upload.choose"))}</label>'
             '<input id="file" name="file" type="file" required '
-            'accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,'
+            'accept=".xlsx,.xls,.ods,.csv,'
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+            "application/vnd.ms-excel,application/vnd.oasis.opendocument.spreadsheet,"
             'text/csv">'
             f'<button type="submit">{html.escape(say("web.upload.check"))}</button></form>'
         )

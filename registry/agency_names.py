@@ -12,6 +12,7 @@ people search), without spaces, so "Lao Cai", "lào cai" and "LàoCai" are one k
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -177,6 +178,7 @@ class Names:
     words: frozenset[str]  # every word of its names, for "Quảng" -> the Quảng provinces
 
 
+@functools.cache  # every agency resolved again for each loosely written name an import meets
 def names_of(code: str, name: str, short_name: str | None) -> Names:
     """The keys of an agency: its own names, plus the English name and the other names the
     official lists give its code."""

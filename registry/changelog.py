@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,8 +62,7 @@ def logged_value(person: Person, field: PersonField) -> object:
 def person_created(session: AsyncSession, actor: Actor, person: Person, agency: Agency) -> None:
     """A new person: one entry for the agency (its code), one for each field given, in the
     fields' order, and one for the status they start with. ``person`` must have its id."""
-
-    def created(field: str, value: object) -> None:
+    for field, value in creation_values(person, agency.code):
         record(
             session,
             actor,
@@ -73,14 +73,34 @@ def person_created(session: AsyncSession, actor: Actor, person: Person, agency: 
             new=value,
         )
 
-    created(PersonField.agency.value, agency.code)
+
+def creation_values(person: Any, agency_code: str) -> list[tuple[str, object]]:
+    """(field, value) of the entries :func:`person_created` writes, in their order; ``person``
+    is anything with a person's attributes (a bulk import writes them itself)."""
+    values: list[tuple[str, object]] = [(PersonField.agency.value, agency_code)]
     for field in PersonField:
         if field is PersonField.agency:
             continue
         value = logged_value(person, field)
         if value is not None:
-            created(field.value, value)
-    created("status", person.status)
+            values.append((field.value, value))
+    values.append(("status", person.status))
+    return values
+
+
+def entry(
+    actor: Actor, entity_id: int, action: str, field: str, old: object, new: object
+) -> dict[str, object]:
+    """The columns of one person's entry, for a bulk insert of many."""
+    return {
+        "actor": actor.label,
+        "entity": "person",
+        "entity_id": entity_id,
+        "action": action,
+        "field": field,
+        "old_value": _text(old),
+        "new_value": _text(new),
+    }
 
 
 def agency_created(session: AsyncSession, actor: Actor, agency: Agency) -> None:

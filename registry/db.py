@@ -10,21 +10,27 @@ command runs first, so a listing answers while an import writes.
 
 Both engines are made with ``hide_parameters=True``: a database error that reaches a log shows
 the SQL, never the values bound to it (a person's name, phone or email).
+
+Alembic takes a noticeable time to import, and every command checks the schema first: the check
+compares the revision stored in ``alembic_version`` with the newest revision id written in the
+migration files (read as text), and only a database that is behind (or a chain of migrations
+the text does not make plain) brings Alembic in.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Execution option marking a transaction that only reads (a deferred BEGIN on SQLite).
 READ_ONLY = "spokes_read_only"
@@ -68,6 +74,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic configuration pointing at the installed ``migrations`` package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("migrations")))
     if url is not None:
@@ -85,7 +93,56 @@ class SchemaState:
         return self.current == self.head
 
 
+# ``revision = "0008"`` and ``down_revision = "0007"`` (or None, or a tuple for a merge) as
+# Alembic writes them at the top of a revision file.
+_REVISION = re.compile(r"^revision\b[^=\n]*=\s*([^\n]+)$", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=\n]*=\s*([^\n]+)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+
+
+@functools.cache
+def code_head() -> str | None:
+    """The newest revision of the migration files, read from their text without Alembic; None
+    when the text does not name exactly one head (Alembic then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in files("migrations").joinpath("versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+            continue
+        source = entry.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        down = _DOWN_REVISION.search(source)
+        names = _QUOTED.findall(revision.group(1)) if revision else []
+        if len(names) != 1 or down is None:
+            return None
+        revisions.add(names[0])
+        parents.update(_QUOTED.findall(down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The revision in ``alembic_version``; None for a database never migrated."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def _quick_state(connection: Connection) -> SchemaState:
+    """The state without Alembic when the database is at the files' head (the usual case)."""
+    head = code_head()
+    if head is not None:
+        current = stored_revision(connection)
+        if current == head:
+            return SchemaState(current=current, head=head)
+    return _schema_state(connection)
+
+
 def _schema_state(connection: Connection) -> SchemaState:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     current = MigrationContext.configure(connection).get_current_revision()
     head = script.get_current_head()
@@ -94,6 +151,8 @@ def _schema_state(connection: Connection) -> SchemaState:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     # env.py uses this connection instead of opening its own (we are inside an event loop).
     config.attributes["connection"] = connection
@@ -101,6 +160,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
@@ -110,14 +171,15 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
     """The schema's revision and the code's, read without taking SQLite's write lock."""
     async with engine.connect() as connection:
         await connection.execution_options(**{READ_ONLY: True})
-        return await connection.run_sync(_schema_state)
+        return await connection.run_sync(_quick_state)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaState:
     """Bring the schema to ``revision``; returns the state before the upgrade."""
     async with engine.begin() as connection:
-        before = await connection.run_sync(_schema_state)
-        await connection.run_sync(_upgrade, revision)
+        before = await connection.run_sync(_quick_state)
+        if revision != "head" or not before.up_to_date:
+            await connection.run_sync(_upgrade, revision)
     return before
 
 

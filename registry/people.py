@@ -172,24 +172,18 @@ async def _check_duplicates(
             )
 
 
-async def register_person(
-    uow: UnitOfWork,
-    actor: Actor,
+def person_columns(
     *,
-    agency: str,
     full_name: str,
     role: str,
-    position: str | None = None,
-    mobile: str | None = None,
-    office_phone: str | None = None,
-    email: str | None = None,
-    note: str | None = None,
-    source: str = Source.cli.value,
-    publish_mobile: bool | None = None,
-) -> PersonResult:
-    """Add a member. A member registers themselves (pending, linked to their account); a focal
-    point registers people of its agency and staff anyone (verified). ``publish_mobile`` is the
-    person's own answer to publishing their mobile (None: not asked, which means no)."""
+    position: str | None,
+    mobile: str | None,
+    office_phone: str | None,
+    email: str | None,
+    note: str | None,
+) -> tuple[dict[str, Any], list[Notice]]:
+    """A new person's columns as :func:`register_person` stores them, and what to tell; raises
+    ``ValidationError`` as it does (a field that fails, no way to reach them)."""
     given = {
         PersonField.full_name: full_name,
         PersonField.position: position,
@@ -210,6 +204,36 @@ async def register_person(
         notices.extend(item.notices)
     if not any(columns[name] for name in _CONTACTS):
         raise ValidationError("person.no_contact", field="mobile")
+    return columns, notices
+
+
+async def register_person(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    agency: str,
+    full_name: str,
+    role: str,
+    position: str | None = None,
+    mobile: str | None = None,
+    office_phone: str | None = None,
+    email: str | None = None,
+    note: str | None = None,
+    source: str = Source.cli.value,
+    publish_mobile: bool | None = None,
+) -> PersonResult:
+    """Add a member. A member registers themselves (pending, linked to their account); a focal
+    point registers people of its agency and staff anyone (verified). ``publish_mobile`` is the
+    person's own answer to publishing their mobile (None: not asked, which means no)."""
+    columns, notices = person_columns(
+        full_name=full_name,
+        role=role,
+        position=position,
+        mobile=mobile,
+        office_phone=office_phone,
+        email=email,
+        note=note,
+    )
     async with uow:
         session = uow.session
         # A name merged away in 2025 leads to the agency it became part of, said in a notice.

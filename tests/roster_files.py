@@ -344,3 +344,65 @@ def province_csv(letterhead: str = "UBND TỈNH LÀO CAI") -> bytes:
     rows += [("Nơi nhận:", "", "", "KT. CHỦ TỊCH"), ("- Như trên;", "", "", "PHÓ CHỦ TỊCH")]
     rows += [("", "", "", "Nguyễn Trọng Ký")]
     return csv_bytes(rows)
+
+
+# --- .xls and .ods: files LibreOffice saved from the workbooks above -------------------------
+# tests/fixtures/{messy,province,merged}.{xls,ods}: ``libreoffice --headless --convert-to xls``
+# (and ``ods``) of messy_xlsx(), province_xlsx() and an agency cell merged over two people
+# (tests/unit/test_roster_formats.py builds that one); the .ods without its thumbnail.
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def fixture(name: str) -> bytes:
+    with open(os.path.join(FIXTURES, name), "rb") as file:
+        return file.read()
+
+
+def ods_with(content: bytes, *, manifest_extra: bytes = b"") -> bytes:
+    """The province's .ods with another ``content.xml`` (and more in its manifest)."""
+    source = zipfile.ZipFile(io.BytesIO(fixture("province.ods")))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "content.xml":
+                body = content
+            elif info.filename == "META-INF/manifest.xml" and manifest_extra:
+                body = body.replace(
+                    b"</manifest:manifest>", manifest_extra + b"</manifest:manifest>"
+                )
+            target.writestr(info, body)
+    return buffer.getvalue()
+
+
+def ods_rows(rows: bytes) -> bytes:
+    """An .ods whose one sheet has a header row and then ``rows`` (ODF table rows)."""
+    header = b"".join(
+        b'<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>'
+        % text.encode()
+        for text in ("Họ và tên", "Email")
+    )
+    return ods_with(
+        b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+        b'<office:body><office:spreadsheet><table:table table:name="Danh s\xc3\xa1ch">'
+        b"<table:table-row>" + header + b"</table:table-row>" + rows + b"</table:table>"
+        b"</office:spreadsheet></office:body></office:document-content>"
+    )
+
+
+def ods_person(
+    name: str = "Nguyễn Văn An", email: str = "an@x.gov.vn", *, repeat: int = 1
+) -> bytes:
+    cells = b"".join(
+        b'<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>'
+        % text.encode()
+        for text in (name, email)
+    )
+    return b'<table:table-row table:number-rows-repeated="%d">%s</table:table-row>' % (
+        repeat,
+        cells,
+    )

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.channels.console import converse, stdin_line
 from bot.cli.runtime import run, tell
-from bot.dialogs.engine import Dialogs
-from bot.settings import get_bot_settings
 from registry.uow import Database
 
 
@@ -27,6 +24,11 @@ def chat(
     """Talk to the bot in the terminal: type messages, answer questions with their number."""
     if not user.isalnum() or len(user) > 64:
         raise typer.BadParameter("--user must be letters and digits, at most 64")
+
+    # Imported here: the dialogs bring in what every chat feature needs (workbooks, files).
+    from bot.channels.console import converse, stdin_line
+    from bot.dialogs.engine import Dialogs
+    from bot.settings import get_bot_settings
 
     async def work(database: Database) -> None:
         dialogs = Dialogs(database, get_bot_settings())

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -25,9 +25,11 @@ from bot.roster import export_to, template_to
 from registry.actors import Actor
 from registry.errors import ValidationError
 from registry.roster.export.exporter import ExportResult, parse_format, parse_layout
-from registry.roster.export.template import TemplateResult
 from registry.settings import get_settings
 from registry.uow import Database
+
+if TYPE_CHECKING:
+    from registry.roster.export.template import TemplateResult
 
 CLI = Actor.system("cli")
 # Below this many people an export takes about a second: no progress bar.

@@ -1,4 +1,4 @@
-"""``spokes import FILE``: the list an agency sent, in .xlsx or .csv, row by row.
+"""``spokes import FILE``: the list an agency sent, in .xlsx, .xls, .ods or .csv, row by row.
 
 The file is read here (bounded by the size limit, so a huge file is never loaded), the import
 itself is :func:`registry.roster.intake.importer.import_roster` in a unit of work of its own
@@ -45,7 +45,10 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     file: Annotated[
-        str, typer.Argument(help="The .xlsx or .csv file; its content decides, not its name.")
+        str,
+        typer.Argument(
+            help="The .xlsx, .xls, .ods or .csv file; its content decides, not its name."
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
@@ -59,7 +62,7 @@ def import_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of tables.")] = False,
 ) -> None:
-    """Import an agency's list of spokespeople and press contacts (.xlsx or .csv)."""
+    """Import an agency's list of spokespeople and press contacts (.xlsx, .xls, .ods, .csv)."""
     limits = Limits.from_settings(get_settings())
     path = Path(file)
     data = read_file(path, limits)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 
-from registry.validation import format_phone
-
 # What a spreadsheet may take as the start of a formula or of a DDE command.
 RISKY_FIRST = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -65,63 +63,3 @@ def roman(number: int) -> str:
         count, number = divmod(number, value)
         parts.append(letters * count)
     return "".join(parts)
-
-
-class PhoneText:
-    """``format_phone`` for a whole roster, without parsing every number again.
-
-    ``phonenumbers`` takes about 15 µs a number, a third of the time of a large export. A
-    Vietnamese number's national format depends only on its first three digits and its length
-    (the leading-digit patterns of region VN have at most three digits), so the layout found
-    for one number ("0" + 3 + space + 3 + space + 3) is reused for every number of the same
-    shape. Foreign numbers, extensions and anything unexpected go to ``format_phone``.
-    """
-
-    _SHAPE_DIGITS = 3
-
-    def __init__(self) -> None:
-        # (first digits, length) -> [(text before, start, end), ...] or None: not reusable.
-        self._layouts: dict[tuple[str, int], list[tuple[str, int, int]] | None] = {}
-
-    def __call__(self, e164: str | None, extension: str | None = None) -> str:
-        if not e164:
-            return ""
-        national = e164[3:]
-        if extension or not e164.startswith("+84") or not national.isdigit():
-            return format_phone(e164, extension)
-        key = (national[: self._SHAPE_DIGITS], len(national))
-        if key not in self._layouts:
-            shown = format_phone(e164)
-            self._layouts[key] = _layout(shown, national)
-            return shown
-        layout = self._layouts[key]
-        if layout is None:
-            return format_phone(e164)
-        return "".join(before + national[start:end] for before, start, end in layout)
-
-
-def _layout(shown: str, national: str) -> list[tuple[str, int, int]] | None:
-    """How ``shown`` is made of ``national``'s digits: runs of digits taken in order, with
-    the text before each (the trunk "0", spaces). None when it is not made that way."""
-    digits = sum(char.isdigit() for char in shown)
-    prefix = digits - len(national)  # the trunk prefix, written before the number
-    if prefix < 0 or not shown[:prefix].isdigit():
-        return None
-    layout: list[tuple[str, int, int]] = []
-    before, position, index = shown[:prefix], 0, prefix
-    while index < len(shown):
-        if not shown[index].isdigit():
-            before += shown[index]
-            index += 1
-            continue
-        start = position
-        while index < len(shown) and shown[index].isdigit():
-            if national[position] != shown[index]:
-                return None
-            position += 1
-            index += 1
-        layout.append((before, start, position))
-        before = ""
-    if before:
-        layout.append((before, position, position))
-    return layout if position == len(national) else None

@@ -8,6 +8,7 @@ from registry.validation.emails import normalize_email
 from registry.validation.phones import (
     OLD_MOBILE_PREFIXES,
     Phone,
+    format_international,
     format_phone,
     parse_mobile,
     parse_office_phone,
@@ -22,6 +23,7 @@ __all__ = [
     "ROLES",
     "Phone",
     "fold",
+    "format_international",
     "format_phone",
     "name_recased",
     "normalize_email",

@@ -18,6 +18,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from registry.errors import ValidationError
+from registry.validation.phone_format import vietnamese_text
 
 Kind = Literal["mobile", "fixed_line", "foreign"]
 
@@ -347,12 +348,29 @@ def format_phone(
     """
     if not e164:
         return ""
+    # A Vietnamese number is laid out from its digits (see phone_format): no parsing again.
+    shown = vietnamese_text(e164)
+    if shown is None:
+        try:
+            number = phonenumbers.parse(e164)
+        except NumberParseException:
+            return e164
+        style = (
+            PhoneNumberFormat.NATIONAL
+            if number.country_code == 84
+            else PhoneNumberFormat.INTERNATIONAL
+        )
+        shown = phonenumbers.format_number(number, style)
+    return f"{shown} {extension_word} {extension}" if extension else shown
+
+
+def format_international(e164: str) -> str:
+    """A stored number in the international form ("+84 24 3822 1234"), for contact cards."""
+    shown = vietnamese_text(e164, international=True)
+    if shown is not None:
+        return shown
     try:
         number = phonenumbers.parse(e164)
     except NumberParseException:
         return e164
-    style = (
-        PhoneNumberFormat.NATIONAL if number.country_code == 84 else PhoneNumberFormat.INTERNATIONAL
-    )
-    shown = phonenumbers.format_number(number, style)
-    return f"{shown} {extension_word} {extension}" if extension else shown
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)

@@ -4,19 +4,17 @@ row heights, the xlsx row writer, and headers the import recognises."""
 from __future__ import annotations
 
 import io
-import random
 from datetime import date
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from bot.texts import LANGUAGES, t
-from registry.roster.cells import PhoneText, is_risky, neutralised, roman, xml_safe
+from registry.roster.cells import is_risky, neutralised, roman, xml_safe
 from registry.roster.export.columns import COLUMNS
 from registry.roster.export.sheets import Sheet, Styles, _RowWriter, wrapped_lines
 from registry.roster.export.vcard import LINE_OCTETS, escape, fold, name_parts
 from registry.roster.intake.headers import column_for
-from registry.validation import format_phone
 
 RISKY = ['=HYPERLINK("http://x")', "+44 20 7946 0958", "-1+2", "@SUM(A1)", "\tx", "\rx", "  =1+1"]
 SAFE = ["Nguyễn Văn An", "0912 345 678", "an@mof.gov.vn", "Bộ Tài chính", "", "x=1", "Ví dụ"]
@@ -45,25 +43,6 @@ def test_sections_are_numbered_in_roman_numerals() -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError):
         roman(0)
-
-
-def _numbers() -> list[str]:
-    rng = random.Random(4)
-    mobiles = "32 33 34 35 36 37 38 39 86 96 97 98 70 76 77 78 79 90 93 81 82 83 84 85 88 91 94 56 58 92 59"
-    numbers = [f"+84{p}{rng.randrange(10**7):07d}" for p in mobiles.split() for _ in range(5)]
-    areas = ("24", "28", "203", "204", "206", "215", "236", "251", "292", "299")
-    for area in areas:
-        numbers += [f"+84{area}{rng.randrange(10 ** (10 - len(area) - 1), 10 ** (10 - len(area)))}"]
-    return [*numbers, "+442079460958", "+12025550123", "+6598765432", "+84187654321", "+8419001234"]
-
-
-def test_phone_text_is_format_phone_only_faster() -> None:
-    shown = PhoneText()
-    for number in _numbers() * 2:  # the second time through, from the remembered layouts
-        assert shown(number) == format_phone(number), number
-    assert shown("+842438221234", "101") == "024 3822 1234 ext. 101"
-    assert shown(None) == shown("") == ""
-    assert shown("+84912345678") == "0912 345 678"
 
 
 def test_vcard_text_escapes_backslash_comma_semicolon_and_newlines() -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 
 from registry.models import PersonField
-from registry.roster.cells import PhoneText
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow
+from registry.validation import format_phone
 
 # The person's fields a printed roster shows, in their order.
 PRINTED_FIELDS: tuple[str, ...] = tuple(f.value for f in PersonField if f is not PersonField.note)
@@ -49,12 +49,12 @@ class ColumnTexts:
     """What each printed column shows of one person, in the reader's words (None when empty).
 
     Shared by the xlsx and csv writers, so that both print the same thing in the same column;
-    one per file, as it keeps the phone layouts it has learnt (see ``PhoneText``).
+    one per file.
     """
 
     def __init__(self, labels: RosterLabels) -> None:
         self.labels = labels
-        self.phone = PhoneText()
+        self.phone = format_phone
 
     def __call__(self, row: ExportRow) -> dict[str, str | None]:
         labels = self.labels

@@ -30,7 +30,6 @@ from registry.roster.export.selection import (
 )
 from registry.roster.export.summary import ExportSummary, Tally
 from registry.roster.export.vcard import VcardRoster
-from registry.roster.export.xlsx import XlsxRoster
 from registry.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (people written, people in all)
@@ -94,6 +93,9 @@ def _writer(
     layout: Layout,
 ) -> RosterWriter:
     if format is ExportFormat.xlsx:
+        # Imported here: openpyxl takes a noticeable time to import, csv and vCard never need it.
+        from registry.roster.export.xlsx import XlsxRoster
+
         return XlsxRoster(labels, organisation=organisation, scope=scope, layout=layout)
     if format is ExportFormat.csv:
         return CsvRoster(labels, target, layout)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
-
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow
 from registry.roster.export.summary import ExportSummary
+from registry.validation import format_international
 
 LINE_OCTETS = 75
 CRLF = "\r\n"
@@ -54,14 +52,6 @@ def fold(line: str) -> str:
     return CRLF.join([parts[0], *(" " + part for part in parts[1:])]) + CRLF
 
 
-def international(e164: str) -> str:
-    try:
-        number = phonenumbers.parse(e164)
-    except NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
-
-
 def name_parts(full_name: str) -> tuple[str, str, str]:
     """(family, given, middle) of a Vietnamese name: "Nguyễn Thị Thu Hà" ->
     ("Nguyễn", "Hà", "Thị Thu"). Contact apps then sort and show it the usual way."""
@@ -83,9 +73,9 @@ def card(row: ExportRow, labels: RosterLabels) -> str:
     if row.position:
         lines.append(f"TITLE:{escape(row.position)}")
     if row.mobile:
-        lines.append(f"TEL;TYPE=CELL:{international(row.mobile)}")
+        lines.append(f"TEL;TYPE=CELL:{format_international(row.mobile)}")
     if row.office_phone:
-        office = international(row.office_phone)
+        office = format_international(row.office_phone)
         if row.office_ext:
             office = f"{office},{row.office_ext}"
         lines.append(f"TEL;TYPE=WORK:{office}")

@@ -109,16 +109,21 @@ def skip_reason(row: ListRow, columns: dict[str, int]) -> Problem | None:
     The example row says "Ví dụ" in its STT cell (any cell but the name's when the file has no
     STT column: a person may be called Vi Dũng).
     """
+    if is_example_row(row, columns):
+        return Problem("import.example_row")
+    if not any(row.get(name) for name in _PERSON_FIELDS):
+        return Problem("import.no_person")
+    return None
+
+
+def is_example_row(row: ListRow, columns: dict[str, int]) -> bool:
+    """The template's example row: "Ví dụ" in its STT cell (see :func:`skip_reason`)."""
     if "stt" in columns:
         markers = [row.get("stt")]
     else:
         name_index = columns.get("full_name")
         markers = [cell for index, cell in enumerate(row.cells) if index != name_index]
-    if any(_is_example(marker) for marker in markers):
-        return Problem("import.example_row")
-    if not any(row.get(name) for name in _PERSON_FIELDS):
-        return Problem("import.no_person")
-    return None
+    return any(_is_example(marker) for marker in markers)
 
 
 def _is_example(text: str) -> bool:

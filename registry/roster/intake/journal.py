@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.models import ImportRowResult, ImportRun, RunStatus, utcnow
@@ -209,24 +209,30 @@ async def record(
 ) -> None:
     """Add a batch's row outcomes to the run and move its heartbeat, in the batch's own
     transaction; ``finished`` closes the run and forgets its file."""
-    session.add_all(
-        ImportRowResult(
-            run_id=run_id,
-            number=row.number,
-            outcome=row.outcome,
-            person_id=row.person_id,
-            duplicate_of=row.duplicate_of,
-            detail={
-                "changed": list(row.changed),
-                "problems": [
-                    {"code": p.code, "params": _jsonable(p.params), "column": p.column}
-                    for p in row.problems
-                ],
-                "notices": [{"code": n.code, "params": _jsonable(n.params)} for n in row.notices],
-            },
+    if rows:  # one INSERT for the batch's rows
+        await session.execute(
+            insert(ImportRowResult.__table__),
+            [
+                {
+                    "run_id": run_id,
+                    "number": row.number,
+                    "outcome": row.outcome,
+                    "person_id": row.person_id,
+                    "duplicate_of": row.duplicate_of,
+                    "detail": {
+                        "changed": list(row.changed),
+                        "problems": [
+                            {"code": p.code, "params": _jsonable(p.params), "column": p.column}
+                            for p in row.problems
+                        ],
+                        "notices": [
+                            {"code": n.code, "params": _jsonable(n.params)} for n in row.notices
+                        ],
+                    },
+                }
+                for row in rows
+            ],
         )
-        for row in rows
-    )
     now = utcnow()
     values: dict[str, Any] = {"heartbeat_at": now}
     if finished:

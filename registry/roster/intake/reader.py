@@ -1,16 +1,23 @@
-"""Reading the lists agencies send: an .xlsx workbook or a .csv file, as a table of rows
-(:class:`~registry.roster.intake.table.ListTable`).
+"""Reading the lists agencies send: an .xlsx, .xls (Excel 97-2003) or .ods workbook or a .csv
+file, as a table of rows (:class:`~registry.roster.intake.table.ListTable`).
 
 What a file is, is decided by its content, never by its name (an agency renames things, and a
-chat platform may drop the name): a ZIP archive is a workbook, an OLE2 compound file is an
-encrypted workbook or an old .xls, anything else must be text to be a CSV file. Refused with a
-``ValidationError`` (code ``import.*``) before anything is parsed: a file over the size limit,
-an empty one, one that is not a table, an encrypted or corrupt workbook, and a ZIP whose members
-declare more uncompressed bytes than the limit (a zip bomb). What the file may cost beyond that
-(shared strings, columns, cells, rows with cells, seconds) is bounded by
-:mod:`registry.roster.intake.guards`: a workbook's XML is counted before it is parsed, and every
-reader's rows are counted as they are read. A file with more data rows than the row limit is
-refused as soon as the limit is passed.
+chat platform may drop the name): a ZIP archive is an .xlsx or an .ods workbook, an OLE2
+compound file is an encrypted workbook or an .xls, anything else must be text to be a CSV file.
+Refused with a ``ValidationError`` (code ``import.*``) before anything is parsed: a file over
+the size limit, an empty one, one that is not a table, an encrypted or corrupt workbook, and a
+ZIP whose members declare more uncompressed bytes than the limit (a zip bomb). What the file
+may cost beyond that (shared strings, columns, cells, rows with cells, seconds) is bounded by
+:mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed,
+and every reader's rows are counted as they are read. A file with more data rows than the row
+limit is refused as soon as the limit is passed. (An .xls is binary and not counted ahead: its
+format bounds it to 65,536 rows of 256 columns, and the size limit to what fits in its bytes.)
+
+Workbooks are read by python-calamine (Rust, several times faster than openpyxl). An .xlsx
+goes to openpyxl's streaming reader instead when it holds formulas (calamine gives a formula's
+last computed value, openpyxl its text, which is what a list is judged on: see below) or when
+its cells are spread so far apart that calamine's block of cells would be larger than the cell
+limit (a stray cell at row 1,000,000); the rows are the same either way.
 
 CSV encodings, in this order: a byte-order mark decides (UTF-8 with BOM is what Excel writes
 for "CSV UTF-8", UTF-16 is what it writes for "Unicode Text"); without one, UTF-8 when the bytes
@@ -27,8 +34,9 @@ empty rows are dropped. The rows above the header are kept as the table's letter
 province's list names its agency), and the letter's closing block under the data ("Nơi nhận:",
 the date line, the signer) ends the table (:mod:`registry.roster.intake.closing`).
 
-Formulas are never evaluated: a cell holding one comes back as its formula text ("=HYPERLINK(..)")
-and is then judged by the validation of its column like any other text.
+Formulas are never evaluated: in an .xlsx a cell holding one comes back as its formula text
+("=HYPERLINK(..)") and is then judged by the validation of its column like any other text; an
+.xls or .ods gives the value the spreadsheet last computed and stored with it.
 """
 
 from __future__ import annotations
@@ -45,10 +53,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 from registry.errors import RegistryError, ValidationError
+from registry.roster.intake.checks import is_example_row
 from registry.roster.intake.closing import has_contact, is_closing
-from registry.roster.intake.guards import MB, Budget, Limits, scan_workbook
+from registry.roster.intake.guards import MB, Budget, Limits, scan_ods, scan_workbook
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
-from registry.roster.intake.table import ListRow, ListTable
+from registry.roster.intake.table import Format, ListRow, ListTable
 
 # Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
 # make every row 16,384 cells wide.
@@ -60,6 +69,14 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Office encryption stores the real .xlsx as a stream of this name inside a compound file.
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+# An .xls keeps its sheets in a stream of one of these names (Excel 97 and later, Excel 5).
+_XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+# ... and other Office 97-2003 documents in theirs.
+_OTHER_STREAMS = tuple(
+    name.encode("utf-16-le") for name in ("WordDocument", "PowerPoint Document", "VisioDocument")
+)
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_ACTIVE_TAB = re.compile(rb"<(?:\w+:)?workbookView\b[^>]*?\bactiveTab=\"(\d+)\"")
 # Files that are plainly something else, refused without trying to read them as text.
 _OTHER_MAGIC = (
     b"\x89PNG",
@@ -82,7 +99,8 @@ _MERGE_REF = re.compile(
 
 
 def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
-    """Read an .xlsx or .csv file given as bytes; raise ``ValidationError`` if it is refused."""
+    """Read an .xlsx, .xls, .ods or .csv file given as bytes; raise ``ValidationError`` if it
+    is refused."""
     limits = limits or Limits()
     budget = Budget(limits)
     if not data:
@@ -92,13 +110,18 @@ def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
             "import.too_large", size=megabytes(len(data)), max=megabytes(limits.max_bytes)
         )
     if data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(data, budget)
+        archive = _open_zip(data, limits)
+        if _is_ods(archive):
+            return _read_ods(data, archive, budget)
+        return _read_xlsx(data, archive, budget)
     if data.startswith(_CFB_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise ValidationError("import.encrypted")
-        # A compound file that is not an encrypted package: an Excel 97-2003 workbook (or a
-        # Word document, which is no table either); openpyxl reads neither.
-        raise ValidationError("import.legacy_xls")
+        if not any(name in data for name in _XLS_STREAMS) and any(
+            name in data for name in _OTHER_STREAMS
+        ):
+            raise ValidationError("import.not_a_table")  # a Word document, say
+        return _read_calamine(data, budget, "xls")
     if data.startswith(_OTHER_MAGIC):
         raise ValidationError("import.not_a_table")
     return _read_csv(data, budget)
@@ -157,6 +180,8 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
     # Rows from a closing row on ("Nơi nhận:", the date line, the signer): left out at the end,
     # taken back as data should a row with a phone number or an email follow them.
     closing: list[ListRow] = []
+    # The template's example row ("Ví dụ") is no person: it does not count toward the limit.
+    examples = 0
 
     def remaining() -> Iterable[Record]:
         yield from buffered[start:]
@@ -170,14 +195,16 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
             cells.extend([""] * (index + 1 - len(cells)))
             if not cells[index].strip():
                 cells[index] = value
-        if len(rows) + len(closing) >= limits.max_rows:
-            raise ValidationError("import.too_many_rows", max=limits.max_rows)
         values = {
             key: cells[index].strip()
             for key, index in header.columns.items()
             if index < len(cells) and cells[index].strip()
         }
         row = ListRow(number, tuple(cells), values)
+        if is_example_row(row, header.columns):
+            examples += 1
+        elif len(rows) + len(closing) - examples >= limits.max_rows:
+            raise ValidationError("import.too_many_rows", max=limits.max_rows)
         if closing and has_contact(values):
             rows.extend(closing)
             closing.clear()
@@ -205,17 +232,30 @@ def _build(records: Iterable[Record], budget: Budget, **details: Any) -> ListTab
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def _read_xlsx(data: bytes, budget: Budget) -> ListTable:
+_INFLATE_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error)
+
+
+def _read_xlsx(data: bytes, archive: zipfile.ZipFile, budget: Budget) -> ListTable:
     limits = budget.limits
-    archive = _open_zip(data, limits)
-    # Counted before openpyxl loads anything: it reads every shared string at once.
+    # Counted before a reader loads anything: both read every shared string at once.
     try:
-        scan_workbook(archive, budget)
+        scan = scan_workbook(archive, budget)
     except RegistryError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error) as error:
+    except _INFLATE_ERRORS as error:
         # A member that does not inflate, is encrypted or uses a method zipfile lacks.
         raise ValidationError("import.corrupt") from error
+    if not scan.formulas and scan.fits(limits):
+        try:
+            found = _ACTIVE_TAB.search(archive.read("xl/workbook.xml"))
+        except (KeyError, *_INFLATE_ERRORS):
+            found = None
+        return _read_calamine(data, budget, "xlsx", active=int(found.group(1)) if found else 0)
+    return _read_xlsx_streaming(data, archive, budget)
+
+
+def _read_xlsx_streaming(data: bytes, archive: zipfile.ZipFile, budget: Budget) -> ListTable:
+    limits = budget.limits
     # Imported here: openpyxl takes a noticeable time to import, and a CSV never needs it.
     from openpyxl import load_workbook
 
@@ -237,7 +277,8 @@ def _read_xlsx(data: bytes, budget: Budget) -> ListTable:
             merges = _merged_columns(archive, getattr(sheet, "_worksheet_path", None), limits)
             # Writers often leave a wrong <dimension>; read-only mode would trust it.
             sheet.reset_dimensions()
-            table = _build(_sheet_records(sheet, merges), budget, format="xlsx", sheet=sheet.title)
+            records = _records(sheet.iter_rows(values_only=True), merges)
+            table = _build(records, budget, format="xlsx", sheet=sheet.title)
             if table is not None:
                 return table
     except RegistryError:
@@ -270,10 +311,106 @@ def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
     names = {member.filename for member in members}
     if "EncryptedPackage" in names or "EncryptionInfo" in names:
         raise ValidationError("import.encrypted")
+    if _is_ods(archive):
+        try:
+            manifest = archive.read("META-INF/manifest.xml")
+        except (KeyError, *_INFLATE_ERRORS) as error:
+            raise ValidationError("import.corrupt") from error
+        if b"encryption-data" in manifest:  # saved with a password
+            raise ValidationError("import.encrypted")
+        if "content.xml" not in names:
+            raise ValidationError("import.corrupt")
+        return archive
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        # A .docx, an .ods or any other ZIP archive renamed.
+        # A .docx, an .odt or any other ZIP archive renamed.
         raise ValidationError("import.not_a_table")
     return archive
+
+
+def _is_ods(archive: zipfile.ZipFile) -> bool:
+    """An OpenDocument spreadsheet: its first member, ``mimetype``, says so."""
+    try:
+        return archive.read("mimetype").strip() == _ODS_MIMETYPE
+    except (KeyError, *_INFLATE_ERRORS):
+        return False
+
+
+def _read_ods(data: bytes, archive: zipfile.ZipFile, budget: Budget) -> ListTable:
+    try:
+        with archive.open("content.xml") as stream:
+            merges = scan_ods(stream, budget)
+    except RegistryError:
+        raise
+    except _INFLATE_ERRORS as error:
+        raise ValidationError("import.corrupt") from error
+    return _read_calamine(data, budget, "ods", merges=merges)
+
+
+def _read_calamine(
+    data: bytes,
+    budget: Budget,
+    format: Format,
+    *,
+    active: int = 0,
+    merges: dict[int, dict[int, list[tuple[int, int]]]] | None = None,
+) -> ListTable:
+    """Read a workbook with python-calamine: the active sheet first, then the others, the first
+    with a header being the list. ``merges`` gives the cells merged down per sheet where
+    calamine does not (an .ods)."""
+    # Imported here: only a workbook needs it.
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as error:
+        raise ValidationError("import.encrypted") from error
+    except Exception as error:  # calamine's own errors, and anything from a broken file
+        raise ValidationError("import.corrupt") from error
+    try:
+        sheets = [
+            (index, meta.name)
+            for index, meta in enumerate(workbook.sheets_metadata)
+            if meta.typ == SheetTypeEnum.WorkSheet
+        ]
+        sheets.sort(key=lambda sheet: sheet[0] != active)
+        for index, name in sheets:
+            sheet = workbook.get_sheet_by_name(name)
+            merged = merges.get(index, {}) if merges is not None else _calamine_merges(sheet)
+            records = _records(_calamine_rows(sheet), merged)
+            table = _build(records, budget, format=format, sheet=name)
+            if table is not None:
+                return table
+    except RegistryError:
+        raise
+    except PasswordError as error:
+        raise ValidationError("import.encrypted") from error
+    except Exception as error:
+        raise ValidationError("import.corrupt") from error
+    finally:
+        workbook.close()
+    raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+
+
+def _calamine_rows(sheet: Any) -> Iterator[Sequence[Any]]:
+    """The sheet's rows from row 1 and column A, as openpyxl gives them: calamine's start at
+    the first filled cell."""
+    start = sheet.start or (0, 0)
+    first_row, first_column = start
+    yield from ([] for _ in range(first_row))
+    padding = [None] * first_column
+    for values in sheet.iter_rows():
+        yield [*padding, *values] if first_column else values
+
+
+def _calamine_merges(sheet: Any) -> dict[int, list[tuple[int, int]]]:
+    """Cells merged down one column, as :func:`_merged_columns` gives them."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for (first_row, first_col), (last_row, last_col) in sheet.merged_cell_ranges or ():
+        if first_col == last_col and last_row > first_row:
+            entry = (first_col, last_row + 1)
+            if entry not in starts.setdefault(first_row + 1, []):
+                starts[first_row + 1].append(entry)
+    return starts
 
 
 def _column_number(letters: bytes) -> int:
@@ -313,9 +450,12 @@ def _merged_columns(
     return starts
 
 
-def _sheet_records(sheet: Any, merges: dict[int, list[tuple[int, int]]]) -> Iterator[Record]:
+def _records(
+    rows: Iterable[Sequence[Any]], merges: dict[int, list[tuple[int, int]]]
+) -> Iterator[Record]:
+    """A sheet's rows (values from row 1, column A) as records, merged cells filled down."""
     filling: dict[int, tuple[str, int]] = {}  # column -> (value, last row of the merge)
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, values in enumerate(rows, start=1):
         cells = [_cell_text(value) for value in values]
         merged: dict[int, str] = {}
         for column, (value, last_row) in list(filling.items()):

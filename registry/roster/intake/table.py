@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Format = Literal["xlsx", "csv"]
+Format = Literal["xlsx", "xls", "ods", "csv"]
 
 
 @dataclass(frozen=True, slots=True)  # one per row: no __dict__

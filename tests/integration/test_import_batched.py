@@ -1,0 +1,223 @@
+"""The batched import gives exactly what importing row by row through the use cases gave: the
+same result for every row (outcome, person, fields changed, problems, notices, duplicates)
+and the same stored people, search words and change log, on both backends, for real runs and
+dry runs, staff and focal points, new lists and lists changing what is stored.
+
+The row-by-row pipeline is still the importer's own (``_Run._slow``, which the batch falls
+back to for what memory cannot decide); turning the in-memory decisions off gives it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from registry.actors import Actor
+from registry.models import ChangeLog, ImportRowResult, ImportRun, NameWord, Person
+from registry.roster.intake import importer
+from registry.roster.intake.importer import Batching, ImportResult, Journaled, import_roster
+from registry.uow import Database
+from tests.integration.conftest import Cast
+from tests.roster_files import fixture, messy_xlsx, province_xlsx, xlsx
+
+HEADER = ("STT", "Cơ quan, đơn vị", "Họ và tên", "Chức vụ", "Vai trò", "Điện thoại", "Email")
+
+
+def _first() -> bytes:
+    rows: list[tuple[object, ...]] = [HEADER]
+    for index in range(60):
+        agency = ("Lào Cai", "Hà Nội", "Bộ Tài chính")[index % 3]
+        rows.append(
+            (
+                index + 1,
+                agency,
+                f"Nguyễn Văn {_word(index)}",
+                "Chuyên viên",
+                "",
+                f"0912 {index:06d}",
+                "",
+            )
+        )
+    rows.append((61, "Lào Cai", "Nguyễn Văn " + _word(0), "Chuyên viên", "", "0912 000000", ""))
+    rows.append((62, "Lào Cai", "Không Liên Lạc", "Chuyên viên", "", "", ""))
+    rows.append((63, "Lào Cai", "Không Chức Vụ", "", "", "0912 555 555", ""))
+    rows.append((64, "Lào Cai", "Ở Nước Ngoài", "", "", "+44 7700 900123", "ngoai@x.gov.vn"))
+    rows.append((65, "Lào Cai", "Chỉ Có Email", "Văn thư", "", "", "chi@x.gov.vn"))
+    return xlsx(rows)
+
+
+def _second() -> bytes:
+    """The list again, changed: positions, emails, office phones, a name with its accents, a
+    mobile, an agency, people added, a duplicate saying something else, a mobile of another."""
+    rows: list[tuple[object, ...]] = [HEADER]
+    for index in range(70):
+        agency = ("Lào Cai", "Hà Nội", "Bộ Tài chính")[index % 3]
+        position = "Phó Chánh Văn phòng" if index % 4 == 0 else "Chuyên viên"
+        email = f"n{index}@x.gov.vn" if index % 5 == 0 else ""
+        phone = f"0912 {index:06d}"
+        if index % 7 == 0:
+            phone += "; (024) 3822 1234 máy lẻ 1" + str(index)
+        name = f"Nguyễn Văn {_word(index)}"
+        if index == 9:
+            phone = "0913 999 999"  # a new mobile for the same person
+        if index == 10:
+            agency = "Hà Nội"  # moved (named again in the other agency)
+        rows.append((index + 1, agency, name, position, "", phone, email))
+    rows.append((71, "Lào Cai", "Nguyễn Văn " + _word(0), "Giám đốc", "", "0912 000000", ""))
+    rows.append((72, "Hà Nội", "Trần Thị Mới", "Chuyên viên", "", "0912 000003", ""))
+    return xlsx(rows)
+
+
+def _word(index: int) -> str:
+    letters = "abcdeghiklmnopqrstuvxy"
+    return (letters[index // len(letters)] + letters[index % len(letters)]).capitalize()
+
+
+FILES = {
+    "messy": [messy_xlsx],
+    "province": [lambda: province_xlsx()],
+    "province.xls": [lambda: fixture("province.xls")],
+    "changes": [_first, _second],
+}
+
+
+def _row_view(result: ImportResult, ids: dict[int, int]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            row.row.number,
+            row.outcome,
+            ids.get(row.person_id, row.person_id) if row.person_id is not None else None,
+            row.changed,
+            row.problems,
+            row.notices,
+            row.duplicate_of,
+        )
+        for row in result.rows
+    ]
+
+
+async def _stored(db: Database) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
+    """The people as stored (ids aside: ordered by their first row), with their search words
+    and change log; and their ids -> position, to compare the rows' person ids."""
+    async with db.uow().reading() as uow:
+        session = uow.session
+        people = (await session.scalars(select(Person).order_by(Person.id))).all()
+        words = (await session.execute(select(NameWord.person_id, NameWord.key))).all()
+        log = (
+            await session.execute(
+                select(
+                    ChangeLog.entity_id,
+                    ChangeLog.actor,
+                    ChangeLog.action,
+                    ChangeLog.field,
+                    ChangeLog.old_value,
+                    ChangeLog.new_value,
+                )
+                .where(ChangeLog.entity == "person")
+                .order_by(ChangeLog.id)
+            )
+        ).all()
+        ids = {person.id: index for index, person in enumerate(people)}
+        view = [
+            (
+                person.agency_id,
+                person.full_name,
+                person.name_key,
+                person.position,
+                person.role,
+                person.mobile,
+                person.office_phone,
+                person.office_ext,
+                person.email,
+                person.note,
+                person.status,
+                person.source,
+                person.version,
+                sorted(key for owner, key in words if owner == person.id),
+                [entry[1:] for entry in log if entry[0] == person.id],
+            )
+            for person in people
+        ]
+    return view, ids
+
+
+async def _wipe(db: Database) -> None:
+    async with db.uow() as uow:
+        for model in (ImportRowResult, ImportRun, NameWord, ChangeLog, Person):
+            await uow.session.execute(delete(model))
+        await uow.commit()
+
+
+async def _run(
+    db: Database, actor: Actor, files: Sequence[bytes], *, dry_run: bool, agency: str | None
+) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    results = []
+    for data in files:
+        result = await import_roster(
+            db.uow(),
+            actor,
+            data,
+            dry_run=dry_run,
+            agency=agency,
+            journal=Journaled(file_name="ds.xlsx"),
+            batching=Batching(rows=25),
+        )
+        results.append(result)
+    stored, ids = await _stored(db)
+    return [_row_view(result, ids) for result in results], stored
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+@pytest.mark.parametrize("who", ["staff", "focal"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry"])
+async def test_batched_and_row_by_row_imports_give_the_same_rows_and_records(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch, name: str, who: str, dry_run: bool
+) -> None:
+    actor = cast.staff if who == "staff" else cast.focal
+    agency = "Lào Cai" if who == "focal" else None
+    files = [build() for build in FILES[name]]
+    # A dry run is compared on a directory that has the first list already.
+    before = files[:-1] if dry_run else []
+    files = files[-1:] if dry_run else files
+
+    async def scenario() -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+        if before:
+            await _run(db, actor, before, dry_run=False, agency=agency)
+        return await _run(db, actor, files, dry_run=dry_run, agency=agency)
+
+    batched = await scenario()
+    await _wipe(db)
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "_fast", lambda *args: None)
+        row_by_row = await scenario()
+    assert batched[0] == row_by_row[0]
+    assert batched[1] == row_by_row[1]
+    assert any(batched[0])  # the files did give rows
+
+
+async def test_a_dry_run_leaves_sqlites_write_lock_to_others(cast: Cast, db: Database) -> None:
+    """While a dry run works, another process can write at once (the lock is never held)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock of one file is SQLite's")
+    import sqlite3
+
+    path = db.engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    tried: list[bool] = []
+
+    def write_meanwhile(done: int, total: int) -> None:
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the import held it
+        other.execute("ROLLBACK")
+        tried.append(True)
+
+    try:
+        result = await import_roster(
+            db.uow(), cast.staff, _first(), dry_run=True, progress=write_meanwhile
+        )
+    finally:
+        other.close()
+    assert len(tried) == len(result.rows) and result.count(importer.Outcome.created) > 60

@@ -33,9 +33,6 @@ async def offer_agencies(
     """
     draft: PickingDraft = ctx.draft
     query = text.strip()
-    if not query:
-        ctx.ask(ask)
-        return
     if len(query) > MAX_AGENCY_QUERY:
         ctx.fail(ValidationError("text.too_long", field="agency", max=MAX_AGENCY_QUERY))
         ctx.ask(ask)

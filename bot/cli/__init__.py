@@ -11,6 +11,7 @@ from pydantic import ValidationError as SettingsError
 from bot.cli import (
     accounts,
     agencies,
+    broadcast,
     chat,
     claims,
     db,
@@ -47,6 +48,7 @@ imports.register(app)
 export.register(app)
 tidy.register(app)
 claims.register(app)
+broadcast.register(app)
 
 
 @app.callback()

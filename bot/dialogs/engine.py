@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.dialogs import admin, claims, common, files, link, own, register, rights, staff
+from bot.dialogs import (
+    admin,
+    broadcast,
+    claims,
+    common,
+    files,
+    link,
+    own,
+    register,
+    rights,
+    staff,
+)
 from bot.dialogs.answers import Asked, read_answer
 from bot.dialogs.context import Context
 from bot.dialogs.flow import Audience, Command, Dialog, Flow, Handler, stored
@@ -41,6 +52,7 @@ DIALOGS: tuple[Dialog, ...] = (
     link.DIALOG,
     staff.DIALOG,
     claims.DIALOG,
+    broadcast.DIALOG,
     files.DIALOG,
     admin.DIALOG,
 )

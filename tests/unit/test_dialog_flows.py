@@ -54,6 +54,7 @@ def test_every_declared_flow_handles_each_of_its_steps() -> None:
         "import",
         "erase",
         "claims",
+        "broadcast",
     }
     for flow in engine.FLOWS.values():
         assert set(flow.handlers) == set(flow.steps), flow.name

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,31 +135,31 @@ async def recipients(
             for root in await session.scalars(select(Account).where(Account.id.in_(missing_roots))):
                 roots[root.id] = root
 
-    def wanted(account: Account) -> bool:
-        root = roots.get(account.linked_to_id or account.id, account)
-        own: set[int] = set()
-        if root.person_id is not None and root.person_id in people:
-            own.add(people[root.person_id])
-        focal = root.role is AccountRole.focal and root.agency_id is not None
-        if focal and root.agency_id is not None:
-            own.add(root.agency_id)
-        if segment.kind is SegmentKind.everyone:
-            return bool(own)
-        if segment.kind is SegmentKind.focal:
-            return focal
-        if segment.kind is SegmentKind.agency:
-            return agency_id in own
-        if segment.kind is SegmentKind.kind:
-            return any(agencies[a].kind is kind for a in own if a in agencies)
-        return any(
-            a not in answered and agencies[a].is_current(today) for a in own if a in agencies
-        )
+        def wanted(account: Account) -> bool:
+            root = roots.get(account.linked_to_id or account.id, account)
+            own: set[int] = set()
+            if root.person_id is not None and root.person_id in people:
+                own.add(people[root.person_id])
+            focal = root.role is AccountRole.focal and root.agency_id is not None
+            if focal and root.agency_id is not None:
+                own.add(root.agency_id)
+            if segment.kind is SegmentKind.everyone:
+                return bool(own)
+            if segment.kind is SegmentKind.focal:
+                return focal
+            if segment.kind is SegmentKind.agency:
+                return agency_id in own
+            if segment.kind is SegmentKind.kind:
+                return any(agencies[a].kind is kind for a in own if a in agencies)
+            return any(
+                a not in answered and agencies[a].is_current(today) for a in own if a in agencies
+            )
 
-    chosen = tuple(
-        Recipient(a.channel, a.external_id, a.language or default_language)
-        for a in accounts
-        if wanted(a)
-    )
+        chosen = tuple(
+            Recipient(a.channel, a.external_id, a.language or default_language)
+            for a in accounts
+            if wanted(a)
+        )
     return Preview(segment, chosen)
 
 
@@ -295,6 +295,8 @@ async def follow_up(session: AsyncSession, now: datetime) -> int:
             "chat_id": row.report_chat_id or "",
             "language": row.report_language or "vi",
             "quiet": False,  # the author is waiting for it
+            # Due before the letters still waiting: the author hears of it now, not after them.
+            "not_before": row.created_at - timedelta(seconds=1),
         }
         params = {
             "id": row.id,

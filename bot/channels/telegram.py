@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from telegram import (
@@ -546,7 +547,9 @@ class TelegramCourier:
         except Forbidden as error:
             raise Blocked(str(error)) from error
         except RetryAfter as error:
-            raise RateLimited(error.retry_after.total_seconds()) from error
+            wait = error.retry_after  # seconds, or a timedelta in later versions
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RateLimited(seconds) from error
         except BadRequest as error:
             if "chat not found" in error.message.lower():
                 raise Blocked("chat not found") from error

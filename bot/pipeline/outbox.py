@@ -173,7 +173,7 @@ class Sender:
                     - monotonic_time.monotonic()
                 )
                 if 0 < pause <= RETRY_AFTER_MAX:
-                    await asyncio.sleep(pause)
+                    await asyncio.sleep(pause + 0.01)  # asyncio may wake a tick early
                     continue
                 break
             await self._send_batch(batch, report)
@@ -228,9 +228,10 @@ class Sender:
                 return
             except RateLimited as error:
                 pause = min(max(error.retry_after, 1.0), RETRY_AFTER_MAX)
+                # Due again no later than the channel resumes (``when`` read first).
+                when = self.now() + timedelta(seconds=pause)
                 channel.resume_at = max(channel.resume_at, monotonic_time.monotonic() + pause)
                 log.warning("%s asked to wait %.0f s", message.channel, pause)
-                when = self.now() + timedelta(seconds=pause)
                 await self._mark(
                     outbox.mark_retry, message.id, when, "rate limited (429)", counted=False
                 )

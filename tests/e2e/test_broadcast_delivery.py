@@ -1,7 +1,8 @@
 """A broadcast to 2,000 chats delivered by ``spokes tick`` against the fake Bot API, the sender
 killed (SIGKILL) in the middle and run again: each chat gets the message once, the chats whose
 person blocked the bot (403) are marked and not tried again, Telegram's 429 answers are waited
-out, and a tick run again sends nothing."""
+out, and a tick run again sends nothing. And a running bot (polling and webhook) doing the same
+work on its own."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.state import broadcasts
 from bot.state.models import OutboxMessage
+from registry import accounts
 from registry.models import Account, AccountRole, Agency
 from registry.uow import Database
+from tests.builders import grant
 from tests.e2e.cli_runner import Spokes, needs_script, ok
-from tests.e2e.fake_telegram import TOKEN, FakeTelegram
+from tests.e2e.fake_telegram import TOKEN, FakeTelegram, Mode, bot_running
 
 RECIPIENTS = 2000
 FIRST_CHAT = 100_000
@@ -126,3 +131,33 @@ async def _killed_and_restarted(
     )
     text = fake.sent[chats[0]][0].text
     assert text == f"📣 CỤC BÁO CHÍ:\n\n{TEXT}"
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_the_running_bot_sends_a_broadcast_and_tells_its_author_how_it_went(
+    fake: FakeTelegram, database: Database, mode: Mode
+) -> None:
+    """``spokes run`` and ``spokes serve`` do the scheduled work: the letters of a broadcast
+    confirmed in a chat go out, and the author's chat gets the final figures."""
+    await grant(database, "telegram:2", "staff")
+    for chat in (71, 72, 73):
+        await grant(database, f"telegram:{chat}", "focal", agency="Lào Cai")
+    fake.blocked_chats = {73}
+    staff = await accounts.ensure_account(database.uow(), "telegram", "2")
+    view = await broadcasts.create(
+        database.uow(),
+        staff,
+        broadcasts.Segment(broadcasts.SegmentKind.focal),
+        TEXT,
+        organisation="CỤC BÁO CHÍ",
+        default_language="vi",
+        urgent=True,  # whatever the hour of the test
+        report_to=broadcasts.ReportTo("telegram", "2", "vi"),
+    )
+    async with bot_running(mode, fake, database, outbox_check_seconds=0.2):
+        report = await fake.next_messages(2, 1)
+    assert report[0].text == (
+        f"Thông báo #{view.id} đã gửi xong: 2/3 đã nhận, 1 đã chặn bot, 0 lỗi."
+    )
+    assert [m.text for m in fake.messages(71)] == [f"📣 CỤC BÁO CHÍ:\n\n{TEXT}"]
+    assert len(fake.messages(72)) == 1 and fake.messages(73) == []

@@ -159,10 +159,11 @@ class Sender:
         """Send everything due now; returns when nothing is left due (or only what waits for
         a pause to end)."""
         report = PassReport()
-        report.quiet = clock.in_quiet_hours(
-            self.now(), self.options.quiet_from, self.options.quiet_until
-        )
         while True:
+            # Looked at before each batch: a long pass stops the quiet messages at 21:00.
+            report.quiet = clock.in_quiet_hours(
+                self.now(), self.options.quiet_from, self.options.quiet_until
+            )
             await self._follow_up()
             batch = await self._claim(report.quiet)
             if not batch:

@@ -127,13 +127,19 @@ async def main(recipients: int, rate: float) -> None:
             per_chat = [len(fake.sent.get(FIRST_CHAT + n, [])) for n in range(recipients)]
             sends = [call.at for call in fake.calls if call.method == "sendMessage"]
         delivered = sum(per_chat)
-        rate = delivered / elapsed
+        achieved = delivered / elapsed
         print(f"recipients            {recipients}; sender paced at {rate:g} msg/s")
         print(f"spokes tick           exit {sender.returncode}: {output.strip()}")
         print(f"elapsed               {elapsed:.1f} s (process start to exit)")
-        print(f"achieved rate         {rate:.2f} msg/s; limit {LIMIT}; ratio {rate / LIMIT:.3f}")
+        print(
+            f"achieved rate         {achieved:.2f} msg/s; limit {LIMIT}; "
+            f"ratio {achieved / LIMIT:.3f}"
+        )
         steady = (len(sends) - 1) / (sends[-1] - sends[0]) if len(sends) > 1 else 0.0
-        print(f"steady rate           {steady:.2f} msg/s from the first request to the last")
+        print(
+            f"steady rate           {steady:.2f} msg/s from the first request to the last; "
+            f"ratio {steady / LIMIT:.3f}"
+        )
         print(f"429 answered          {fake.refused[429]}")
         print(f"lost                  {sum(1 for n in per_chat if n == 0)}")
         print(f"doubled               {sum(1 for n in per_chat if n > 1)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import time
 from functools import lru_cache
 
 from pydantic import Field, SecretStr
@@ -159,6 +160,44 @@ class BotSettings(Settings):
         description="Requests a minute one client may make to the published directory and its "
         "open data; past it, 429 with Retry-After.",
     )
+
+    outbox_telegram_rate: float = Field(
+        default=25,
+        gt=0,
+        description="Messages a second the outbox (broadcasts, reminders) sends to Telegram, "
+        "capped by SPOKES_TELEGRAM_MAX_RATE when that is set: the rest of the 30 is left for "
+        "the replies to people.",
+    )
+    outbox_zalo_rate: float = Field(
+        default=5, gt=0, description="Messages a second the outbox sends to Zalo."
+    )
+    outbox_per_chat_seconds: float = Field(
+        default=1,
+        ge=0,
+        description="Seconds between two outbox messages to the same chat (Telegram: about 1).",
+    )
+    outbox_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Outbox requests in flight at once, per channel."
+    )
+    outbox_check_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How often a running server looks for scheduled work and due messages.",
+    )
+    outbox_lease_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="A message claimed by a sender that died is sent again after this long.",
+    )
+    outbox_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts before a message is marked failed."
+    )
+    quiet_from: time = Field(
+        default=time(21, 0),
+        description="Start of the quiet hours (local time, SPOKES_TIMEZONE): nothing is sent "
+        "on the bot's own initiative until SPOKES_QUIET_UNTIL, unless staff asked for it.",
+    )
+    quiet_until: time = Field(default=time(7, 0), description="End of the quiet hours.")
 
 
 def telegram_token(settings: BotSettings) -> str:

@@ -20,7 +20,8 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Self
 
 from telegram import (
     Bot,
@@ -37,7 +38,14 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -51,7 +59,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.split import split_text, text_size
 from bot.dialogs.io import Incoming, Reply
 from bot.lookup import Card, Lookup
-from bot.pipeline.protocol import Inbound, Received
+from bot.pipeline.protocol import Blocked, Inbound, RateLimited, Received
 from bot.settings import BotSettings, telegram_token
 from bot.texts import t
 from bot.web import MalformedUpdate, Webhook
@@ -555,3 +563,51 @@ def webhook(application: TelegramApp, pipeline: Pipeline, secret: str) -> Webhoo
             await pipeline.accept(handed)
 
     return Webhook(path=WEBHOOK_PATH, secret_header=SECRET_HEADER, secret=secret, accept=accept)
+
+
+class TelegramCourier:
+    """The outbox's way to Telegram: one text to one chat, with its failures classified.
+
+    A bot of its own (no python-telegram-bot rate limiter: the outbox paces itself and must
+    see each 429 to pause and reschedule), with its own connection pool, so a broadcast never
+    takes the connections the replies to people need.
+    """
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, settings: BotSettings, connections: int) -> AsyncIterator[Self]:
+        request = HTTPXRequest(
+            connection_pool_size=connections, pool_timeout=settings.http_pool_seconds
+        )
+        bot = Bot(
+            telegram_token(settings),
+            base_url=settings.telegram_base_url,
+            base_file_url=file_url(settings.telegram_base_url),
+            request=request,
+        )
+        async with telegram_errors():
+            await bot.initialize()
+        try:
+            yield cls(bot)
+        finally:
+            await bot.shutdown()
+
+    async def post(self, chat_id: str, text: str) -> None:
+        try:
+            for chunk in split_text(text, MESSAGE_LIMIT):
+                await self.bot.send_message(int(chat_id), chunk)
+        except Forbidden as error:
+            raise Blocked(str(error)) from error
+        except RetryAfter as error:
+            wait = error.retry_after  # seconds, or a timedelta in later versions
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RateLimited(seconds) from error
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                raise Blocked("chat not found") from error
+            raise

@@ -33,13 +33,14 @@ from bot.channels.zalo_api import (
     SECRET_HEADER,
     ZaloApiError,
     ZaloBotApi,
+    ZaloRateLimited,
     ZaloUnauthorized,
     poll_updates,
 )
 from bot.clock import shown
 from bot.dialogs.io import Incoming, Reply
 from bot.links import Links
-from bot.pipeline.protocol import Inbound, Received
+from bot.pipeline.protocol import Blocked, Inbound, RateLimited, Received
 from bot.state.shared_files import Owner
 from bot.texts import t
 from bot.web import MalformedUpdate, Webhook
@@ -258,3 +259,25 @@ async def poll(api: ZaloBotApi, pipeline: Pipeline, stop: asyncio.Event) -> None
     log.info("polling Zalo for updates")
     async with zalo_errors():
         await poll_updates(api, handle, stop)
+
+
+class ZaloCourier:
+    """The outbox's way to Zalo: one text to one chat (cut at 2000 characters), its failures
+    classified. The client retries a 429 a few times itself; one that persists pauses the
+    outbox's Zalo sending."""
+
+    channel = CHANNEL
+
+    def __init__(self, api: ZaloBotApi) -> None:
+        self.api = api
+
+    async def post(self, chat_id: str, text: str) -> None:
+        try:
+            for chunk in split_text(text, MESSAGE_LIMIT):
+                await self.api.send_message(chat_id, chunk)
+        except ZaloRateLimited as error:
+            raise RateLimited(error.retry_after or 1.0) from error
+        except ZaloApiError as error:
+            if error.code == 403:
+                raise Blocked(error.description) from error
+            raise

@@ -11,6 +11,7 @@ from pydantic import ValidationError as SettingsError
 from bot.cli import (
     accounts,
     agencies,
+    broadcast,
     chat,
     claims,
     db,
@@ -49,6 +50,7 @@ export.register(app)
 tidy.register(app)
 claims.register(app)
 invite.register(app)
+broadcast.register(app)
 
 
 @app.callback()

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from bot.channels.zalo_api import ZaloBotApi
     from bot.links import Links
     from bot.pipeline import Done, Pipeline
+    from bot.pipeline.protocol import Courier
 
 # python-telegram-bot, Starlette and uvicorn are imported by the functions that use them:
 # every other ``spokes`` command starts faster without them.
@@ -208,7 +209,11 @@ async def poll(
     try:
         # At exit the pipeline finishes its background work, then the Application stops
         # polling and waits for the updates it handed over.
-        async with telegram.running(application), _serving(pipeline, settings):
+        async with (
+            telegram.running(application),
+            _serving(pipeline, settings),
+            _scheduled(settings, database, telegram=True),
+        ):
             _learn_username(pipeline, application.bot.username)
             await telegram.start_polling(application)
             await stop.wait()
@@ -240,7 +245,7 @@ async def poll_zalo(
                 _pages(settings, database, links),
                 **_app_options(settings, pipeline),
             )
-            async with _serving(pipeline, settings):
+            async with _serving(pipeline, settings), _scheduled(settings, database, zalo_api=api):
                 polling = asyncio.create_task(zalo.poll(api, pipeline, stop))
                 serving = asyncio.create_task(web.serve(app, sock, stop))
                 host, port = sock.getsockname()[:2]
@@ -268,6 +273,7 @@ async def serve_webhook(
     from bot.links import Links
 
     webhooks: list[web.Webhook] = []
+    api: ZaloBotApi | None = None
     pipeline = _pipeline(settings, database, on_done)
     links = Links(database, settings)
     try:
@@ -301,6 +307,15 @@ async def serve_webhook(
             # Entered last, left first: the work under way is finished while the channels
             # can still deliver.
             await stack.enter_async_context(_serving(pipeline, settings))
+            # Scheduled work (the outbox) stops before the pipeline finishes its work.
+            await stack.enter_async_context(
+                _scheduled(
+                    settings,
+                    database,
+                    telegram=settings.telegram_token is not None,
+                    zalo_api=api if settings.zalo_token is not None else None,
+                )
+            )
             app = web.create_app(
                 database,
                 webhooks,
@@ -318,6 +333,44 @@ async def serve_webhook(
             await web.serve(app, sock, stop)
     finally:
         await pipeline.close()
+
+
+@asynccontextmanager
+async def _scheduled(
+    settings: BotSettings,
+    database: Database,
+    *,
+    telegram: bool = False,
+    zalo_api: ZaloBotApi | None = None,
+) -> AsyncIterator[None]:
+    """Scheduled work (the outbox) in the background, through the channels this process runs;
+    one process does it when several share PostgreSQL (:mod:`bot.pipeline.schedule`)."""
+    from bot.pipeline.schedule import scheduling
+
+    async with AsyncExitStack() as stack:
+        couriers = await outbox_couriers(stack, settings, telegram=telegram, zalo_api=zalo_api)
+        await stack.enter_async_context(scheduling(database, couriers, settings))
+        yield
+
+
+async def outbox_couriers(
+    stack: AsyncExitStack,
+    settings: BotSettings,
+    *,
+    telegram: bool = False,
+    zalo_api: ZaloBotApi | None = None,
+) -> list[Courier]:
+    """The outbox's couriers for the channels asked for, their clients closed with ``stack``."""
+    from bot.channels import telegram as telegram_channel
+    from bot.channels import zalo
+
+    couriers: list[Courier] = []
+    if telegram:
+        courier = telegram_channel.TelegramCourier.running(settings, settings.outbox_concurrency)
+        couriers.append(await stack.enter_async_context(courier))
+    if zalo_api is not None:
+        couriers.append(zalo.ZaloCourier(zalo_api))
+    return couriers
 
 
 @asynccontextmanager

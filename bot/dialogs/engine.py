@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.dialogs import (
     admin,
+    broadcast,
     claims,
     common,
     files,
@@ -53,6 +54,7 @@ DIALOGS: tuple[Dialog, ...] = (
     staff.DIALOG,
     claims.DIALOG,
     invite.DIALOG,
+    broadcast.DIALOG,
     files.DIALOG,
     admin.DIALOG,
 )

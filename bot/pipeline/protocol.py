@@ -116,3 +116,25 @@ class Limits:
     # How long an update waits for a database that went away before it is left for later
     # (it is never apologised for: it is answered once the database is back).
     reconnect_seconds: float = 30.0
+
+
+class Blocked(Exception):
+    """The platform will not deliver to this chat (403: the person blocked the bot)."""
+
+
+class RateLimited(Exception):
+    """The platform asked to wait ``retry_after`` seconds (429)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Courier(Protocol):
+    """What the sender needs of a channel: one text to one chat, its failures classified
+    (:class:`Blocked`, :class:`RateLimited`, any other exception for the rest)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    async def post(self, chat_id: str, text: str) -> None: ...

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models import Base, UTCDateTime, utcnow
@@ -99,3 +110,70 @@ class SharedFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Broadcast(Base):
+    """A message staff sent to a segment of the network: who, to whom, what, and how it went.
+
+    The letters themselves wait in :class:`OutboxMessage` (one per recipient chat); the counts
+    here are what the author was shown and told at the end. ``report_*`` is the chat that asked
+    (none from the CLI), told the final figures once every letter is done (``reported_at``).
+    """
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author: Mapped[str] = mapped_column(String(80))  # the identity that sent it ("telegram:2")
+    segment: Mapped[str] = mapped_column(String(16))  # everyone, kind, missing, focal, agency
+    target: Mapped[str | None] = mapped_column(String(64))  # the kind or the agency code
+    body: Mapped[str] = mapped_column(Text)
+    # Sent at night too: staff asked for it (an urgent notice).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    report_channel: Mapped[str | None] = mapped_column(String(16))
+    report_chat_id: Mapped[str | None] = mapped_column(String(64))
+    report_language: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """One message to one chat, stored before it is sent: the durable outbox.
+
+    ``dedupe`` is unique: enqueueing the same letter twice stores it once, which is what makes
+    every scheduled job (and ``spokes tick``) idempotent. The text is rendered when it is sent,
+    in ``language``: a catalog key and its parameters, or a body staff wrote. A message is
+    claimed by moving ``next_attempt_at`` past a lease, then marked ``sent`` in a commit of its
+    own right after the platform accepted it; see :mod:`bot.pipeline.outbox` for what a crash
+    in between means.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        # The due messages, soonest first: small, since done messages leave it.
+        Index(
+            "ix_outbox_message_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe: Mapped[str] = mapped_column(String(160), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    text_key: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body: Mapped[str | None] = mapped_column(Text)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast.id"), index=True)
+    # Held back between the quiet hours (21:00–07:00 local time) unless staff asked otherwise.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Short, and never the text, a token or a person's data: the platform's error class.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -82,10 +82,11 @@ STRING_FIELDS = frozenset(
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -287,6 +288,20 @@ class FakeTelegram:
         # uneven network: a message sent later can then arrive first.
         self.uneven_latency = 0.0
         self._sends: Counter[int] = Counter()
+        # Failures on demand, as Telegram answers them: chats whose person blocked the bot
+        # (403), the next ``flood`` sendMessage calls refused with 429 and ``retry_after``,
+        # and a limit of ``max_rate`` messages in any second (429 beyond it, like Telegram's
+        # flood control). ``hold``: while set and not released, sendMessage calls wait (a
+        # network gone quiet) and are not recorded unless they are released.
+        self.blocked_chats: set[int] = set()
+        self.flood = 0
+        self.flood_retry_after = 1
+        self.max_rate: float | None = None
+        self.refused: Counter[int] = Counter()  # 429s and 403s answered, by HTTP status
+        self.hold: asyncio.Event | None = None
+        self.hold_after = 0  # sendMessage calls let through before ``hold`` applies
+        self.held = 0
+        self._recent: list[float] = []  # monotonic times of accepted sendMessage calls
         self._pending: list[dict[str, Any]] = []  # updates not yet confirmed by an offset
         self.updates: dict[int, dict[str, Any]] = {}  # every update, to deliver one again
         self._read: dict[int, int] = {}  # per chat: messages already returned to the test
@@ -539,8 +554,34 @@ class FakeTelegram:
             self._pending = []
         return True
 
+    def _gate(self, chat_id: int) -> None:
+        """The failures asked for: 429 (flood, or past ``max_rate``), then 403 (blocked)."""
+        if self.flood > 0:
+            self.flood -= 1
+            self.refused[429] += 1
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {self.flood_retry_after}",
+                retry_after=self.flood_retry_after,
+            )
+        if self.max_rate is not None:
+            now = time.monotonic()
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.pop(0)
+            if len(self._recent) >= self.max_rate:
+                self.refused[429] += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            self._recent.append(now)
+        if chat_id in self.blocked_chats:
+            self.refused[403] += 1
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
+        if self.hold is not None and self.counts["sendMessage"] > self.hold_after:
+            self.held += 1
+            await self.hold.wait()
+        self._gate(chat_id)
         self._sends[chat_id] += 1
         if self.uneven_latency and self._sends[chat_id] % 2:
             await asyncio.sleep(self.uneven_latency)
@@ -670,7 +711,13 @@ class FakeTelegram:
 
 
 def _error(error: ApiError) -> JSONResponse:
-    body = {"ok": False, "error_code": error.code, "description": error.description}
+    body: dict[str, Any] = {
+        "ok": False,
+        "error_code": error.code,
+        "description": error.description,
+    }
+    if error.retry_after is not None:
+        body["parameters"] = {"retry_after": error.retry_after}
     return JSONResponse(body, status_code=error.code)
 
 

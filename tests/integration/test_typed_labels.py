@@ -34,6 +34,8 @@ FREE_TEXT = {
     ("register", "email"),
     ("find", "query"),
     ("agency", "query"),
+    ("broadcast", "agency"),
+    ("broadcast", "body"),
 }
 
 
@@ -147,6 +149,19 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await staff.say("/cancel")
     await staff.say("/claims")
     await staff.say("1")
+    await staff.say("/cancel")
+    # A broadcast to the provinces (a focal point on Telegram receives it), cancelled at the
+    # preview; then one to an agency typed by name, cancelled at its text.
+    await grant(dialogs.db, f"telegram:{base + 4}", "focal", agency="Lào Cai")
+    await staff.say("/broadcast")
+    await staff.say("A kind of agency" if language == "vi" else "một loại cơ quan")
+    await staff.say("Province" if language == "vi" else "tỉnh")
+    await staff.say("Họp trực tuyến lúc 9:00 thứ Hai.")
+    assert staff.pending is not None and len(staff.pending.options) >= 2
+    await staff.say("Cancel" if language == "vi" else "hủy")
+    await staff.say("/broadcast")
+    await staff.say("One agency" if language == "vi" else "một cơ quan")
+    await staff.say("Lào Cai")
     await staff.say("/cancel")
 
     # /invite: the agency picker, then the purpose typed as its label.

@@ -54,6 +54,7 @@ def test_every_declared_flow_handles_each_of_its_steps() -> None:
         "import",
         "erase",
         "claims",
+        "broadcast",
         "invite",
         "invite_focal",
     }

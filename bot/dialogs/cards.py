@@ -48,6 +48,8 @@ def person_card(ctx: Context[Any], person: PersonView) -> str:
         ctx.say("bot.card.email", value=person.email or "—"),
         ctx.say("bot.card.status", value=ctx.say(f"status.{person.status}")),
     ]
+    if person.confirmed_at is not None:
+        lines.append(ctx.say("bot.card.confirmed", value=shown(person.confirmed_at, "%d/%m/%Y")))
     return "\n".join(lines)
 
 

@@ -247,13 +247,13 @@ async def progress(uow: UnitOfWork, campaign: CampaignView, on: date) -> Campaig
             for a in await session.scalars(select(Agency))
             if a.is_current(on) and (wanted is None or a.kind is wanted)
         ]
-    agencies.sort(key=lambda a: (kind_rank(a.kind), a.sort_order, a.name))
-    rows = []
-    for a in agencies:
-        answered_at = first.get(a.id)
-        if isinstance(answered_at, datetime) and answered_at.tzinfo is None:
-            answered_at = answered_at.replace(tzinfo=UTC)
-        rows.append(AgencyProgress(a.id, a.code, a.name, a.kind.value, answered_at))
+        agencies.sort(key=lambda a: (kind_rank(a.kind), a.sort_order, a.name))
+        rows = []
+        for a in agencies:
+            answered_at = first.get(a.id)
+            if isinstance(answered_at, datetime) and answered_at.tzinfo is None:
+                answered_at = answered_at.replace(tzinfo=UTC)
+            rows.append(AgencyProgress(a.id, a.code, a.name, a.kind.value, answered_at))
     return CampaignStatus(campaign, rows, on)
 
 
@@ -303,19 +303,19 @@ async def due_for_reconfirmation(uow: UnitOfWork, now: datetime, max_age: timede
                 .order_by(Person.confirmed_at, Person.id)
             )
         ).all()
-    due = []
-    for person, agency, asked in rows:
-        if not _is_due(person, agency, now, max_age):
-            continue
-        current = asked is not None and asked.since == person.confirmed_at
-        due.append(
-            Due(
-                person.id,
-                person.confirmed_at,
-                asked.prompts if current else 0,
-                asked.last_prompt_at if current else None,
+        due = []
+        for person, agency, asked in rows:
+            if not _is_due(person, agency, now, max_age):
+                continue
+            current = asked is not None and asked.since == person.confirmed_at
+            due.append(
+                Due(
+                    person.id,
+                    person.confirmed_at,
+                    asked.prompts if current else 0,
+                    asked.last_prompt_at if current else None,
+                )
             )
-        )
     return due
 
 
@@ -381,16 +381,16 @@ async def unconfirmed_people(
                 .where(Person.id.in_(listed))
             )
         ).all()
-    rows.sort(key=lambda r: (kind_rank(r[1].kind), r[1].sort_order, r[0].name_key, r[0].id))
-    return [
-        Unconfirmed(
-            PersonView.of(person, agency),
-            due[person.id].prompts,
-            due[person.id].last_prompt_at,
-            person.id in reachable,
-        )
-        for person, agency in rows
-    ]
+        rows.sort(key=lambda r: (kind_rank(r[1].kind), r[1].sort_order, r[0].name_key, r[0].id))
+        return [
+            Unconfirmed(
+                PersonView.of(person, agency),
+                due[person.id].prompts,
+                due[person.id].last_prompt_at,
+                person.id in reachable,
+            )
+            for person, agency in rows
+        ]
 
 
 # --- whom to write to ---------------------------------------------------------------------

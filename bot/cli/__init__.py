@@ -12,6 +12,7 @@ from bot.cli import (
     accounts,
     agencies,
     broadcast,
+    campaign,
     chat,
     claims,
     db,
@@ -49,6 +50,7 @@ export.register(app)
 tidy.register(app)
 claims.register(app)
 broadcast.register(app)
+campaign.register(app)
 
 
 @app.callback()

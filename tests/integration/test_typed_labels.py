@@ -36,6 +36,7 @@ FREE_TEXT = {
     ("agency", "query"),
     ("broadcast", "agency"),
     ("broadcast", "body"),
+    ("campaign", "deadline"),
 }
 
 
@@ -101,6 +102,12 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await member.say("Role" if language == "vi" else "vai trò")  # the other language's label
     await member.say("Head" if language == "vi" else "người đứng đầu")
     await member.say(word["no"])
+    # Re-confirmation asked by /confirm (the scheduled prompt asks the same question).
+    await member.say("/confirm")
+    await member.say(
+        "I am no longer in this role" if language == "vi" else "tôi không còn đảm nhiệm vai trò này"
+    )
+    await member.say(word["no"])
     await member.say("/withdraw")
     await member.say(word["no"])
     await member.say("/erase")
@@ -155,6 +162,11 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await staff.say("One agency" if language == "vi" else "một cơ quan")
     await staff.say("Lào Cai")
     await staff.say("/cancel")
+    # A campaign opened from the chat, declined at its confirmation.
+    await staff.say("/campaign")
+    await staff.say("Open a new campaign" if language == "vi" else "mở đợt mới")
+    await staff.say("31/12/2099")
+    await staff.say(word["no"])
 
     other = Chat(dialogs, str(base + 3), channel="telegram")
     code = (await member.say("/link")).texts[0].split("/link ")[1].split()[0]

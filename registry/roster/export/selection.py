@@ -66,6 +66,7 @@ class ExportRow:
     email: str | None
     status: str
     updated_at: datetime
+    confirmed_at: datetime | None = None  # when the person last confirmed their details
 
     @property
     def section(self) -> str:
@@ -162,6 +163,7 @@ def people_query(scope: ExportScope) -> Select[tuple[object, ...]]:
             Person.email,
             Person.status,
             Person.updated_at,
+            Person.confirmed_at,
         )
         .join(Agency, Person.agency_id == Agency.id)
         .outerjoin(successor, Agency.successor_id == successor.id)
@@ -215,6 +217,7 @@ async def stream_people(
                 email=email,
                 status=status.value,
                 updated_at=updated_at,
+                confirmed_at=confirmed_at,
             )
             for (
                 person_id,
@@ -232,6 +235,7 @@ async def stream_people(
                 email,
                 status,
                 updated_at,
+                confirmed_at,
             ) in partition
         ]
 

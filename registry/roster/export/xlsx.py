@@ -48,11 +48,12 @@ WIDTHS: dict[str, float] = {
     "email": 24,
     "status": 12.5,
     "updated_at": 11,
+    "confirmed_at": 11,
 }
 HEADER_ROW = 6
 # Columns that are not wrapped text of ColumnTexts: the number, the agency (merged over its
 # people) and the date.
-_NOT_TEXT = ("stt", "agency", "updated_at")
+_NOT_TEXT = ("stt", "agency", "updated_at", "confirmed_at")
 ORGANISATION_COLUMNS = 3  # the organisation's name sits over the first three columns
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 22  # at least; more when a header wraps
@@ -148,6 +149,9 @@ class XlsxRoster:
                     items.append((agency, styles.group))
                 elif column == "updated_at":
                     items.append((labels.local_date(row.updated_at), styles.date))
+                elif column == "confirmed_at":
+                    confirmed = row.confirmed_at
+                    items.append((labels.local_date(confirmed) if confirmed else None, styles.date))
                 elif column == "status":
                     items.append((shown[column], styles.center))
                 else:

@@ -10,12 +10,16 @@ twice sends nothing twice.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+
+from openpyxl import load_workbook
 
 from bot import clock
 from bot.pipeline.outbox import OutboxOptions, Pace, Sender
 from bot.pipeline.schedule import scheduled_pass
+from bot.roster import export_file
 from registry import accounts, campaigns
 from registry.uow import Database
 from tests.builders import SYSTEM, grant, listed, registered
@@ -126,3 +130,31 @@ async def test_a_pass_in_the_night_stores_nothing_and_the_morning_sends_it(
     now[0] += timedelta(hours=10)  # 08:00 the next day
     assert (await scheduled_pass(loaded, sender)).sent == 1
     assert telegram.got[0][0] == "100"
+
+
+async def test_the_exports_summary_shows_each_agency_with_the_day_it_answered(
+    loaded: Database,
+) -> None:
+    today = clock.today()
+    await campaigns.open_campaign(
+        loaded.uow(), SYSTEM, title="Đợt", deadline=today + timedelta(days=3), today=today
+    )
+    await listed(loaded, agency="Lào Cai", full_name="Lê Thị Hà", mobile="0912 000 200")
+    after = today + timedelta(days=5)  # two days past the deadline
+    file = await export_file(
+        loaded.uow(), SYSTEM, format="xlsx", organisation="CỤC BÁO CHÍ", language="vi", on=after
+    )
+    sheet = load_workbook(io.BytesIO(file.data))["Tổng hợp"]
+    rows = [row for row in sheet.iter_rows(values_only=True) if any(row)]
+    texts = [str(row[0]) for row in rows]
+    start = texts.index("Từng cơ quan và ngày gửi danh sách")
+    assert rows[start + 1][0] == (
+        f"Đợt đề nghị cử người đang mở, hạn {(today + timedelta(days=3)).strftime('%d/%m/%Y')}: "
+        "1 cơ quan đã gửi, 55 chưa gửi, 55 quá hạn."
+    )
+    assert rows[start + 2][:4] == ("Cơ quan, đơn vị", "Loại cơ quan", "Ngày gửi", "Tình trạng")
+    by_name = {row[0]: row for row in rows[start + 3 :]}
+    assert len(by_name) == 56
+    laocai = by_name["Tỉnh Lào Cai"]
+    assert (laocai[2].date(), laocai[3]) == (today, "Đã gửi")
+    assert by_name["Thành phố Hà Nội"][2:4] == ("—", "Quá hạn")

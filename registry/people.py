@@ -439,8 +439,8 @@ async def confirm_person(
             entity_id=person.id,
             action="confirm",
             field="confirmed_at",
-            old=person.confirmed_at.date().isoformat() if person.confirmed_at else None,
-            new=now.date().isoformat(),
+            old=person.confirmed_at.isoformat() if person.confirmed_at else None,
+            new=now.isoformat(),
         )
         person.confirmed_at = now
         await uow.commit()

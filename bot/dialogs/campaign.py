@@ -78,7 +78,7 @@ async def on_action(ctx: Context[CampaignDraft]) -> None:
     chosen = ctx.chosen()
     if chosen == "keep":
         ctx.end()
-        ctx.tell("bot.cancelled")
+        ctx.tell("bot.campaign.kept")
         return
     if chosen == "close":
         ctx.end()

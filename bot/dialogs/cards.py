@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import shown
@@ -70,6 +70,11 @@ def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
     if field in ("mobile", "office_phone"):
         number, _, extension = value.partition(";ext=")
         return phone_text(ctx, number, extension or None)
+    if field == "confirmed_at":  # logged as an ISO time in UTC
+        try:
+            return shown(datetime.fromisoformat(value), "%d/%m/%Y")
+        except ValueError:
+            return value
     if field == "agency":  # logged by its code
         listed = known().get(value)
         return agency_name(ctx, value, listed.name) if listed is not None else value

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.actors import Actor, require_staff
@@ -299,7 +299,13 @@ async def due_for_reconfirmation(uow: UnitOfWork, now: datetime, max_age: timede
                 select(Person, Agency, Reconfirmation)
                 .join(Agency, Person.agency_id == Agency.id)
                 .outerjoin(Reconfirmation, Reconfirmation.person_id == Person.id)
-                .where(Person.status != Status.retired, Person.erased_at.is_(None))
+                .where(
+                    Person.status != Status.retired,
+                    Person.erased_at.is_(None),
+                    # Old enough, or attached to an agency that has an end (merged): the rest
+                    # of the directory is not read at every pass.
+                    or_(Person.confirmed_at < now - max_age, Agency.valid_to.is_not(None)),
+                )
                 .order_by(Person.confirmed_at, Person.id)
             )
         ).all()

@@ -43,6 +43,21 @@ log = logging.getLogger(__name__)
 PUSH_CHANNELS = ("telegram", "zalo")
 SYSTEM = Actor.system("campaign")
 PROMPTS_PER_PASS = 500  # a backlog (everyone due at once after a merger) is spread over passes
+# A server passes every few seconds; the day's letters are all written at its first pass, so
+# the jobs look again only this often (a focal point granted later in the day still gets the
+# day's reminder then). ``spokes tick`` is a new process each time: it always looks.
+RECHECK = timedelta(minutes=10)
+_last_run: dict[str, datetime] = {}
+
+
+def _recently(job: str, now: datetime) -> bool:
+    """Whether ``job`` ran in this process less than :data:`RECHECK` before ``now`` (and, if
+    not, note that it runs now)."""
+    last = _last_run.get(job)
+    if last is not None and timedelta(0) <= now - last < RECHECK:
+        return True
+    _last_run[job] = now
+    return False
 
 
 def _agency_name(code: str, name: str, language: str) -> str:
@@ -209,8 +224,12 @@ async def _prompt(
 
 
 async def remind_job(database: Database, now: datetime) -> int:
+    if _recently(f"remind:{database.url}", now):
+        return 0
     return await send_reminders(database, now)
 
 
 async def reconfirm_job(database: Database, now: datetime) -> int:
+    if _recently(f"reconfirm:{database.url}", now):
+        return 0
     return await send_reconfirmations(database, now)

@@ -83,6 +83,20 @@ def roster_labels(language: str, *, on: date) -> RosterLabels:
         # Excel's header/footer codes: &P the page, &N the number of pages.
         page_footer=say("roster.export.page", page="&P", pages="&N"),
         local_date=local_date,
+        summary_agencies=say("roster.campaign.agencies"),
+        agency_headers={
+            key: say(f"roster.campaign.{key}") for key in ("agency", "kind", "answered_on", "state")
+        },
+        answer_states={
+            key: say(f"roster.campaign.{key}") for key in ("answered", "missing", "overdue")
+        },
+        campaign_line=lambda deadline, answered, missing, overdue: say(
+            "roster.campaign.line",
+            deadline=deadline.strftime("%d/%m/%Y"),
+            answered=answered,
+            missing=missing,
+            overdue=overdue,
+        ),
     )
 
 

@@ -198,6 +198,15 @@ class BotSettings(Settings):
         "on the bot's own initiative until SPOKES_QUIET_UNTIL, unless staff asked for it.",
     )
     quiet_until: time = Field(default=time(7, 0), description="End of the quiet hours.")
+    reconfirm_days: int = Field(
+        default=180,
+        ge=1,
+        description="A person whose details were last confirmed longer ago than this is asked "
+        "to confirm them again (at once when their agency has merged since).",
+    )
+    reconfirm_repeat_days: int = Field(
+        default=7, ge=1, description="Days between the first and the second re-confirmation prompt."
+    )
 
 
 def telegram_token(settings: BotSettings) -> str:

@@ -238,6 +238,10 @@ class Person(TimestampMixin, Base):
     publish_mobile: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     publish_mobile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # When the details were last known right: registering, an update and a re-confirmation
+    # set it; past the re-confirmation age the person is asked again (:mod:`registry.campaigns`).
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
     agency: Mapped[Agency] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -429,3 +433,40 @@ class Invitation(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Campaign(Base):
+    """A call to the agencies for their lists, with a deadline and a reminder schedule.
+
+    ``reminder_days``: days before the deadline on which the agencies still missing are
+    reminded ("7,3,1"); after the deadline, one reminder every ``overdue_every`` days while they
+    are still missing. ``kind``: only the agencies of that kind (all current agencies if None).
+    At most one campaign is open at a time (``closed_at`` None).
+    """
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AgencyKind | None] = mapped_column(_enum(AgencyKind, "campaign_kind"))
+    deadline: Mapped[date] = mapped_column(Date)
+    reminder_days: Mapped[str] = mapped_column(String(64), default="7,3,1")
+    overdue_every: Mapped[int] = mapped_column(Integer, default=7)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Reconfirmation(Base):
+    """A person asked "are your details still correct?" about the details confirmed at
+    ``since``: how many prompts were sent, the last one when. A newer ``confirmed_at`` on the
+    person makes the row moot (the next request starts again from nothing)."""
+
+    __tablename__ = "reconfirmation"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    prompts: Mapped[int] = mapped_column(Integer, default=0)
+    last_prompt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -394,6 +394,7 @@ async def update_field(
         old_display = agency.code if field == "agency" else changelog.logged_value(person, logged)
         for name, value_ in columns.items():
             setattr(person, name, value_)
+        person.confirmed_at = utcnow()  # whoever changed it had the record in front of them
         new_display = (
             new_agency.code if field == "agency" else changelog.logged_value(person, logged)
         )
@@ -461,6 +462,33 @@ async def verify_person(
     uow: UnitOfWork, actor: Actor, person_id: int, *, expected_version: int | None = None
 ) -> PersonView:
     return await _set_status(uow, actor, person_id, Status.verified, "verify", expected_version)
+
+
+async def confirm_person(
+    uow: UnitOfWork, actor: Actor, person_id: int, *, expected_version: int | None = None
+) -> PersonView:
+    """The person (or whoever manages their agency) says the details are still right: the
+    re-confirmation date moves to now, and the history says who confirmed."""
+    async with uow:
+        session = uow.session
+        person, agency = await _load(session, actor, person_id, "people.confirm")
+        if person.status is Status.retired:
+            raise ValidationError("person.retired", person_id=person.id)
+        _check_version(person, expected_version)
+        now = utcnow()
+        changelog.record(
+            session,
+            actor,
+            entity="person",
+            entity_id=person.id,
+            action="confirm",
+            field="confirmed_at",
+            old=person.confirmed_at.isoformat() if person.confirmed_at else None,
+            new=now.isoformat(),
+        )
+        person.confirmed_at = now
+        await uow.commit()
+        return PersonView.of(person, agency)
 
 
 async def show_person(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonView:

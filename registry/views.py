@@ -68,6 +68,7 @@ class PersonView:
     version: int
     created_at: datetime
     updated_at: datetime
+    confirmed_at: datetime | None = None  # when the details were last known right
 
     @classmethod
     def of(cls, person: Person, agency: Agency) -> PersonView:
@@ -89,6 +90,7 @@ class PersonView:
             version=person.version,
             created_at=person.created_at,
             updated_at=person.updated_at,
+            confirmed_at=person.confirmed_at,
         )
 
     def to_dict(self) -> dict[str, Any]:

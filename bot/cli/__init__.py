@@ -12,6 +12,7 @@ from bot.cli import (
     accounts,
     agencies,
     broadcast,
+    campaign,
     chat,
     claims,
     db,
@@ -51,6 +52,7 @@ tidy.register(app)
 claims.register(app)
 invite.register(app)
 broadcast.register(app)
+campaign.register(app)
 
 
 @app.callback()

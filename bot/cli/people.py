@@ -262,3 +262,13 @@ def erase(
                 code=erasure.agency_code or "",
             )
         )
+
+
+@app.command("unconfirmed")
+def unconfirmed(
+    as_json: JsonOption = False,
+) -> None:
+    """People who did not confirm their details after two prompts (or cannot be asked)."""
+    from bot.cli.campaign import unconfirmed_command
+
+    unconfirmed_command(as_json)

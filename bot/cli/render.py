@@ -102,6 +102,7 @@ def person(view: PersonView) -> None:
         ("source", _text("source", view.source)),
         ("version", str(view.version)),
         ("updated_at", shown(view.updated_at)),
+        ("confirmed_at", shown(view.confirmed_at) if view.confirmed_at else "—"),
     )
     for key, value in rows:
         table.add_row(say(f"column.{key}"), value)

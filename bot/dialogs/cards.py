@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import shown
@@ -48,6 +48,8 @@ def person_card(ctx: Context[Any], person: PersonView) -> str:
         ctx.say("bot.card.email", value=person.email or "—"),
         ctx.say("bot.card.status", value=ctx.say(f"status.{person.status}")),
     ]
+    if person.confirmed_at is not None:
+        lines.append(ctx.say("bot.card.confirmed", value=shown(person.confirmed_at, "%d/%m/%Y")))
     return "\n".join(lines)
 
 
@@ -71,6 +73,11 @@ def _value(ctx: Context[Any], field: str | None, value: str | None) -> str:
     if field == "publish_mobile":  # the person's answer, logged as True / False
         answer = "yes" if value == "True" else "no"
         return ctx.say(f"bot.publish_mobile.shown_{answer}")
+    if field == "confirmed_at":  # logged as an ISO time in UTC
+        try:
+            return shown(datetime.fromisoformat(value), "%d/%m/%Y")
+        except ValueError:
+            return value
     if field == "agency":  # logged by its code
         listed = known().get(value)
         return agency_name(ctx, value, listed.name) if listed is not None else value

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.pipeline import campaign
 from bot.pipeline.outbox import OutboxOptions, Pace, PassReport, Sender
 from bot.pipeline.protocol import Courier
 from bot.settings import BotSettings
@@ -39,7 +40,7 @@ RUNNER_KEY = 0x73706F6B6573
 
 # A scheduled job: enqueue what is due at ``now`` (reminders...), idempotently.
 Job = Callable[[Database, datetime], Awaitable[object]]
-JOBS: list[Job] = []
+JOBS: list[Job] = [campaign.remind_job, campaign.reconfirm_job]
 
 
 def outbox_options(settings: BotSettings) -> OutboxOptions:

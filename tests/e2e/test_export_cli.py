@@ -132,7 +132,7 @@ def test_the_handout_layout_leaves_out_status_and_update(spokes: Spokes) -> None
     handout_header = [cell.value for cell in handout[6]]
     working_header = [cell.value for cell in working[6]]
     assert "Trạng thái" not in handout_header and "Cập nhật" not in handout_header
-    assert working_header == [*handout_header, "Trạng thái", "Cập nhật"]
+    assert working_header == [*handout_header, "Trạng thái", "Cập nhật", "Xác nhận lần cuối"]
     names = {row[2] for row in handout.iter_rows(min_row=7, values_only=True)}
     assert {"Trần Quốc Cường", "Lê Văn Bình", "Nguyễn Văn An"} <= names
     ok(spokes("export", "--layout", "handout", "-f", "csv", "-o", "handout.csv"))

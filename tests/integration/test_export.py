@@ -122,10 +122,10 @@ async def test_the_roster_opens_with_the_title_block_and_the_header(roster: Rost
     assert sheet["A4"].value == "Cập nhật đến ngày 26/11/2025"
     assert [cell.value for cell in sheet[6]] == [
         "STT", "Cơ quan, đơn vị", "Họ và tên", "Chức vụ", "Vai trò", "Điện thoại di động",
-        "Điện thoại cố định", "Thư điện tử", "Trạng thái", "Cập nhật",
+        "Điện thoại cố định", "Thư điện tử", "Trạng thái", "Cập nhật", "Xác nhận lần cuối",
     ]  # fmt: skip
     merged = {str(r) for r in sheet.merged_cells.ranges}
-    assert {"A1:C1", "A3:J3", "A4:J4"} <= merged
+    assert {"A1:C1", "A3:K3", "A4:K4"} <= merged
 
 
 async def test_sections_agencies_and_people_come_in_catalog_order(roster: Roster) -> None:
@@ -166,7 +166,7 @@ async def test_the_agency_cell_is_merged_over_its_people(roster: Roster) -> None
     assert not any(r.min_row == hanoi and r.min_col == 2 for r in sheet.merged_cells.ranges)
     # Section rows span the table.
     section = _row_of(sheet, 1, "II. Cơ quan thuộc Chính phủ")
-    assert f"A{section}:J{section}" in merged
+    assert f"A{section}:K{section}" in merged
 
 
 async def test_an_agency_running_onto_the_next_page_is_named_on_that_page(
@@ -254,7 +254,7 @@ async def test_the_roster_is_ready_to_print(roster: Roster) -> None:
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$6:$6"
     assert sheet.freeze_panes == "A7"
-    assert sheet.auto_filter.ref == f"A6:J{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A6:K{sheet.max_row}"
     assert sheet.oddFooter.center.text == "Trang &P/&N"
     assert sheet.column_dimensions["B"].width == 22
     assert sheet.column_dimensions["H"].width >= 20
@@ -426,6 +426,7 @@ async def test_csv_has_a_bom_the_same_columns_and_neutralised_formulas(roster: R
     assert by_name["Nguyễn Thị Thu Hà"] == [
         "2", "Bộ Tài chính", "Nguyễn Thị Thu Hà", "Chánh Văn phòng Bộ", "Người phát ngôn",
         "0912 345 678", "", "ha.ntt@mof.gov.vn", "Đã xác minh", by_name["Nguyễn Thị Thu Hà"][9],
+        by_name["Nguyễn Thị Thu Hà"][9],  # registered, never changed: confirmed the same day
     ]  # fmt: skip
     assert by_name["Trần Quốc Cường"][6] == "024 2220 2828 máy lẻ 101"
 

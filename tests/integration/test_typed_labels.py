@@ -36,6 +36,7 @@ FREE_TEXT = {
     ("agency", "query"),
     ("broadcast", "agency"),
     ("broadcast", "body"),
+    ("campaign", "deadline"),
 }
 
 
@@ -109,6 +110,13 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await member.say("/update")
     await member.say("Publish mobile" if language == "vi" else "công bố số di động")
     await member.say("đồng ý công bố" if language == "en" else "I agree to publish it")
+
+    # Re-confirmation asked by /confirm (the scheduled prompt asks the same question).
+    await member.say("/confirm")
+    await member.say(
+        "I am no longer in this role" if language == "vi" else "tôi không còn đảm nhiệm vai trò này"
+    )
+    await member.say(word["no"])
     await member.say("/withdraw")
     await member.say(word["no"])
     await member.say("/erase")
@@ -163,6 +171,11 @@ async def _walk(dialogs: Dialogs, language: str, base: int) -> None:
     await staff.say("One agency" if language == "vi" else "một cơ quan")
     await staff.say("Lào Cai")
     await staff.say("/cancel")
+    # A campaign opened from the chat, declined at its confirmation.
+    await staff.say("/campaign")
+    await staff.say("Open a new campaign" if language == "vi" else "mở đợt mới")
+    await staff.say("31/12/2099")
+    await staff.say(word["no"])
 
     # /invite: the agency picker, then the purpose typed as its label.
     await staff.say("/invite")

@@ -57,6 +57,8 @@ def test_every_declared_flow_handles_each_of_its_steps() -> None:
         "broadcast",
         "invite",
         "invite_focal",
+        "reconfirm",
+        "campaign",
     }
     for flow in engine.FLOWS.values():
         assert set(flow.handlers) == set(flow.steps), flow.name
@@ -125,5 +127,5 @@ def test_only_the_register_flow_steps_back_on_cancel() -> None:
 
 def test_consent_is_skipped_only_when_a_command_works_on_someone_else() -> None:
     personal = [c for c in engine.COMMANDS if c.needs_consent]
-    assert {c.name for c in personal} == {"register", "me", "update", "withdraw"}
+    assert {c.name for c in personal} == {"register", "me", "update", "withdraw", "confirm"}
     assert {c.name for c in personal if c.for_others is not None} == {"register", "update"}

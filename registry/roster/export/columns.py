@@ -19,7 +19,9 @@ from registry.validation import format_phone
 PRINTED_FIELDS: tuple[str, ...] = tuple(f.value for f in PersonField if f is not PersonField.note)
 
 # In the order of the printed roster.
-COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS, "status", "updated_at")
+COLUMNS: tuple[str, ...] = ("stt", *PRINTED_FIELDS, "status", "updated_at", "confirmed_at")
+# Columns of dates the registry keeps (the last update, the last re-confirmation).
+DATE_COLUMNS: tuple[str, ...] = ("updated_at", "confirmed_at")
 
 
 class Layout(enum.StrEnum):

@@ -12,7 +12,7 @@ import io
 from typing import BinaryIO
 
 from registry.roster.cells import neutralised
-from registry.roster.export.columns import ColumnTexts, Layout, layout_columns
+from registry.roster.export.columns import DATE_COLUMNS, ColumnTexts, Layout, layout_columns
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow
 from registry.roster.export.summary import ExportSummary
@@ -27,7 +27,7 @@ class CsvRoster:
         self.labels = labels
         self.columns = layout_columns(layout)
         # After the number: the person's columns (and the status) as ColumnTexts shows them.
-        self._person_columns = [c for c in self.columns if c not in ("stt", "updated_at")]
+        self._person_columns = [c for c in self.columns if c not in ("stt", *DATE_COLUMNS)]
         self.texts = ColumnTexts(labels)
         # The wrapper is detached, not closed, at the end: the caller owns ``target``.
         self._text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
@@ -43,6 +43,9 @@ class CsvRoster:
             values = [shown[column] or "" for column in self._person_columns]
             if "updated_at" in self.columns:
                 values.append(local_date(row.updated_at).strftime(DATE_FORMAT))
+            if "confirmed_at" in self.columns:
+                confirmed = row.confirmed_at
+                values.append(local_date(confirmed).strftime(DATE_FORMAT) if confirmed else "")
             self._csv.writerow([self.number, *(neutralised(value) for value in values)])
 
     def finish(self, summary: ExportSummary, target: BinaryIO) -> None:

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO, Protocol
 
+from sqlalchemy import select
+
 from registry.actors import Actor
 from registry.errors import ValidationError
+from registry.models import Campaign
 from registry.roster.export.columns import Layout
 from registry.roster.export.csv_roster import CsvRoster
 from registry.roster.export.labels import RosterLabels
@@ -24,6 +27,7 @@ from registry.roster.export.selection import (
     ExportRow,
     ExportScope,
     agencies_in_scope,
+    agency_answers,
     count_people,
     resolve_scope,
     stream_people,
@@ -143,6 +147,12 @@ async def export_roster(
         )
         total = await count_people(session, scope)
         agencies, missing = await agencies_in_scope(session, scope, on=on)
+        answers = await agency_answers(session, scope, on=on)
+        deadline = await session.scalar(
+            select(Campaign.deadline)
+            .where(Campaign.closed_at.is_(None))
+            .order_by(Campaign.id.desc())
+        )
         writer = _writer(chosen, labels, organisation, scope, target, shape)
         if progress is not None:
             progress(0, total)
@@ -153,7 +163,15 @@ async def export_roster(
                 progress(tally.people, max(total, tally.people))
             # Writing a batch takes a moment: let a bot serve other chats in between.
             await asyncio.sleep(0)
-    summary = ExportSummary(scope=scope, agencies=agencies, missing=missing, tally=tally)
+    summary = ExportSummary(
+        scope=scope,
+        agencies=agencies,
+        missing=missing,
+        tally=tally,
+        answers=answers,
+        deadline=deadline,
+        on=on,
+    )
     # Zipping a large workbook takes seconds: off the event loop, once the reading is done.
     await asyncio.to_thread(writer.finish, summary, target)
     return ExportResult(chosen, scope, tally.people, len(missing))

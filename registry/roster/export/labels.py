@@ -7,7 +7,7 @@ these from its text catalogs, in the reader's language, and the writers only pla
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
@@ -40,6 +40,12 @@ class RosterLabels:
     total: str
     page_footer: str  # with Excel's page codes, e.g. "Trang &P/&N"
     local_date: Callable[[datetime], date]  # a stored UTC time -> the reader's calendar day
+    # The summary's table of agencies: its caption, headers (agency, kind, answered_on, state),
+    # the states (answered, missing, overdue) and the campaign's line (deadline, figures).
+    summary_agencies: str = ""
+    agency_headers: Mapping[str, str] = field(default_factory=dict)
+    answer_states: Mapping[str, str] = field(default_factory=dict)
+    campaign_line: Callable[[date, int, int, int], str] | None = None
 
 
 @dataclass(frozen=True)

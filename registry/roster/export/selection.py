@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,6 +66,7 @@ class ExportRow:
     email: str | None
     status: str
     updated_at: datetime
+    confirmed_at: datetime | None = None  # when the person last confirmed their details
 
     @property
     def section(self) -> str:
@@ -162,6 +163,7 @@ def people_query(scope: ExportScope) -> Select[tuple[object, ...]]:
             Person.email,
             Person.status,
             Person.updated_at,
+            Person.confirmed_at,
         )
         .join(Agency, Person.agency_id == Agency.id)
         .outerjoin(successor, Agency.successor_id == successor.id)
@@ -215,6 +217,7 @@ async def stream_people(
                 email=email,
                 status=status.value,
                 updated_at=updated_at,
+                confirmed_at=confirmed_at,
             )
             for (
                 person_id,
@@ -232,6 +235,7 @@ async def stream_people(
                 email,
                 status,
                 updated_at,
+                confirmed_at,
             ) in partition
         ]
 
@@ -243,6 +247,41 @@ def _agencies_in(scope: ExportScope, on: date) -> Select[tuple[Agency]]:
     if scope.kind is not None:
         statement = statement.where(Agency.kind == scope.kind)
     return statement
+
+
+@dataclass(frozen=True)
+class AgencyAnswer:
+    """A current agency of the export and when it answered: the time its first person still
+    in the network was registered (None: not yet)."""
+
+    id: int
+    name: str
+    kind: AgencyKind
+    answered_at: datetime | None
+
+
+async def agency_answers(
+    session: AsyncSession, scope: ExportScope, *, on: date
+) -> list[AgencyAnswer]:
+    """Every current agency of the scope, in catalog order, with the time it answered."""
+    agencies = list(await session.scalars(_agencies_in(scope, on)))
+    first = dict(
+        (
+            await session.execute(
+                select(Person.agency_id, func.min(Person.created_at))
+                .where(Person.status != Status.retired)
+                .group_by(Person.agency_id)
+            )
+        ).all()
+    )
+    agencies.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.sort_order, a.name, a.id))
+    answers = []
+    for agency in agencies:
+        answered_at = first.get(agency.id)
+        if isinstance(answered_at, datetime) and answered_at.tzinfo is None:
+            answered_at = answered_at.replace(tzinfo=UTC)
+        answers.append(AgencyAnswer(agency.id, agency.name, agency.kind, answered_at))
+    return answers
 
 
 async def agencies_in_scope(

@@ -4,9 +4,10 @@ and third sheets show (the agencies nobody answered for, counts by kind, role an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from registry.models import AgencyKind, Role, Status
-from registry.roster.export.selection import ExportRow, ExportScope, MissingAgency
+from registry.roster.export.selection import AgencyAnswer, ExportRow, ExportScope, MissingAgency
 
 
 @dataclass
@@ -34,6 +35,14 @@ class ExportSummary:
     agencies: dict[AgencyKind, int]  # current agencies of the scope, by kind
     missing: list[MissingAgency]
     tally: Tally
+    # Every current agency of the scope with the time it answered (the summary's last table),
+    # and the deadline of the open campaign, if any (agencies missing after it are overdue).
+    answers: list[AgencyAnswer] = field(default_factory=list)
+    deadline: date | None = None
+    on: date | None = None
+
+    def overdue(self) -> bool:
+        return self.deadline is not None and self.on is not None and self.on > self.deadline
 
     def statuses(self) -> list[str]:
         """The statuses an export of this scope can hold, in their usual order."""

@@ -48,11 +48,12 @@ WIDTHS: dict[str, float] = {
     "email": 24,
     "status": 12.5,
     "updated_at": 11,
+    "confirmed_at": 11,
 }
 HEADER_ROW = 6
 # Columns that are not wrapped text of ColumnTexts: the number, the agency (merged over its
 # people) and the date.
-_NOT_TEXT = ("stt", "agency", "updated_at")
+_NOT_TEXT = ("stt", "agency", "updated_at", "confirmed_at")
 ORGANISATION_COLUMNS = 3  # the organisation's name sits over the first three columns
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 22  # at least; more when a header wraps
@@ -148,6 +149,9 @@ class XlsxRoster:
                     items.append((agency, styles.group))
                 elif column == "updated_at":
                     items.append((labels.local_date(row.updated_at), styles.date))
+                elif column == "confirmed_at":
+                    confirmed = row.confirmed_at
+                    items.append((labels.local_date(confirmed) if confirmed else None, styles.date))
                 elif column == "status":
                     items.append((shown[column], styles.center))
                 else:
@@ -299,7 +303,42 @@ class XlsxRoster:
                 for status in summary.statuses()
             ],
         )
+        self._agencies_table(sheet, summary)
         sheet.close()
+
+    def _agencies_table(self, sheet: Sheet, summary: ExportSummary) -> None:
+        """Each agency of the export, with the day it answered (and, during a campaign, the
+        campaign's figures: answered, missing, overdue after its deadline)."""
+        labels, styles = self.labels, self.styles
+        if not summary.answers or not labels.summary_agencies:
+            return
+        answered = sum(1 for a in summary.answers if a.answered_at is not None)
+        missing = len(summary.answers) - answered
+        overdue = summary.overdue()
+        sheet.put([(labels.summary_agencies, styles.caption)], height=20)
+        if summary.deadline is not None and labels.campaign_line is not None:
+            line = labels.campaign_line(
+                summary.deadline, answered, missing, missing if overdue else 0
+            )
+            sheet.line(line, styles.text)
+        heads = labels.agency_headers
+        sheet.fitted(
+            [(heads[k], styles.header) for k in ("agency", "kind", "answered_on", "state")],
+            bold=True,
+            least=HEADER_HEIGHT,
+        )
+        states = labels.answer_states
+        for agency in summary.answers:
+            if agency.answered_at is not None:
+                state = states["answered"]
+                day: Item = (labels.local_date(agency.answered_at), styles.date)
+            else:
+                state = states["overdue" if overdue else "missing"]
+                day = ("—", styles.center)
+            kind = labels.kinds.get(agency.kind.value, agency.kind.value)
+            sheet.fitted(
+                [(agency.name, styles.text), (kind, styles.text), day, (state, styles.center)]
+            )
 
 
 def title_block(

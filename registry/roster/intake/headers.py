@@ -57,6 +57,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     **{field.value: _FIELD_ALIASES[field] for field in PersonField},
     "status": ("trang thai", "status"),
     "updated_at": ("cap nhat", "ngay cap nhat", "updated", "updated at", "last updated"),
+    "confirmed_at": ("xac nhan lan cuoi", "ngay xac nhan", "last confirmed", "confirmed on"),
 }
 
 _NUMBERING = re.compile(r"^\(?\d{1,3}\)?\.?$")

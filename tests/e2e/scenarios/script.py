@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import clock
 from bot.texts import has, t
 from tests.builders import grant, registered
 from tests.e2e.scenarios.driver import Answer, ChatDriver
@@ -89,7 +90,10 @@ def card(
     office_phone: str = "—",
     email: str = "an.nv@laocai.gov.vn",
     status: str = "Chờ xác minh",
+    confirmed: str | None = None,
 ) -> str:
+    """A record's card as the chat shows it; ``confirmed`` defaults to today (a record
+    registered or changed during the test)."""
     return "\n".join(
         [
             f"#{person_id} {full_name}",
@@ -100,6 +104,7 @@ def card(
             f"Điện thoại cố định: {office_phone}",
             f"Email: {email}",
             f"Trạng thái: {status}",
+            f"Xác nhận lần cuối: {confirmed or clock.today().strftime('%d/%m/%Y')}",
         ]
     )
 

@@ -1,9 +1,10 @@
 """``spokes claims``: the claims of listed records waiting for a decision, decided from a shell.
 
 The same use cases as the chat's /claims (:mod:`registry.claims`), acting as the system: every
-agency's claims are listed, and any may be confirmed or refused. A decision made here is not
-told to the person's chat (the command line has no chat to send from); their /me shows the
-record once it is theirs.
+agency's claims are listed, and any may be confirmed or refused. The command line has no chat
+to send from, so the decision is told to the claimant's chat through the outbox, in the same
+transaction: the running server (or the next ``spokes tick``) sends it. A terminal chat cannot
+be written to; its /me shows the record once it is theirs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.cli.runtime import print_json, run, say, tell
 from registry import claims
 from registry.actors import Actor
 from registry.claims import ClaimView
+from registry.settings import get_settings
 from registry.uow import Database
 
 app = typer.Typer(help="Claims of listed records: list, confirm, refuse.", no_args_is_help=True)
@@ -75,12 +77,30 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def _decide(claim_id: str, *, confirm: bool, as_json: bool) -> None:
     number = claims.parse_claim_id(claim_id)
 
-    async def work(database: Database) -> ClaimView:
-        return await claims.decide_claim(database.uow(), CLI, number, confirm=confirm)
+    async def work(database: Database) -> tuple[ClaimView, int]:
+        # The decision and the message to the claimant's chat are kept together: the server
+        # (or the next spokes tick) sends it from the outbox.
+        from bot.state import outbox
 
-    claim = run(work)
+        async with database.uow() as unit:
+            claim = await claims.decide_claim(unit, CLI, number, confirm=confirm)
+            person, claimant = claim.person, claim.claimant
+            told = await outbox.tell_chats(
+                unit.session,
+                f"claim:{claim.id}:decided",
+                [outbox.Chat(claimant.channel, claimant.external_id, claimant.language)],
+                "bot.claims.told_confirmed" if confirm else "bot.claims.told_refused",
+                default_language=get_settings().default_language,
+                person_id=person.id,
+                name=person.full_name,
+                agency=person.agency_name,
+            )
+            await unit.commit()
+        return claim, told
+
+    claim, told = run(work)
     if as_json:
-        print_json(_json(claim))
+        print_json(_json(claim) | {"told": bool(told)})
         return
     key = "bot.claims.confirmed" if confirm else "bot.claims.refused"
     tell(
@@ -92,7 +112,7 @@ def _decide(claim_id: str, *, confirm: bool, as_json: bool) -> None:
             name=claim.person.full_name,
         )
     )
-    tell(say("cli.claims.not_told"))
+    tell(say("cli.claims.told" if told else "cli.claims.not_told", chat=claim.chat))
 
 
 @app.command("confirm")

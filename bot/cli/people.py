@@ -13,6 +13,7 @@ from bot.personal_data import DataFile, data_file
 from bot.state import chat_data
 from registry import directory, people, rights
 from registry.actors import Actor
+from registry.settings import get_settings
 from registry.uow import Database
 from registry.views import PersonResult, PersonView
 
@@ -245,14 +246,29 @@ def erase(
             tell(say("cli.rights.not_erased"))
             raise typer.Exit(1)
 
-    async def work(database: Database) -> rights.Erasure:
+    async def work(database: Database) -> tuple[rights.Erasure, int]:
+        from bot.state import outbox
+
         async with database.uow() as uow:
             erasure = await rights.erase_person(uow, CLI, person_id)
             await chat_data.forget(uow, erasure.chats)
+            told = 0
+            if erasure.successor_needed:
+                # Staff chats hear it as they would from a member's /erase: in the outbox,
+                # sent by the running server or the next spokes tick.
+                told = await outbox.tell_chats(
+                    uow.session,
+                    f"erase:{min(erasure.person_ids)}:successor",
+                    [outbox.Chat(s.channel, s.external_id, s.language) for s in erasure.staff],
+                    "bot.erase.successor",
+                    default_language=get_settings().default_language,
+                    agency=erasure.agency_name or "",
+                    code=erasure.agency_code or "",
+                )
             await uow.commit()
-            return erasure
+            return erasure, told
 
-    erasure = run(work)
+    erasure, told = run(work)
     tell(say("cli.rights.erased", ids=", #".join(str(i) for i in erasure.person_ids)))
     if erasure.successor_needed:
         tell(
@@ -262,6 +278,8 @@ def erase(
                 code=erasure.agency_code or "",
             )
         )
+        if told:
+            tell(say("cli.rights.staff_told", count=told))
 
 
 @app.command("unconfirmed")

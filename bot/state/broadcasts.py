@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.state import outbox
 from bot.state.models import Broadcast
-from bot.state.outbox import Counts, Letter
+from bot.state.outbox import PUSH_CHANNELS, Counts, Letter
 from registry.actors import Actor, require_staff
 from registry.catalog import parse_kind
 from registry.errors import NotFound, ValidationError
@@ -34,8 +34,6 @@ from registry.models import Account, AccountRole, Agency, Person, Status, utcnow
 from registry.uow import UnitOfWork
 
 BODY_MAX = 1500  # characters: one message on every platform, with the heading
-# Channels whose chats can be written to when nobody is talking: not the terminal.
-PUSH_CHANNELS = ("telegram", "zalo")
 QUARTERS = (25, 50, 75)  # progress notes, in percent done
 PROGRESS_MIN = 100  # recipients from which progress notes are worth sending
 

@@ -85,6 +85,49 @@ class Claimed:
     attempts: int  # including this one
 
 
+# Channels whose chats can be written to when nobody is talking: not the terminal.
+PUSH_CHANNELS = ("telegram", "zalo")
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A chat to tell something: its channel, its id there, and its language if known."""
+
+    channel: str
+    external_id: str
+    language: str | None
+
+
+async def tell_chats(
+    session: AsyncSession,
+    dedupe: str,
+    chats: Sequence[Chat],
+    text_key: str,
+    *,
+    default_language: str,
+    **params: Any,
+) -> int:
+    """Tell ``chats`` one text from outside any chat (a decision taken on the command line),
+    each in its language, at once rather than after the quiet hours: staff acted now. Returns
+    how many chats will be told; a terminal chat cannot be, and is left out.
+    """
+    letters = [
+        Letter(
+            f"{dedupe}:{chat.channel}:{chat.external_id}",
+            chat.channel,
+            chat.external_id,
+            chat.language or default_language,
+            text_key=text_key,
+            params=params,
+            quiet=False,
+        )
+        for chat in chats
+        if chat.channel in PUSH_CHANNELS
+    ]
+    await enqueue(session, letters)
+    return len(letters)
+
+
 def _insert(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name
     if dialect == "postgresql":

@@ -264,7 +264,8 @@ def test_the_command_line_lists_confirms_and_refuses_claims(
         assert "zalo:70" in lines[0] and "console:71" in lines[1]
         confirmed = runner.invoke(app, ["--lang", "en", "claims", "confirm", "1"])
         assert confirmed.exit_code == 0, confirmed.output
-        assert "Claim #1 confirmed" in confirmed.output and "/me" in confirmed.output
+        assert "Claim #1 confirmed" in confirmed.output
+        assert "zalo:70 will be told of this decision" in confirmed.output
         refused = runner.invoke(app, ["claims", "refuse", "#2", "--json"])
         assert refused.exit_code == 0, refused.output
         assert '"status": "refused"' in refused.output

@@ -12,8 +12,9 @@ liệu cá nhân 2025):
   change log with its date;
 - the note (for staff), the status, the source and any chat identity never leave the registry.
 
-Reading needs no actor: the published directory is for anyone. The "last confirmed" date of a
-record is not kept yet (``PublicPerson.confirmed_at`` stays None until it is).
+Reading needs no actor: the published directory is for anyone. Each person carries the date
+they last confirmed their details (registering, an update, a re-confirmation), so a reader
+knows how fresh a contact is.
 """
 
 from __future__ import annotations
@@ -55,8 +56,7 @@ class PublicPerson:
     email: str | None
     mobile: str | None  # E.164, only when the person agreed to publish it
     updated_at: datetime  # the date of the last change
-    # When the person last confirmed their record is still right: not kept yet (a later
-    # change adds it); shown wherever it is set.
+    # When the person last confirmed their details are still right.
     confirmed_at: datetime | None = None
 
 
@@ -93,6 +93,7 @@ def _public(person: Person, agency: Agency) -> PublicPerson:
         email=person.email,
         mobile=person.mobile if person.publish_mobile else None,
         updated_at=person.updated_at,
+        confirmed_at=person.confirmed_at,
     )
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -214,3 +215,18 @@ async def test_a_change_shows_at_once_on_an_agency_page_seen_before(
     await people.retire_person(loaded.uow(), SYSTEM, an.id)
     assert "Nguyễn Văn An" not in (await client.get(url)).text
     assert "Nguyễn Văn An" not in (await client.get(f"{url}/embed")).text
+
+
+async def test_the_last_confirmed_date_is_published(
+    loaded: Database, client: httpx.AsyncClient
+) -> None:
+    an = await listed(loaded)
+    async with loaded.uow() as uow:
+        person = await uow.session.get(Person, an.id)
+        assert person is not None
+        person.confirmed_at = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+        await uow.commit()
+    page = (await client.get(f"/directory/{an.agency_code}")).text
+    assert "Xác nhận lần cuối: 14/03/2026" in page
+    listed_people = (await client.get(f"/api/v1/agencies/{an.agency_code}/people")).json()
+    assert listed_people["people"][0]["confirmed_at"].startswith("2026-03-14T09:00:00")

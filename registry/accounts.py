@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from registry import changelog
 from registry.actors import Actor, require_admin
-from registry.catalog import resolve_agency
+from registry.catalog import today_agency
 from registry.errors import NotFound, ValidationError
 from registry.models import Account, AccountRole, Agency, utcnow
 from registry.uow import UnitOfWork
@@ -174,7 +174,8 @@ async def grant(
         raise ValidationError("account.focal_needs_agency")
     async with uow:
         session = uow.session
-        target_agency = await resolve_agency(session, agency) if agency else None
+        # A focal point answers for an agency as it is today, not one merged away.
+        target_agency = (await today_agency(session, agency))[0] if agency else None
         account = await _find(session, channel, external_id)
         if account is None:
             if must_exist:

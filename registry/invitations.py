@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import changelog
 from registry.actors import Actor, require_staff
-from registry.catalog import agency_views, current_agency, kind_rank, parse_kind
+from registry.catalog import agency_views, kind_rank, parse_kind, today_agency
 from registry.errors import NotFound, PermissionDenied, RegistryError, ValidationError
 from registry.models import (
     Account,
@@ -196,7 +196,8 @@ async def _targets(
     if sum(bool(x) for x in (agency, kind, missing)) != 1:
         raise ValidationError("invitation_cli.which_agencies")
     if agency:
-        return [await current_agency(session, agency)]
+        # A name of before the 2025 mergers invites the agency it merged into.
+        return [(await today_agency(session, agency))[0]]
     wanted = parse_kind(kind) if kind else None
     today = utcnow().date()
     answered = select(Person.agency_id).where(Person.status != Status.retired)

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from bot.dialogs.engine import Dialogs
 from bot.settings import BotSettings
 from bot.texts import t
-from registry import invitations, people
+from registry import accounts, catalog, invitations, people
 from registry.errors import PermissionDenied, ValidationError
 from registry.invitations import InvitationRefused
 from registry.models import ChangeLog, Invitation
 from registry.uow import Database
 from tests.builders import INVITATION_KEY, invitation, invitation_uses, listed, role_of
 from tests.integration.chat import Chat
-from tests.integration.conftest import Cast, actor
+from tests.integration.conftest import SYSTEM, Cast, actor
 
 KEY = INVITATION_KEY
 
@@ -44,6 +44,23 @@ async def test_one_agency_a_kind_or_every_agency_still_missing(
     assert "tinh-lao-cai" not in {i.invitation.agency.code for i in missing}
     assert len({i.token for i in missing}) == 55
     assert len(await invitations.list_invitations(loaded.uow(), cast.staff)) == 70
+
+
+async def test_a_name_of_before_the_mergers_invites_and_grants_todays_agency(db: Database) -> None:
+    """Both editions are loaded (the merged agencies exist): "Bộ TT&TT" and "Yên Bái" still lead
+    to the agencies they merged into, for an invitation and for a focal point's role."""
+    loaded = db
+    await catalog.load_edition(loaded.uow(), SYSTEM, "2024")
+    await catalog.load_edition(loaded.uow(), SYSTEM, "2025")
+    [issued] = await invitations.create_invitations(
+        loaded.uow(), SYSTEM, KEY, purpose="spokespeople", agency="Bộ TT&TT"
+    )
+    assert issued.invitation.agency.name == "Bộ Khoa học và Công nghệ"
+    await accounts.grant(loaded.uow(), SYSTEM, "zalo:31", "focal", agency="Yên Bái")
+    [granted] = [
+        a for a in await accounts.list_accounts(loaded.uow(), SYSTEM) if a.identity == "zalo:31"
+    ]
+    assert granted.agency_code == "tinh-lao-cai"
 
 
 async def test_only_staff_make_list_and_revoke_and_garbage_is_refused(

@@ -101,6 +101,17 @@ def mergers(edition: str) -> list[Merger]:
     ]
 
 
+def _refuse_older(edition: str, existing: dict[str, Agency]) -> None:
+    """An older list loaded over a newer one would give today's agencies their old names and
+    bring the merged ones back as current: refused, naming the newer list. A newer list is
+    loaded when an agency that only it has is in the database."""
+    older = {row.code for row in edition_rows(edition)}
+    for newer in EDITIONS[EDITIONS.index(edition) + 1 :]:
+        only_newer = {row.code for row in edition_rows(newer)} - older
+        if only_newer & existing.keys():
+            raise ValidationError("agency.older_edition", edition=edition, newer=newer)
+
+
 async def load_edition(uow: UnitOfWork, actor: Actor, edition: str) -> LoadResult:
     """Load an official list; loading the same edition again changes nothing."""
     require_admin(actor, "agencies.load")
@@ -117,6 +128,7 @@ async def load_edition(uow: UnitOfWork, actor: Actor, edition: str) -> LoadResul
     async with uow:
         session = uow.session
         existing = {a.code: a for a in (await session.scalars(select(Agency))).all()}
+        _refuse_older(edition, existing)
         for order, row in enumerate(rows, start=1):
             agency = existing.get(row.code)
             if agency is None:

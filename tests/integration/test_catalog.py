@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.texts import error_text
 from registry import catalog, directory, people
 from registry.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
 from registry.models import ChangeLog
@@ -37,6 +38,17 @@ async def test_loading_the_same_list_twice_changes_nothing(db: Database) -> None
     first = await _changes(db)
     again = await catalog.load_edition(db.uow(), SYSTEM, "2024")
     assert (again.created, again.updated, again.merged, again.unchanged) == (0, 0, 0, 93)
+    assert await _changes(db) == first
+
+
+async def test_the_2024_list_is_not_loaded_over_2025(db: Database) -> None:
+    """It would give today's agencies their old names and bring the merged ones back."""
+    await catalog.load_edition(db.uow(), SYSTEM, "2025")
+    first = await _changes(db)
+    with pytest.raises(ValidationError) as refused:
+        await catalog.load_edition(db.uow(), SYSTEM, "2024")
+    assert refused.value.code == "agency.older_edition"
+    assert error_text("vi", refused.value).startswith("Đã nạp danh mục 2025, mới hơn danh mục 2024")
     assert await _changes(db) == first
 
 

@@ -46,7 +46,7 @@ from bot.roster import roster_labels
 from bot.settings import BotSettings
 from bot.texts import error_text, language_of, t
 from registry import published
-from registry.agency_names import english_name
+from registry.agency_names import english_name, name_in
 from registry.errors import NotFound, ValidationError
 from registry.models import Status
 from registry.published import PublicAgency, PublicPerson
@@ -114,9 +114,7 @@ class Shown:
         return t(self.language, key, **params)
 
     def agency_name(self, code: str, name: str) -> str:
-        if self.language == "en":
-            return english_name(code) or name
-        return name
+        return name_in(self.language, code, name)
 
     def date(self, moment: datetime | None) -> str:
         if moment is None:

@@ -37,7 +37,7 @@ from bot.texts import error_text, language_of, t
 from bot.web import SlowBody
 from registry import accounts, catalog
 from registry.actors import Actor, deny, may_import
-from registry.agency_names import english_name
+from registry.agency_names import name_in
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake import journal
 from registry.roster.intake.importer import Batching, ImportResult, Outcome, import_roster
@@ -346,7 +346,7 @@ class FilePages:
         )
         return self._agency_form(
             **ask,
-            choices=[(a.code, _agency_name(language, a.code, a.name)) for a in picked.agencies],
+            choices=[(a.code, name_in(language, a.code, a.name)) for a in picked.agencies],
             notes=[t(language, f"notice.{n.code}", **n.params) for n in picked.notices],
             question=question,
         )
@@ -431,11 +431,6 @@ def _sayer(language: str) -> Callable[..., str]:
         return t(language, key, **params)
 
     return say
-
-
-def _agency_name(language: str, code: str, name: str) -> str:
-    """An agency's name in the page's language (English names of the official lists)."""
-    return (english_name(code) or name) if language == "en" else name
 
 
 async def _form_fields(request: Request) -> dict[str, str]:

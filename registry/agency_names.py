@@ -120,6 +120,12 @@ def english_name(code: str) -> str | None:
     return agency.english if agency else None
 
 
+def name_in(language: str, code: str, name: str) -> str:
+    """An agency's name as a reader of ``language`` sees it: the English name of an agency of
+    the official lists in English, its own name otherwise."""
+    return (english_name(code) or name) if language == "en" else name
+
+
 def _strip(key: str) -> str:
     """The name without the words around a province's name: "ubnd tinh lao cai" -> "lao cai"."""
     changed = True

@@ -8,7 +8,7 @@ from typing import Any
 from bot.clock import shown
 from bot.dialogs.context import Context
 from bot.dialogs.fields import phone_text
-from registry.agency_names import english_name, known
+from registry.agency_names import known, name_in
 from registry.directory import FindResult, Statistics
 from registry.validation import format_phone
 from registry.views import AgencyView, ChangeView, Notice, PersonView
@@ -18,7 +18,7 @@ _ONE_CHANGE = timedelta(seconds=2)  # entries this close, of one actor and actio
 
 def agency_name(ctx: Context[Any], code: str, name: str) -> str:
     """An agency's name in the person's language: English names of the official lists."""
-    return (english_name(code) or name) if ctx.language == "en" else name
+    return name_in(ctx.language, code, name)
 
 
 def merged_lines(ctx: Context[Any], items: list[Notice]) -> list[str]:

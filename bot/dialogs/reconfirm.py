@@ -23,16 +23,15 @@ from bot.dialogs.context import Context
 from bot.dialogs.flow import Command, Dialog, Flow
 from bot.dialogs.io import Option
 from bot.state import outbox
-from bot.state.outbox import Letter
+from bot.state.outbox import PUSH_CHANNELS, Letter
 from bot.texts import t
 from registry import campaigns, people
-from registry.agency_names import english_name
+from registry.agency_names import name_in
 from registry.validation import format_phone
 from registry.views import PersonView
 
 FLOW_NAME = "reconfirm"
 CHOICES = ("yes", "update", "gone")
-PUSH_CHANNELS = ("telegram", "zalo")
 
 
 class ReconfirmStep(enum.StrEnum):
@@ -47,11 +46,7 @@ class ReconfirmDraft:
 
 def details(language: str, person: PersonView) -> str:
     """The record as the question shows it, in ``language``."""
-    agency = (
-        (english_name(person.agency_code) or person.agency_name)
-        if language == "en"
-        else (person.agency_name)
-    )
+    agency = name_in(language, person.agency_code, person.agency_name)
     confirmed = clock.shown(person.confirmed_at, "%d/%m/%Y") if person.confirmed_at else "—"
     return t(
         language,

@@ -30,17 +30,16 @@ from bot.dialogs import reconfirm
 from bot.settings import BotSettings, get_bot_settings
 from bot.state import outbox
 from bot.state.models import Conversation
-from bot.state.outbox import Letter
+from bot.state.outbox import PUSH_CHANNELS, Letter
 from bot.texts import language_of, t
 from registry import accounts, campaigns, people
 from registry.actors import Actor
-from registry.agency_names import english_name
+from registry.agency_names import name_in
 from registry.models import utcnow
 from registry.uow import Database
 
 log = logging.getLogger(__name__)
 
-PUSH_CHANNELS = ("telegram", "zalo")
 SYSTEM = Actor.system("campaign")
 PROMPTS_PER_PASS = 500  # a backlog (everyone due at once after a merger) is spread over passes
 # A server passes every few seconds; the day's letters are all written at its first pass, so
@@ -58,10 +57,6 @@ def _recently(job: str, now: datetime) -> bool:
         return True
     _last_run[job] = now
     return False
-
-
-def _agency_name(code: str, name: str, language: str) -> str:
-    return (english_name(code) or name) if language == "en" else name
 
 
 async def send_reminders(
@@ -106,7 +101,7 @@ async def send_reminders(
                             params={
                                 "organisation": settings.organisation,
                                 "title": campaign.title,
-                                "agency": _agency_name(agency.code, agency.name, language),
+                                "agency": name_in(language, agency.code, agency.name),
                                 "deadline": deadline,
                                 "days": abs((campaign.deadline - today).days),
                             },

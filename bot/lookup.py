@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bot.settings import BotSettings
 from bot.texts import language_of, t
 from registry import published
-from registry.agency_names import english_name
+from registry.agency_names import name_in
 from registry.errors import ValidationError
 from registry.published import PublicPerson
 from registry.uow import Database
@@ -71,11 +71,9 @@ class Lookup:
 
 def card(person: PublicPerson, language: str, public_url: str | None = None) -> Card:
     """The card of one published person in ``language``."""
-    agency = (english_name(person.agency_code) if language == "en" else None) or (
-        person.agency_name
-    )
+    agency = name_in(language, person.agency_code, person.agency_name)
     role = t(language, f"role.{person.role}")
-    word = "máy lẻ" if language == "vi" else "ext."
+    word = t(language, "phone.extension")
     lines = [person.full_name, f"{role} · {person.position}" if person.position else role, agency]
     if person.office_phone:
         office = format_phone(person.office_phone, person.office_ext, extension_word=word)

@@ -122,7 +122,7 @@ class Shown:
         return moment.astimezone(self.timezone).strftime("%d/%m/%Y")
 
     def phone(self, e164: str | None, extension: str | None = None) -> str:
-        word = "máy lẻ" if self.language == "vi" else "ext."
+        word = t(self.language, "phone.extension")
         return format_phone(e164, extension, extension_word=word)
 
     def tel(self, e164: str | None, extension: str | None = None) -> str:

@@ -147,18 +147,27 @@ async def export_roster(
         )
         total = await count_people(session, scope)
         agencies, missing = await agencies_in_scope(session, scope, on=on)
-        answers = await agency_answers(session, scope, on=on)
-        deadline = await session.scalar(
-            select(Campaign.deadline)
-            .where(Campaign.closed_at.is_(None))
-            .order_by(Campaign.id.desc())
+        # The summary's figures are printed only in the workbook (its other sheets).
+        summarised = chosen is ExportFormat.xlsx
+        answers = await agency_answers(session, scope, on=on) if summarised else []
+        deadline = (
+            await session.scalar(
+                select(Campaign.deadline)
+                .where(Campaign.closed_at.is_(None))
+                .order_by(Campaign.id.desc())
+            )
+            if summarised
+            else None
         )
         writer = _writer(chosen, labels, organisation, scope, target, shape)
         if progress is not None:
             progress(0, total)
         async for batch in stream_people(session, scope, on=on):
             writer.add(batch)
-            tally.add(batch)
+            if summarised:
+                tally.add(batch)
+            else:
+                tally.people += len(batch)
             if progress is not None:
                 progress(tally.people, max(total, tally.people))
             # Writing a batch takes a moment: let a bot serve other chats in between.

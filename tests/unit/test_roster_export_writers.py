@@ -21,7 +21,7 @@ from registry.roster.export.csv_roster import CsvRoster
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.selection import ExportRow, ExportScope
 from registry.roster.export.summary import ExportSummary, Tally
-from registry.roster.export.vcard import VcardRoster, card, escape, fold, name_parts
+from registry.roster.export.vcard import VcardRoster, card, name_parts
 from registry.validation import format_international, format_phone
 
 ON = date(2026, 11, 29)
@@ -64,6 +64,37 @@ def reference_csv(labels: RosterLabels, rows: list[ExportRow], layout: Layout) -
     text.flush()
     text.detach()
     return target.getvalue()
+
+
+def escape(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    encoded = line.encode("utf-8")
+    if len(encoded) <= 75:
+        return line + "\r\n"
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    limit = 75
+    for char in line:
+        octets = len(char.encode("utf-8"))
+        if size + octets > limit:
+            parts.append("".join(current))
+            current, size = [], 0
+            limit = 74
+        current.append(char)
+        size += octets
+    parts.append("".join(current))
+    return "\r\n".join([parts[0], *(" " + part for part in parts[1:])]) + "\r\n"
 
 
 def reference_card(row: ExportRow, labels: RosterLabels) -> str:

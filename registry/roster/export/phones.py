@@ -65,6 +65,7 @@ class PhoneTexts:
 
     def __init__(self) -> None:
         self._plans: tuple[dict[tuple[str, int], _Plan | None], ...] = ({}, {})
+        self._widths = (_prefix_digits(False), _prefix_digits(True))
 
     def _laid_out(self, e164: str, international: bool) -> str | None:
         """What vietnamese_text gives, from a remembered layout; None when it cannot tell."""
@@ -73,7 +74,7 @@ class PhoneTexts:
         digits = e164[len(COUNTRY_PREFIX) :]
         if not digits.isdigit() or not digits.isascii() or digits.startswith("0"):
             return None
-        width = _prefix_digits(international)
+        width = self._widths[international]
         if width is None:
             return None
         plans = self._plans[international]
@@ -86,7 +87,8 @@ class PhoneTexts:
             shown = digits
         else:
             pairs, after = plan
-            shown = "".join([before + digits[start:end] for before, start, end in pairs]) + after
+            shown = "".join([f"{before}{digits[start:end]}" for before, start, end in pairs])
+            shown += after
         return f"{COUNTRY_PREFIX} {shown}" if international else shown
 
     def national(self, e164: str | None) -> str:

@@ -37,8 +37,13 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """One content line, folded so that no physical line is longer than 75 octets."""
-    # At most 4 octets a character: a short line fits without being measured.
-    if len(line) * 4 <= LINE_OCTETS or len(line.encode("utf-8")) <= LINE_OCTETS:
+    # A character takes at most 4 octets, an ASCII one 1: most lines fit without being measured.
+    size = len(line)
+    if (
+        size * 4 <= LINE_OCTETS
+        or (size <= LINE_OCTETS and line.isascii())
+        or len(line.encode("utf-8")) <= LINE_OCTETS
+    ):
         return line + CRLF
     parts: list[str] = []
     current: list[str] = []
@@ -78,6 +83,9 @@ class Cards:
     def __call__(self, row: ExportRow) -> str:
         name = row.full_name
         family, given, middle = name_parts(name)
+        shown = escape(name)
+        if shown is not name:  # the parts have something to escape too
+            family, given, middle = escape(family), escape(given), escape(middle)
         org = self._orgs.get(row.agency_name)
         if org is None:
             org = self._orgs[row.agency_name] = fold(f"ORG:{escape(row.agency_name)}")
@@ -85,28 +93,22 @@ class Cards:
         if note is None:
             role = self.roles.get(row.role, row.role)
             note = self._notes[row.role] = fold(f"NOTE:{escape(role)}")
-        lines = [
-            "BEGIN:VCARD\r\nVERSION:3.0\r\n",
-            fold(f"N:{escape(family)};{escape(given)};{escape(middle)};;"),
-            fold(f"FN:{escape(name)}"),
-            org,
-        ]
-        if row.position:
-            lines.append(fold(f"TITLE:{escape(row.position)}"))
-        if row.mobile:
-            lines.append(fold(f"TEL;TYPE=CELL:{self._phones.international(row.mobile)}"))
-        if row.office_phone:
-            office = self._phones.international(row.office_phone)
+        position, mobile, office, email = row.position, row.mobile, row.office_phone, row.email
+        title = fold(f"TITLE:{escape(position)}") if position else ""
+        cell = fold(f"TEL;TYPE=CELL:{self._phones.international(mobile)}") if mobile else ""
+        work = ""
+        if office:
+            office = self._phones.international(office)
             if row.office_ext:
                 office = f"{office},{row.office_ext}"
-            lines.append(fold(f"TEL;TYPE=WORK:{office}"))
-        if row.email:
-            lines.append(fold(f"EMAIL;TYPE=INTERNET:{escape(row.email)}"))
-        lines.append(note)
+            work = fold(f"TEL;TYPE=WORK:{office}")
+        mail = fold(f"EMAIL;TYPE=INTERNET:{escape(email)}") if email else ""
         # A stable id: importing a newer roster updates the contacts instead of doubling them.
-        lines.append(fold(f"UID:urn:spokes:person:{row.person_id}"))
-        lines.append("END:VCARD\r\n")
-        return "".join(lines)
+        uid = fold(f"UID:urn:spokes:person:{row.person_id}")
+        return (
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\n{fold(f'N:{family};{given};{middle};;')}"
+            f"{fold(f'FN:{shown}')}{org}{title}{cell}{work}{mail}{note}{uid}END:VCARD\r\n"
+        )
 
 
 def card(row: ExportRow, labels: RosterLabels) -> str:

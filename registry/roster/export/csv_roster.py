@@ -13,7 +13,7 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import BinaryIO
 
-from registry.roster.cells import neutralised
+from registry.roster.cells import RISKY_FIRST, neutralised
 from registry.roster.export.columns import Layout, layout_columns
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.phones import PhoneTexts
@@ -21,6 +21,8 @@ from registry.roster.export.selection import ExportRow
 from registry.roster.export.summary import ExportSummary
 
 DATE_FORMAT = "%d/%m/%Y"
+# A text that starts otherwise is never risky (see ``registry.roster.cells.is_risky``).
+_MAYBE_RISKY = RISKY_FIRST | {" "}
 # The values ``add`` makes for each row, in this order; each layout picks its columns.
 _ROW = (
     "stt", "agency", "full_name", "position", "role", "mobile", "office_phone", "email",
@@ -80,18 +82,29 @@ class CsvRoster:
             status = statuses.get(row.status)
             if status is None:
                 status = neutralised(row.status or "")
+            # What the person typed is neutralised as ``neutralised`` does, its first
+            # character looked at here (the call only for the few that may be risky).
+            name = row.full_name or ""
+            if name[:1] in _MAYBE_RISKY:
+                name = neutralised(name)
+            position = row.position or ""
+            if position[:1] in _MAYBE_RISKY:
+                position = neutralised(position)
+            email = row.email or ""
+            if email[:1] in _MAYBE_RISKY:
+                email = neutralised(email)
             confirmed = row.confirmed_at
             out.append(
                 pick(
                     (
                         number,
                         agency,
-                        neutralised(row.full_name or ""),
-                        neutralised(row.position or ""),
+                        name,
+                        position,
                         role,
                         phones.national_cell(row.mobile),
                         self._office(row) if row.office_phone else "",
-                        neutralised(row.email or ""),
+                        email,
                         status,
                         day(row.updated_at),
                         day(confirmed) if confirmed else "",

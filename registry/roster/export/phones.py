@@ -16,14 +16,20 @@ number goes to the formatter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
+from operator import itemgetter
+from typing import Any
 
 from registry.roster.cells import neutralised
 from registry.validation import format_international, format_phone
 from registry.validation.phone_format import COUNTRY_PREFIX, _formats
 
-# (text before, start, end) of each group, and the text after the last one.
-_Plan = tuple[tuple[tuple[str, int, int], ...], str]
+if len(COUNTRY_PREFIX) != 3:  # pragma: no cover - the slicing below counts on "+84"
+    raise RuntimeError(f"unexpected country prefix {COUNTRY_PREFIX!r}")
+
+# A layout: the text with a %s for each group of digits, and what takes the groups out.
+_Plan = tuple[str, Callable[[str], Any]]
 _DIGIT_GROUPS = re.compile(r"(?:\(\\d\{\d+(?:,\d+)?\}\))+")
 _MAX_LEADING = 8  # digits a leading pattern may read for layouts to be reused
 
@@ -48,7 +54,9 @@ def _prefix_digits(international: bool) -> int | None:
 
 
 def _plan(digits: str, international: bool) -> _Plan | None:
-    """The layout vietnamese_text gives ``digits`` (None: no format fits, the plain digits)."""
+    """The layout vietnamese_text gives ``digits`` (None: no format fits, the plain digits),
+    as a ``%`` template and a getter of its groups' slices, so that laying out another number
+    of the same layout is two calls in C."""
     for item in _formats(international):
         if item.leading is not None and item.leading.match(digits) is None:
             continue
@@ -56,7 +64,12 @@ def _plan(digits: str, international: bool) -> _Plan | None:
         if matched is None:
             continue
         pairs, after = item.international if international else item.national
-        return tuple((before, *matched.span(group)) for before, group in pairs), after
+        template = "".join(f"{before.replace('%', '%%')}%s" for before, _ in pairs)
+        template += after.replace("%", "%%")
+        if international:
+            template = f"{COUNTRY_PREFIX} {template}"
+        slices = [slice(*matched.span(group)) for _, group in pairs]
+        return template, itemgetter(*slices)
     return None
 
 
@@ -69,27 +82,24 @@ class PhoneTexts:
 
     def _laid_out(self, e164: str, international: bool) -> str | None:
         """What vietnamese_text gives, from a remembered layout; None when it cannot tell."""
-        if not e164.startswith(COUNTRY_PREFIX):
+        if e164[:3] != COUNTRY_PREFIX:
             return None
-        digits = e164[len(COUNTRY_PREFIX) :]
-        if not digits.isdigit() or not digits.isascii() or digits.startswith("0"):
+        digits = e164[3:]
+        if not (digits.isdigit() and digits.isascii()) or digits[0] == "0":
             return None
         width = self._widths[international]
         if width is None:
             return None
         plans = self._plans[international]
         key = (digits[:width], len(digits))
-        if key in plans:
+        try:
             plan = plans[key]
-        else:
+        except KeyError:
             plan = plans[key] = _plan(digits, international)
         if plan is None:
-            shown = digits
-        else:
-            pairs, after = plan
-            shown = "".join([f"{before}{digits[start:end]}" for before, start, end in pairs])
-            shown += after
-        return f"{COUNTRY_PREFIX} {shown}" if international else shown
+            return f"{COUNTRY_PREFIX} {digits}" if international else digits
+        template, groups = plan
+        return template % groups(digits)
 
     def national(self, e164: str | None) -> str:
         """``format_phone(e164)``: "0912 345 678", "" for no number."""

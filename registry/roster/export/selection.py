@@ -204,13 +204,22 @@ async def stream_people(
     """
     statement = people_query(scope, on=on).execution_options(yield_per=batch)
     kinds = {kind.value: kind for kind in AgencyKind}
-    result = await session.stream(statement)
+    # On the session's connection (its transaction), as plain Core rows: through the session,
+    # the ORM would load each row again, for no object.
+    connection = await session.connection()
+    result = await connection.stream(statement)
     async for partition in result.partitions(batch):
         # Positional, in the query's order: a hundred thousand rows are made here.
         yield [
-            ExportRow(person_id, agency_id, agency_name, kinds[kind], *person)
-            for person_id, agency_id, agency_name, kind, *person in partition
-        ]
+            ExportRow(
+                person_id, agency_id, agency, kinds[kind], successor, full_name, position, role,
+                mobile, office_phone, office_ext, email, status, updated_at, confirmed_at,
+            )
+            for (
+                person_id, agency_id, agency, kind, successor, full_name, position, role,
+                mobile, office_phone, office_ext, email, status, updated_at, confirmed_at,
+            ) in partition
+        ]  # fmt: skip
 
 
 def _agencies_in(scope: ExportScope, on: date) -> Select[tuple[Agency]]:

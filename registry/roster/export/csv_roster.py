@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import date, datetime
 from operator import itemgetter
 from typing import BinaryIO
@@ -17,7 +18,7 @@ from registry.roster.cells import RISKY_FIRST, neutralised
 from registry.roster.export.columns import Layout, layout_columns
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.phones import PhoneTexts
-from registry.roster.export.selection import ExportRow
+from registry.roster.export.selection import ExportRow, PersonValues, values_of
 from registry.roster.export.summary import ExportSummary
 
 DATE_FORMAT = "%d/%m/%Y"
@@ -60,40 +61,46 @@ class CsvRoster:
             shown = self._days[day] = day.strftime(DATE_FORMAT)
         return shown
 
-    def _office(self, row: ExportRow) -> str:
-        office = self._phones.national(row.office_phone)
-        if office and row.office_ext:
-            office = self.labels.phone_extension(office, row.office_ext)
+    def _office(self, e164: str, extension: str | None) -> str:
+        office = self._phones.national(e164)
+        if office and extension:
+            office = self.labels.phone_extension(office, extension)
         return neutralised(office)
 
     def add(self, rows: list[ExportRow]) -> None:
-        pick, day, phones = self._pick, self._day, self._phones
+        self.add_values([values_of(row) for row in rows])
+
+    def add_values(self, rows: Sequence[PersonValues]) -> None:
+        """Rows of values in ExportRow's order (``selection.stream_values``)."""
+        pick, day, office_cell, phones = self._pick, self._day, self._office, self._phones
         agencies, roles, statuses = self._agencies, self._roles, self._statuses
         number = self.number
         out = []
-        for row in rows:
+        for (
+            _, _, agency_name, _, _, name, position, role_key, mobile, office, extension, email,
+            status_key, updated_at, confirmed_at,
+        ) in rows:  # fmt: skip
             number += 1
-            agency = agencies.get(row.agency_name)
+            agency = agencies.get(agency_name)
             if agency is None:
-                agency = agencies[row.agency_name] = neutralised(row.agency_name or "")
-            role = roles.get(row.role)
+                agency = agencies[agency_name] = neutralised(agency_name or "")
+            role = roles.get(role_key)
             if role is None:
-                role = neutralised(row.role or "")
-            status = statuses.get(row.status)
+                role = neutralised(role_key or "")
+            status = statuses.get(status_key)
             if status is None:
-                status = neutralised(row.status or "")
+                status = neutralised(status_key or "")
             # What the person typed is neutralised as ``neutralised`` does, its first
             # character looked at here (the call only for the few that may be risky).
-            name = row.full_name or ""
+            name = name or ""
             if name[:1] in _MAYBE_RISKY:
                 name = neutralised(name)
-            position = row.position or ""
+            position = position or ""
             if position[:1] in _MAYBE_RISKY:
                 position = neutralised(position)
-            email = row.email or ""
+            email = email or ""
             if email[:1] in _MAYBE_RISKY:
                 email = neutralised(email)
-            confirmed = row.confirmed_at
             out.append(
                 pick(
                     (
@@ -102,12 +109,12 @@ class CsvRoster:
                         name,
                         position,
                         role,
-                        phones.national_cell(row.mobile),
-                        self._office(row) if row.office_phone else "",
+                        phones.national_cell(mobile),
+                        office_cell(office, extension) if office else "",
                         email,
                         status,
-                        day(row.updated_at),
-                        day(confirmed) if confirmed else "",
+                        day(updated_at),
+                        day(confirmed_at) if confirmed_at else "",
                     )
                 )
             )

@@ -31,6 +31,7 @@ from registry.roster.export.selection import (
     count_people,
     resolve_scope,
     stream_people,
+    stream_values,
 )
 from registry.roster.export.summary import ExportSummary, Tally
 from registry.roster.export.vcard import VcardRoster
@@ -162,16 +163,22 @@ async def export_roster(
         writer = _writer(chosen, labels, organisation, scope, target, shape)
         if progress is not None:
             progress(0, total)
-        async for batch in stream_people(session, scope, on=on):
-            writer.add(batch)
-            if summarised:
+        if isinstance(writer, CsvRoster | VcardRoster):
+            # The query's rows as they come: no object made per person, no tally to keep.
+            async for values in stream_values(session, scope, on=on):
+                writer.add_values(values)
+                tally.people += len(values)
+                if progress is not None:
+                    progress(tally.people, max(total, tally.people))
+                await asyncio.sleep(0)
+        else:
+            async for batch in stream_people(session, scope, on=on):
+                writer.add(batch)
                 tally.add(batch)
-            else:
-                tally.people += len(batch)
-            if progress is not None:
-                progress(tally.people, max(total, tally.people))
-            # Writing a batch takes a moment: let a bot serve other chats in between.
-            await asyncio.sleep(0)
+                if progress is not None:
+                    progress(tally.people, max(total, tally.people))
+                # Writing a batch takes a moment: let a bot serve other chats in between.
+                await asyncio.sleep(0)
     summary = ExportSummary(
         scope=scope,
         agencies=agencies,

@@ -7,9 +7,10 @@ printed roster, in batches that the writers consume as they come.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,21 +195,33 @@ async def count_people(session: AsyncSession, scope: ExportScope) -> int:
     return int(await session.scalar(statement) or 0)
 
 
-async def stream_people(
+# One person's values in ExportRow's order, the agency's kind as its stored string.
+PersonValues = Sequence[Any]
+
+
+async def stream_values(
     session: AsyncSession, scope: ExportScope, *, on: date, batch: int = BATCH_ROWS
-) -> AsyncIterator[list[ExportRow]]:
-    """The people of ``scope``, ``batch`` at a time, in printing order.
+) -> AsyncIterator[Sequence[PersonValues]]:
+    """The people of ``scope``, ``batch`` at a time, in printing order, as the query's rows.
 
     ``yield_per`` makes PostgreSQL use a server-side cursor and SQLAlchemy buffer one batch,
-    so memory stays flat whatever the size of the directory.
+    so memory stays flat whatever the size of the directory. The rows come from the session's
+    connection (in its transaction) as plain Core rows: through the session, the ORM would
+    load each row again, for no object.
     """
     statement = people_query(scope, on=on).execution_options(yield_per=batch)
-    kinds = {kind.value: kind for kind in AgencyKind}
-    # On the session's connection (its transaction), as plain Core rows: through the session,
-    # the ORM would load each row again, for no object.
     connection = await session.connection()
     result = await connection.stream(statement)
     async for partition in result.partitions(batch):
+        yield partition
+
+
+async def stream_people(
+    session: AsyncSession, scope: ExportScope, *, on: date, batch: int = BATCH_ROWS
+) -> AsyncIterator[list[ExportRow]]:
+    """``stream_values`` as ExportRows (what the workbook reads)."""
+    kinds = {kind.value: kind for kind in AgencyKind}
+    async for partition in stream_values(session, scope, on=on, batch=batch):
         # Positional, in the query's order: a hundred thousand rows are made here.
         yield [
             ExportRow(
@@ -220,6 +233,16 @@ async def stream_people(
                 mobile, office_phone, office_ext, email, status, updated_at, confirmed_at,
             ) in partition
         ]  # fmt: skip
+
+
+def values_of(row: ExportRow) -> PersonValues:
+    """An ExportRow as the query's values (for the writers that read those)."""
+    return (
+        row.person_id, row.agency_id, row.agency_name, row.agency_kind.value,
+        row.successor_name, row.full_name, row.position, row.role, row.mobile,
+        row.office_phone, row.office_ext, row.email, row.status, row.updated_at,
+        row.confirmed_at,
+    )  # fmt: skip
 
 
 def _agencies_in(scope: ExportScope, on: date) -> Select[tuple[Agency]]:

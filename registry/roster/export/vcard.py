@@ -9,11 +9,12 @@ too; an office extension follows a comma, which phones dial as a pause.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from registry.roster.export.labels import RosterLabels
 from registry.roster.export.phones import PhoneTexts
-from registry.roster.export.selection import ExportRow
+from registry.roster.export.selection import ExportRow, PersonValues, values_of
 from registry.roster.export.summary import ExportSummary
 
 LINE_OCTETS = 75
@@ -80,31 +81,34 @@ class Cards:
         self._notes: dict[str, str] = {}
         self._phones = PhoneTexts()
 
-    def __call__(self, row: ExportRow) -> str:
-        name = row.full_name
+    def __call__(self, values: PersonValues) -> str:
+        """The card of one person's values, in ExportRow's order (see ``values_of``)."""
+        (
+            person_id, _, agency, _, _, name, position, role_key, mobile, office, extension,
+            email, *_,
+        ) = values  # fmt: skip
         family, given, middle = name_parts(name)
         shown = escape(name)
         if shown is not name:  # the parts have something to escape too
             family, given, middle = escape(family), escape(given), escape(middle)
-        org = self._orgs.get(row.agency_name)
+        org = self._orgs.get(agency)
         if org is None:
-            org = self._orgs[row.agency_name] = fold(f"ORG:{escape(row.agency_name)}")
-        note = self._notes.get(row.role)
+            org = self._orgs[agency] = fold(f"ORG:{escape(agency)}")
+        note = self._notes.get(role_key)
         if note is None:
-            role = self.roles.get(row.role, row.role)
-            note = self._notes[row.role] = fold(f"NOTE:{escape(role)}")
-        position, mobile, office, email = row.position, row.mobile, row.office_phone, row.email
+            role = self.roles.get(role_key, role_key)
+            note = self._notes[role_key] = fold(f"NOTE:{escape(role)}")
         title = fold(f"TITLE:{escape(position)}") if position else ""
         cell = fold(f"TEL;TYPE=CELL:{self._phones.international(mobile)}") if mobile else ""
         work = ""
         if office:
             office = self._phones.international(office)
-            if row.office_ext:
-                office = f"{office},{row.office_ext}"
+            if extension:
+                office = f"{office},{extension}"
             work = fold(f"TEL;TYPE=WORK:{office}")
         mail = fold(f"EMAIL;TYPE=INTERNET:{escape(email)}") if email else ""
         # A stable id: importing a newer roster updates the contacts instead of doubling them.
-        uid = fold(f"UID:urn:spokes:person:{row.person_id}")
+        uid = fold(f"UID:urn:spokes:person:{person_id}")
         return (
             f"BEGIN:VCARD\r\nVERSION:3.0\r\n{fold(f'N:{family};{given};{middle};;')}"
             f"{fold(f'FN:{shown}')}{org}{title}{cell}{work}{mail}{note}{uid}END:VCARD\r\n"
@@ -113,7 +117,7 @@ class Cards:
 
 def card(row: ExportRow, labels: RosterLabels) -> str:
     """One person's card (the published directory's single card)."""
-    return Cards(labels)(row)
+    return Cards(labels)(values_of(row))
 
 
 class VcardRoster:
@@ -123,6 +127,10 @@ class VcardRoster:
         self._card = Cards(labels)
 
     def add(self, rows: list[ExportRow]) -> None:
+        self.add_values([values_of(row) for row in rows])
+
+    def add_values(self, rows: Sequence[PersonValues]) -> None:
+        """Rows of values in ExportRow's order (``selection.stream_values``)."""
         self.target.write("".join(map(self._card, rows)).encode("utf-8"))
 
     def finish(self, summary: ExportSummary, target: BinaryIO) -> None:

@@ -31,6 +31,7 @@ from registry.roster.export.selection import (
     count_people,
     resolve_scope,
     stream_people,
+    stream_values,
 )
 from registry.roster.export.summary import ExportSummary, Tally
 from registry.roster.export.vcard import VcardRoster
@@ -147,22 +148,37 @@ async def export_roster(
         )
         total = await count_people(session, scope)
         agencies, missing = await agencies_in_scope(session, scope, on=on)
-        answers = await agency_answers(session, scope, on=on)
-        deadline = await session.scalar(
-            select(Campaign.deadline)
-            .where(Campaign.closed_at.is_(None))
-            .order_by(Campaign.id.desc())
+        # The summary's figures are printed only in the workbook (its other sheets).
+        summarised = chosen is ExportFormat.xlsx
+        answers = await agency_answers(session, scope, on=on) if summarised else []
+        deadline = (
+            await session.scalar(
+                select(Campaign.deadline)
+                .where(Campaign.closed_at.is_(None))
+                .order_by(Campaign.id.desc())
+            )
+            if summarised
+            else None
         )
         writer = _writer(chosen, labels, organisation, scope, target, shape)
         if progress is not None:
             progress(0, total)
-        async for batch in stream_people(session, scope, on=on):
-            writer.add(batch)
-            tally.add(batch)
-            if progress is not None:
-                progress(tally.people, max(total, tally.people))
-            # Writing a batch takes a moment: let a bot serve other chats in between.
-            await asyncio.sleep(0)
+        if isinstance(writer, CsvRoster | VcardRoster):
+            # The query's rows as they come: no object made per person, no tally to keep.
+            async for values in stream_values(session, scope, on=on):
+                writer.add_values(values)
+                tally.people += len(values)
+                if progress is not None:
+                    progress(tally.people, max(total, tally.people))
+                await asyncio.sleep(0)
+        else:
+            async for batch in stream_people(session, scope, on=on):
+                writer.add(batch)
+                tally.add(batch)
+                if progress is not None:
+                    progress(tally.people, max(total, tally.people))
+                # Writing a batch takes a moment: let a bot serve other chats in between.
+                await asyncio.sleep(0)
     summary = ExportSummary(
         scope=scope,
         agencies=agencies,

@@ -8,19 +8,24 @@ too; an office extension follows a comma, which phones dial as a pause.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from registry.roster.export.labels import RosterLabels
-from registry.roster.export.selection import ExportRow
+from registry.roster.export.phones import PhoneTexts
+from registry.roster.export.selection import ExportRow, PersonValues, values_of
 from registry.roster.export.summary import ExportSummary
-from registry.validation import format_international
 
 LINE_OCTETS = 75
 CRLF = "\r\n"
+_SPECIAL = re.compile(r"[\\,;\r\n]")
 
 
 def escape(text: str) -> str:
     """A vCard text value: ``\\`` ``,`` ``;`` and newlines escaped (RFC 2426 §4)."""
+    if _SPECIAL.search(text) is None:
+        return text
     return (
         text.replace("\\", "\\\\")
         .replace(",", "\\,")
@@ -33,8 +38,13 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """One content line, folded so that no physical line is longer than 75 octets."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= LINE_OCTETS:
+    # A character takes at most 4 octets, an ASCII one 1: most lines fit without being measured.
+    size = len(line)
+    if (
+        size * 4 <= LINE_OCTETS
+        or (size <= LINE_OCTETS and line.isascii())
+        or len(line.encode("utf-8")) <= LINE_OCTETS
+    ):
         return line + CRLF
     parts: list[str] = []
     current: list[str] = []
@@ -61,40 +71,67 @@ def name_parts(full_name: str) -> tuple[str, str, str]:
     return words[0], words[-1], " ".join(words[1:-1])
 
 
+class Cards:
+    """The cards of one file: what repeats from card to card (the agency's ORG line, the role's
+    NOTE line) is escaped and folded once, and numbers reuse their layouts (``PhoneTexts``)."""
+
+    def __init__(self, labels: RosterLabels) -> None:
+        self.roles = labels.roles
+        self._orgs: dict[str, str] = {}
+        self._notes: dict[str, str] = {}
+        self._phones = PhoneTexts()
+
+    def __call__(self, values: PersonValues) -> str:
+        """The card of one person's values, in ExportRow's order (see ``values_of``)."""
+        (
+            person_id, _, agency, _, _, name, position, role_key, mobile, office, extension,
+            email, *_,
+        ) = values  # fmt: skip
+        family, given, middle = name_parts(name)
+        shown = escape(name)
+        if shown is not name:  # the parts have something to escape too
+            family, given, middle = escape(family), escape(given), escape(middle)
+        org = self._orgs.get(agency)
+        if org is None:
+            org = self._orgs[agency] = fold(f"ORG:{escape(agency)}")
+        note = self._notes.get(role_key)
+        if note is None:
+            role = self.roles.get(role_key, role_key)
+            note = self._notes[role_key] = fold(f"NOTE:{escape(role)}")
+        title = fold(f"TITLE:{escape(position)}") if position else ""
+        cell = fold(f"TEL;TYPE=CELL:{self._phones.international(mobile)}") if mobile else ""
+        work = ""
+        if office:
+            office = self._phones.international(office)
+            if extension:
+                office = f"{office},{extension}"
+            work = fold(f"TEL;TYPE=WORK:{office}")
+        mail = fold(f"EMAIL;TYPE=INTERNET:{escape(email)}") if email else ""
+        # A stable id: importing a newer roster updates the contacts instead of doubling them.
+        uid = fold(f"UID:urn:spokes:person:{person_id}")
+        return (
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\n{fold(f'N:{family};{given};{middle};;')}"
+            f"{fold(f'FN:{shown}')}{org}{title}{cell}{work}{mail}{note}{uid}END:VCARD\r\n"
+        )
+
+
 def card(row: ExportRow, labels: RosterLabels) -> str:
-    family, given, middle = name_parts(row.full_name)
-    lines = [
-        "BEGIN:VCARD",
-        "VERSION:3.0",
-        f"N:{escape(family)};{escape(given)};{escape(middle)};;",
-        f"FN:{escape(row.full_name)}",
-        f"ORG:{escape(row.agency_name)}",
-    ]
-    if row.position:
-        lines.append(f"TITLE:{escape(row.position)}")
-    if row.mobile:
-        lines.append(f"TEL;TYPE=CELL:{format_international(row.mobile)}")
-    if row.office_phone:
-        office = format_international(row.office_phone)
-        if row.office_ext:
-            office = f"{office},{row.office_ext}"
-        lines.append(f"TEL;TYPE=WORK:{office}")
-    if row.email:
-        lines.append(f"EMAIL;TYPE=INTERNET:{escape(row.email)}")
-    lines.append(f"NOTE:{escape(labels.roles.get(row.role, row.role))}")
-    # A stable id: importing a newer roster updates the contacts instead of doubling them.
-    lines.append(f"UID:urn:spokes:person:{row.person_id}")
-    lines.append("END:VCARD")
-    return "".join(fold(line) for line in lines)
+    """One person's card (the published directory's single card)."""
+    return Cards(labels)(values_of(row))
 
 
 class VcardRoster:
     def __init__(self, labels: RosterLabels, target: BinaryIO) -> None:
         self.labels = labels
         self.target = target
+        self._card = Cards(labels)
 
     def add(self, rows: list[ExportRow]) -> None:
-        self.target.write("".join(card(row, self.labels) for row in rows).encode("utf-8"))
+        self.add_values([values_of(row) for row in rows])
+
+    def add_values(self, rows: Sequence[PersonValues]) -> None:
+        """Rows of values in ExportRow's order (``selection.stream_values``)."""
+        self.target.write("".join(map(self._card, rows)).encode("utf-8"))
 
     def finish(self, summary: ExportSummary, target: BinaryIO) -> None:
         target.flush()

@@ -9,9 +9,9 @@ the size limit, an empty one, one that is not a table, an encrypted or corrupt w
 ZIP whose members declare more uncompressed bytes than the limit (a zip bomb). What the file
 may cost beyond that (shared strings, columns, cells, rows with cells, seconds) is bounded by
 :mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed,
-and every reader's rows are counted as they are read. A file with more data rows than the row
-limit is refused as soon as the limit is passed. (An .xls is binary and not counted ahead: its
-format bounds it to 65,536 rows of 256 columns, and the size limit to what fits in its bytes.)
+an .xls's compound file and records are checked and counted the same way, and every reader's
+rows are counted as they are read. A file with more data rows than the row limit is refused as
+soon as the limit is passed.
 
 Workbooks are read by python-calamine (Rust, several times faster than openpyxl). An .xlsx
 goes to openpyxl's streaming reader instead when it holds formulas (calamine gives a formula's
@@ -55,7 +55,14 @@ from typing import Any
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake.checks import is_example_row
 from registry.roster.intake.closing import has_contact, is_closing
-from registry.roster.intake.guards import MB, Budget, Limits, scan_ods, scan_workbook
+from registry.roster.intake.guards import (
+    MB,
+    Budget,
+    Limits,
+    scan_ods,
+    scan_workbook,
+    scan_xls,
+)
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
 from registry.roster.intake.table import Format, ListRow, ListTable
 
@@ -121,6 +128,7 @@ def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
             name in data for name in _OTHER_STREAMS
         ):
             raise ValidationError("import.not_a_table")  # a Word document, say
+        scan_xls(data, budget)
         return _read_calamine(data, budget, "xls")
     if data.startswith(_OTHER_MAGIC):
         raise ValidationError("import.not_a_table")
@@ -366,6 +374,10 @@ def _read_calamine(
         raise ValidationError("import.encrypted") from error
     except Exception as error:  # calamine's own errors, and anything from a broken file
         raise ValidationError("import.corrupt") from error
+    except BaseException as error:
+        if not _is_panic(error):
+            raise
+        raise ValidationError("import.corrupt") from error
     try:
         sheets = [
             (index, meta.name)
@@ -386,9 +398,20 @@ def _read_calamine(
         raise ValidationError("import.encrypted") from error
     except Exception as error:
         raise ValidationError("import.corrupt") from error
+    except BaseException as error:
+        if not _is_panic(error):
+            raise
+        raise ValidationError("import.corrupt") from error
     finally:
         workbook.close()
     raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+
+
+def _is_panic(error: BaseException) -> bool:
+    """A panic in calamine's Rust code: pyo3 raises it as ``PanicException``, which is no
+    ``Exception``; it means a file calamine could not read. Anything else that is no
+    ``Exception`` (an interrupt, a cancelled task) goes on as it is."""
+    return type(error).__name__ == "PanicException"
 
 
 def _calamine_rows(sheet: Any) -> Iterator[Sequence[Any]]:

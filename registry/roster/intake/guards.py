@@ -458,8 +458,9 @@ def _workbook_stream(data: bytes) -> bytes:
         entries = struct.unpack(f"<{size // 4}I", sector(number))
         difat.extend(entries[:-1])
         number = entries[-1]
+    # calamine loads every sector the DIFAT names, repeats included: no more than the file's.
     fat_ids = [number for number in difat if number < _DIFSECT]
-    if len(fat_ids) > count:
+    if len(fat_ids) > count + 109:
         raise _corrupt()
     fat = _little("I", b"".join(sector(number) for number in fat_ids))
 

@@ -428,11 +428,12 @@ def _calamine_rows(sheet: Any) -> Iterator[Sequence[Any]]:
 def _calamine_merges(sheet: Any) -> dict[int, list[tuple[int, int]]]:
     """Cells merged down one column, as :func:`_merged_columns` gives them."""
     starts: dict[int, list[tuple[int, int]]] = {}
+    seen: set[tuple[int, int, int]] = set()  # a list per row would make this quadratic
     for (first_row, first_col), (last_row, last_col) in sheet.merged_cell_ranges or ():
-        if first_col == last_col and last_row > first_row:
-            entry = (first_col, last_row + 1)
-            if entry not in starts.setdefault(first_row + 1, []):
-                starts[first_row + 1].append(entry)
+        key = (first_row, first_col, last_row)
+        if first_col == last_col and last_row > first_row and key not in seen:
+            seen.add(key)
+            starts.setdefault(first_row + 1, []).append((first_col, last_row + 1))
     return starts
 
 
@@ -455,6 +456,7 @@ def _merged_columns(
         return {}
     name = path.lstrip("/")
     starts: dict[int, list[tuple[int, int]]] = {}
+    seen: set[tuple[int, int, int]] = set()
     try:
         with archive.open(name) as stream:
             tail = b""
@@ -464,8 +466,9 @@ def _merged_columns(
                     first_col, first_row, last_col, last_row = found.groups()
                     if first_col == last_col and int(last_row) > int(first_row):
                         entry = (_column_number(first_col) - 1, int(last_row))
-                        if entry not in starts.setdefault(int(first_row), []):
-                            starts[int(first_row)].append(entry)
+                        if (int(first_row), *entry) not in seen:
+                            seen.add((int(first_row), *entry))
+                            starts.setdefault(int(first_row), []).append(entry)
                 # A tag cut by the chunk boundary is found whole in the next buffer.
                 tail = buffer[-300:]
     except KeyError:

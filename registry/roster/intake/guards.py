@@ -404,9 +404,12 @@ _FORMULA, _STRING, _MULRK, _LABELSST = 0x0006, 0x0207, 0x00BD, 0x00FD
 # RSTRING, BOOLERR, RK, LABELSST, FORMULA.
 _CELL_RECORDS = frozenset((0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, _LABELSST, _FORMULA))
 # One or more LABELSST or RK records: 14 bytes each, the row and column at the same place.
+_RK = 0x027E
+_SHEET_RECORDS = _CELL_RECORDS | {_MULRK, _STRING, _ROW, _DIMENSION, _BOF, _EOF}
 _CELL_RUN = re.compile(rb"(?:(?:\xfd\x00|\x7e\x02)\x0a\x00.{10})+", re.DOTALL)
 # Global records calamine reads without checking their size first: BOF, CODEPAGE, DATEMODE.
 _GLOBAL_MINIMUM = {_BOF: 2, 0x0042: 2, 0x0022: 2, _BOUNDSHEET: 7}
+_GLOBAL_RECORDS = frozenset((*_GLOBAL_MINIMUM, _FILEPASS, _SST, _CONTINUE, _EOF))
 
 
 def _corrupt() -> ValidationError:
@@ -557,33 +560,47 @@ class _BiffScan:
 
     def _globals(self) -> tuple[list[int], tuple[int, int] | None]:
         stream = self.stream
+        length = len(stream)
         sheets: list[int] = []
         sst: tuple[int, int] | None = None  # where the SST starts, where its CONTINUEs end
+        header = _HEADER
+        wanted = _GLOBAL_RECORDS
+        continues = 0  # CONTINUE records after the last other record
         offset = 0
-        while offset < len(stream):
-            kind, body, end = self._record(offset)
-            if end - body < _GLOBAL_MINIMUM.get(kind, 0):
+        while offset + 4 <= length:
+            kind, size = header(stream, offset)
+            body = offset + 4
+            end = body + size
+            if kind not in wanted:
+                offset, continues = end, 0
+                continue
+            if end > length or size < _GLOBAL_MINIMUM.get(kind, 0):
                 raise _corrupt()
+            if kind == _CONTINUE:
+                continues += 1
+                if continues > _MAX_CONTINUES:
+                    raise _corrupt()
+                if sst is not None and sst[1] == offset:
+                    sst = (sst[0], end)
+                offset = end
+                continue
+            continues = 0
             if kind == _FILEPASS:  # the records that follow are encrypted (or XOR-obfuscated)
                 raise ValidationError("import.encrypted")
             if kind == _BOUNDSHEET:
                 start = _U32(stream, body)[0]
-                if start > len(stream):
+                if start > length:
                     raise _corrupt()
                 sheets.append(start)
                 if len(sheets) > MAX_SHEETS:
                     raise _corrupt()
+            elif kind == _SST:
+                sst = (offset, end)
             offset = end
-            continues = 0
-            while offset + 4 <= len(stream) and _U16(stream, offset)[0] == _CONTINUE:
-                offset = self._record(offset)[2]
-                continues += 1
-            if continues > _MAX_CONTINUES:
-                raise _corrupt()
-            if kind == _SST:
-                sst = (body - 4, offset)
             if kind == _EOF:
                 break
+        if offset > length:
+            raise _corrupt()  # the last record cut short
         return sheets, sst
 
     def _sheet(self, offset: int) -> int:
@@ -603,6 +620,7 @@ class _BiffScan:
         formula = -1  # where the last FORMULA's (row, column) is: a STRING record's cell
         references = bytearray()  # the shared string of each LABELSST
         cell_kinds = _CELL_RECORDS
+        wanted = _SHEET_RECORDS
         header = _HEADER
         run = _CELL_RUN.match
         # Runs of 14-byte cells (LABELSST and RK, most of a sheet Excel saved) are taken whole.
@@ -612,8 +630,15 @@ class _BiffScan:
         low = array("H")
         high = array("H")
         while offset + 4 <= length:
-            found = run(stream, offset)
-            if found is not None:
+            kind, size = header(stream, offset)
+            if kind not in wanted:
+                offset += 4 + size
+                continue
+            if (
+                size == 10
+                and kind in (_LABELSST, _RK)
+                and (found := run(stream, offset)) is not None
+            ):
                 offset = found.end()
                 cells = _little("H", stream[found.start() : offset])
                 runs += len(cells) // 7
@@ -633,7 +658,6 @@ class _BiffScan:
                             low.append(low_half)
                             high.append(high_half)
                 continue
-            kind, size = header(stream, offset)
             body = offset + 4
             offset = body + size
             if kind in cell_kinds:

@@ -515,11 +515,13 @@ def biff_workbook(
     return head + bound + biff_record(0x000A) + b"".join(bodies)
 
 
-def compound_file(streams: dict[str, bytes], *, mini: bool = False) -> bytes:
-    """A version-3 compound file (512-byte sectors) holding ``streams``, as Excel writes one.
+def compound_file(streams: dict[str, bytes], *, mini: bool = False, sector: int = _SECTOR) -> bytes:
+    """A version-3 compound file (512-byte sectors) holding ``streams``, as Excel writes one,
+    or a version-4 one (``sector=4096``, as some newer writers do).
 
     Streams go into regular sectors, padded to 4,096 bytes (shorter ones are looked up in the
     mini stream), unless ``mini``: then streams under 4,096 bytes go into the mini stream."""
+    per = sector // 4  # FAT entries in a sector
     regular: dict[str, bytes] = {}
     small: dict[str, bytes] = {}
     for name, body in streams.items():
@@ -539,18 +541,18 @@ def compound_file(streams: dict[str, bytes], *, mini: bool = False) -> bytes:
     # Sectors: directory, streams, mini stream, mini FAT; the FAT sectors come first.
     entries = [("Root Entry", 5, b"")] + [(name, 2, body) for name, body in small.items()]
     entries += [(name, 2, body) for name, body in regular.items()]
-    directory_sectors = -(-len(entries) * 128 // _SECTOR)
+    directory_sectors = -(-len(entries) * 128 // sector)
     blobs: list[tuple[str, bytes]] = [(name, body) for name, body in regular.items()]
     if small:
         blobs.append(("<ministream>", bytes(ministream)))
         minifat_bytes = struct.pack(f"<{len(minifat)}I", *minifat)
         blobs.append(("<minifat>", minifat_bytes))
-    data_sectors = directory_sectors + sum(-(-len(body) // _SECTOR) for _, body in blobs)
+    data_sectors = directory_sectors + sum(-(-len(body) // sector) for _, body in blobs)
     # The FAT's sectors come first, then the DIFAT's (the FAT sectors past the header's 109).
     fat_sectors, difat_sectors = 1, 0
-    while fat_sectors * 128 < fat_sectors + difat_sectors + data_sectors:
+    while fat_sectors * per < fat_sectors + difat_sectors + data_sectors:
         fat_sectors += 1
-        difat_sectors = -(-max(0, fat_sectors - 109) // 127)
+        difat_sectors = -(-max(0, fat_sectors - 109) // (per - 1))
     fat = [_FATSECT] * fat_sectors + [0xFFFFFFFC] * difat_sectors
     starts: dict[str, int] = {}
 
@@ -561,8 +563,8 @@ def compound_file(streams: dict[str, bytes], *, mini: bool = False) -> bytes:
 
     directory_start = chain(directory_sectors)
     for name, body in blobs:
-        starts[name] = chain(-(-len(body) // _SECTOR))
-    fat += [_FREESECT] * (fat_sectors * 128 - len(fat))
+        starts[name] = chain(-(-len(body) // sector))
+    fat += [_FREESECT] * (fat_sectors * per - len(fat))
     directory = bytearray()
     for index, (name, kind, body) in enumerate(entries):
         encoded = name.encode("utf-16-le")
@@ -582,11 +584,14 @@ def compound_file(streams: dict[str, bytes], *, mini: bool = False) -> bytes:
             + struct.pack("<II", start, size)
             + b"\0" * 4
         )
-    directory += b"\0" * (directory_sectors * _SECTOR - len(directory))
+    directory += b"\0" * (directory_sectors * sector - len(directory))
     header = bytearray(_CFB_SIGNATURE + b"\0" * 16)
-    header += struct.pack("<HHHHH", 0x003E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-    header += struct.pack("<IIII", 0, fat_sectors, directory_start, 0)
-    minifat_sectors = -(-len(minifat) * 4 // _SECTOR)
+    version, shift = (3, 9) if sector == 512 else (4, 12)
+    header += struct.pack("<HHHHH", 0x003E, version, 0xFFFE, shift, 6) + b"\0" * 6
+    header += struct.pack(
+        "<IIII", 0 if version == 3 else directory_sectors, fat_sectors, directory_start, 0
+    )
+    minifat_sectors = -(-len(minifat) * 4 // sector)
     header += struct.pack(
         "<IIIII",
         4096,
@@ -600,12 +605,13 @@ def compound_file(streams: dict[str, bytes], *, mini: bool = False) -> bytes:
     difat = bytearray()
     rest = fat_ids[109:]
     for index in range(difat_sectors):
-        ids = rest[index * 127 : index * 127 + 127]
+        ids = rest[index * (per - 1) : (index + 1) * (per - 1)]
         following = fat_sectors + index + 1 if index + 1 < difat_sectors else _ENDOFCHAIN
-        difat += struct.pack("<128I", *ids, *[_FREESECT] * (127 - len(ids)), following)
+        difat += struct.pack(f"<{per}I", *ids, *[_FREESECT] * (per - 1 - len(ids)), following)
     body = b"".join(
-        body + b"\0" * (-len(body) % _SECTOR) for body in [bytes(directory)] + [b for _, b in blobs]
+        body + b"\0" * (-len(body) % sector) for body in [bytes(directory)] + [b for _, b in blobs]
     )
+    header += b"\0" * (sector - len(header))
     return bytes(header) + struct.pack(f"<{len(fat)}I", *fat) + bytes(difat) + body
 
 

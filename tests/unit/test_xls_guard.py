@@ -66,6 +66,17 @@ def test_an_xls_list_reads_as_the_xlsx_of_the_same_rows(mini: bool) -> None:
     assert saved.headers == original.headers and saved.sheet == original.sheet
 
 
+@pytest.mark.parametrize("padding", [0, 5_000], ids=["in-mini-stream", "in-4096-byte-sectors"])
+def test_an_xls_in_a_compound_file_of_4096_byte_sectors_reads(padding: int) -> None:
+    book = biff_workbook([("Danh sách", b"".join(biff_cells(ROWS)))])
+    book += b"\0" * max(0, padding - len(book))
+    streams = {"Workbook": book, "\x05SummaryInformation": b"\0" * 200}
+    data = compound_file(streams, mini=True, sector=4096)
+    assert read_list(data).rows == read_list(xls(ROWS)).rows
+    # Without a mini stream, a version-4 file has an empty root: calamine refuses it too.
+    refused(compound_file({"Workbook": book + b"\0" * 5_000}, sector=4096), "import.corrupt")
+
+
 @pytest.mark.parametrize("name", ["messy", "province", "merged"])
 def test_the_lists_libreoffice_saved_as_xls_pass_the_scan(name: str) -> None:
     scan_xls(fixture(f"{name}.xls"), Budget(Limits()))

@@ -147,7 +147,8 @@ def scan_cost(repeats: int = 5) -> None:
     the median of each and their ratio."""
     from python_calamine import CalamineWorkbook
 
-    from registry.roster.intake.guards import Budget, Limits, scan_xls
+    from registry.roster.intake.guards import Budget, Limits
+    from registry.roster.intake.xls_scan import scan_xls
 
     data = files.xls_large_list(50_000, 10)
     scans: list[float] = []

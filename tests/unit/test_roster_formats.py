@@ -14,9 +14,10 @@ import pytest
 from openpyxl import Workbook
 
 from registry.errors import ValidationError
-from registry.roster.intake.guards import Budget, Limits, scan_workbook
+from registry.roster.intake.guards import Budget, Limits
 from registry.roster.intake.reader import read_list
 from registry.roster.intake.table import ListTable
+from registry.roster.intake.xlsx_scan import scan_workbook
 from tests.roster_files import (
     fixture,
     messy_xlsx,

@@ -14,8 +14,9 @@ import pytest
 
 from registry.errors import ValidationError
 from registry.roster.intake import guards
-from registry.roster.intake.guards import MAX_SHEETS, Budget, Limits, scan_xls
+from registry.roster.intake.guards import Budget, Limits
 from registry.roster.intake.reader import read_list
+from registry.roster.intake.xls_scan import MAX_SHEETS, scan_xls
 from tests.roster_files import (
     PROVINCE_HEADER,
     PROVINCE_ROWS,

@@ -8,9 +8,10 @@ Refused with a ``ValidationError`` (code ``import.*``) before anything is parsed
 the size limit, an empty one, one that is not a table, an encrypted or corrupt workbook, and a
 ZIP whose members declare more uncompressed bytes than the limit (a zip bomb). What the file
 may cost beyond that (shared strings, columns, cells, rows with cells, seconds) is bounded by
-:mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed,
-an .xls's compound file and records are checked and counted the same way, and every reader's
-rows are counted as they are read. A file with more data rows than the row limit is refused as
+:mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed
+(:mod:`~registry.roster.intake.xlsx_scan`, :mod:`~registry.roster.intake.ods_scan`), an .xls's
+compound file and records are checked and counted the same way
+(:mod:`~registry.roster.intake.xls_scan`), and every reader's rows are counted as they are read. A file with more data rows than the row limit is refused as
 soon as the limit is passed.
 
 Workbooks are read by python-calamine (Rust, several times faster than openpyxl). An .xlsx
@@ -55,16 +56,12 @@ from typing import Any
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake.checks import is_example_row
 from registry.roster.intake.closing import has_contact, is_closing
-from registry.roster.intake.guards import (
-    MB,
-    Budget,
-    Limits,
-    scan_ods,
-    scan_workbook,
-    scan_xls,
-)
+from registry.roster.intake.guards import MB, Budget, Limits
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
+from registry.roster.intake.ods_scan import scan_ods
 from registry.roster.intake.table import Format, ListRow, ListTable
+from registry.roster.intake.xls_scan import scan_xls
+from registry.roster.intake.xlsx_scan import scan_workbook
 
 # Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
 # make every row 16,384 cells wide.

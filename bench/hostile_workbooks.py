@@ -6,7 +6,8 @@ Builds in memory the files of the tests (``tests/roster_files.py``) and reads ea
 default limits (:class:`registry.roster.intake.guards.Limits`):
 
 - .xlsx: a shared-string table of 3 million entries, a sheet 16,384 columns × 200 rows, 2.2
-  million cells, 300,000 rows, and a list of 50,000 rows × 15 columns;
+  million cells, 300,000 rows, a list of 50,000 rows × 15 columns, and 600,000 cells pointing
+  at one shared text of 8,000 letters (calamine gives each cell its own copy);
 - .xls (Excel 97-2003): one cell at IV65536 (the last row and column Excel 97 has) and one at
   column 65,536, a DIMENSIONS record whose first row comes after its last and one declaring
   4 billion rows, 65,536 rows, 3 million empty shared strings, 600,000 cells pointing at one
@@ -49,6 +50,7 @@ CASES: list[tuple[str, Callable[[], bytes], str | None]] = [
     ("2,200,000 cells", lambda: files.many_cells(110_000, 20), None),
     ("300,000 rows", lambda: files.deep_sheet(300_000), "openpyxl"),
     ("real list 50,000 x 15", lambda: files.large_list_sheet(50_000, 15), "openpyxl"),
+    ("600,000 copies of 8 KB", lambda: files.copied_shared_string(600_000, 8_000), "calamine"),
     ("xls: cell at IV65536", lambda: files.xls_stray_cell(65_535, 255), "calamine"),
     ("xls: cell at column 65,536", lambda: files.xls_stray_cell(65_535, 65_535), "calamine"),
     ("xls: DIMENSIONS inverted", lambda: files.xls_declared(10, 5, 0, 2), "calamine"),

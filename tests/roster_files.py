@@ -14,6 +14,7 @@ import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 
@@ -185,20 +186,26 @@ _HEADER_ROW = (
 
 def _replaced(member: str, body: Iterator[bytes]) -> bytes:
     """A small real workbook with one member's content streamed from ``body``."""
+    return _with_members({member: body})
+
+
+def _with_members(members: dict[str, Iterator[bytes]]) -> bytes:
+    """A small real workbook with each of ``members`` streamed from its body."""
     base = xlsx([("Họ và tên", "Email"), ("Nguyễn Văn An", "an@x.gov.vn")])
     source = zipfile.ZipFile(io.BytesIO(base))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for info in source.infolist():
             content = source.read(info.filename)
-            if info.filename == member:
+            if info.filename in members:
                 continue
-            if member == _STRINGS and info.filename in _STRINGS_DECLARED:
+            if _STRINGS in members and info.filename in _STRINGS_DECLARED:
                 content = content.replace(*_STRINGS_DECLARED[info.filename])
             target.writestr(info, content)
-        with target.open(member, "w", force_zip64=True) as stream:
-            for piece in body:
-                stream.write(piece)
+        for member, body in members.items():
+            with target.open(member, "w", force_zip64=True) as stream:
+                for piece in body:
+                    stream.write(piece)
     return buffer.getvalue()
 
 
@@ -265,6 +272,62 @@ def long_shared_strings(texts: int = 800, length: int = 50_000, letter: str = "x
         yield b"</sst>"
 
     return _replaced("xl/sharedStrings.xml", body())
+
+
+def copied_shared_string(copies: int = 600_000, length: int = 8_000, width: int = 20) -> bytes:
+    """One shared text of ``length`` letters that ``copies`` cells point at (``width`` a row,
+    each with its reference, so the block is small enough for calamine): calamine gives every
+    cell its own copy of the text."""
+
+    def strings() -> Iterator[bytes]:
+        yield b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="x">'
+        yield b"<si><t>" + b"x" * length + b"</t></si></sst>"
+
+    def rows() -> Iterator[bytes]:
+        letters = [chr(ord("A") + index).encode() for index in range(width)]
+        batch: list[bytes] = []
+        for index in range(0, copies, width):
+            number = 2 + index // width
+            cells = b"".join(
+                b'<c r="%s%d" t="s"><v>0</v></c>' % (letter, number)
+                for letter in letters[: min(width, copies - index)]
+            )
+            batch.append(b'<row r="%d">%s</row>' % (number, cells))
+            if len(batch) == 1000:
+                yield b"".join(batch)
+                batch.clear()
+        yield b"".join(batch)
+
+    def sheet() -> Iterator[bytes]:
+        yield _SHEET_START + _HEADER_ROW
+        yield from rows()
+        yield _SHEET_END
+
+    return _with_members({_STRINGS: strings(), "xl/worksheets/sheet1.xml": sheet()})
+
+
+def shared_strings_xlsx(
+    rows: Sequence[Sequence[str]], *, cell: bytes = b'<c r="%s" t="s">'
+) -> bytes:
+    """A list whose texts are in a shared-string table, each once, as Excel saves it; ``cell``
+    is how each cell's tag is written (its reference put in)."""
+    texts: dict[str, int] = {}
+    body: list[bytes] = []
+    for number, row in enumerate(rows, start=1):
+        cells = b""
+        for column, text in enumerate(row):
+            index = texts.setdefault(text, len(texts))
+            reference = b"%s%d" % (chr(ord("A") + column).encode(), number)
+            cells += cell % reference + b"<v>%d</v></c>" % index
+        body.append(b'<row r="%d">%s</row>' % (number, cells))
+    table = b"".join(b"<si><t>%s</t></si>" % escape(text).encode() for text in texts)
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
+        b'openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">%s</sst>'
+        % (sum(map(len, rows)), len(texts), table)
+    )
+    sheet = _SHEET_START + b"".join(body) + _SHEET_END
+    return _with_members({_STRINGS: iter([strings]), "xl/worksheets/sheet1.xml": iter([sheet])})
 
 
 def wide_sheet(columns: int = 16_384, rows: int = 200) -> bytes:

@@ -14,10 +14,12 @@ import pytest
 from openpyxl import Workbook
 
 from registry.errors import ValidationError
-from registry.roster.intake.guards import Budget, Limits, scan_workbook
+from registry.roster.intake.guards import Budget, Limits
 from registry.roster.intake.reader import read_list
 from registry.roster.intake.table import ListTable
+from registry.roster.intake.xlsx_scan import scan_workbook
 from tests.roster_files import (
+    copied_shared_string,
     fixture,
     messy_xlsx,
     ods_person,
@@ -25,6 +27,7 @@ from tests.roster_files import (
     ods_with,
     province_xlsx,
     save,
+    shared_strings_xlsx,
     xlsx,
 )
 
@@ -258,3 +261,51 @@ def test_the_scan_measures_a_sheets_block_for_the_fast_reader() -> None:
     sheet.cell(row=1_000_000, column=30, value="=1+1")
     far = scan_workbook(zipfile.ZipFile(io.BytesIO(save(workbook))), Budget(Limits()))
     assert far.area == 1_000_000 * 30 and not far.fits(Limits()) and far.formulas
+
+
+# calamine gives every cell pointing at a shared string its own copy of the text: the copies
+# are counted against the shared-string character limit, as in an .xls.
+PEOPLE = (
+    ("Họ và tên", "Chức vụ", "Email"),
+    ("Nguyễn Văn An", "Chuyên viên", "an@mof.gov.vn"),
+    ("Trần Thị Bình", "Chuyên viên", "binh@mof.gov.vn"),
+    ("Lê Văn Cường", "Chuyên viên", "cuong@mof.gov.vn"),
+)
+# "Chuyên viên" (11 letters) is in the table once and copied into three cells.
+TABLE_CHARS = sum(len(text) for text in {text for row in PEOPLE for text in row})
+COPIED_CHARS = sum(len(text) for row in PEOPLE for text in row)
+
+
+def test_a_list_with_shared_strings_reads_as_the_same_list_with_its_texts_inline() -> None:
+    shared = read_list(shared_strings_xlsx(PEOPLE))
+    assert shared.format == "xlsx"
+    assert not same_but_format(shared, read_list(xlsx(PEOPLE)))
+    assert COPIED_CHARS == TABLE_CHARS + 22
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [b'<c r="%s" t="s">', b"<c r='%s' s='1' t = 's'>", b'<c t="s" r="%s">'],
+    ids=["excel", "single quotes", "type first"],
+)
+def test_cells_are_refused_by_the_characters_they_copy_from_shared_strings(cell: bytes) -> None:
+    data = shared_strings_xlsx(PEOPLE, cell=cell)
+    assert read_list(data, Limits(max_shared_chars=COPIED_CHARS)).rows
+    refused(data, "import.limits.shared_chars", Limits(max_shared_chars=COPIED_CHARS - 1))
+
+
+def test_a_cell_whose_shared_string_is_not_read_counts_as_the_longest() -> None:
+    data = shared_strings_xlsx(PEOPLE, cell=b'<c r="%s" t="s"><is/>')
+    longest = max(len(text) for row in PEOPLE for text in row)
+    budget = Budget(Limits(max_shared_chars=longest * 12 - 1))
+    with pytest.raises(ValidationError) as caught:
+        scan_workbook(zipfile.ZipFile(io.BytesIO(data)), budget)
+    assert caught.value.code == "import.limits.shared_chars"
+    scan_workbook(zipfile.ZipFile(io.BytesIO(data)), Budget(Limits(max_shared_chars=longest * 12)))
+
+
+def test_a_long_shared_text_copied_into_many_cells_is_refused_before_reading() -> None:
+    data = copied_shared_string(copies=200, length=1_000)  # 1,000 letters in the table
+    refused(data, "import.limits.shared_chars", Limits(max_shared_chars=199_999))
+    assert len(read_list(data, Limits(max_shared_chars=200_000)).rows) == 10
+    refused(copied_shared_string(), "import.limits.shared_chars")  # 600,000 copies of 8 KB

@@ -13,8 +13,9 @@ import pytest
 
 from bot.texts import LANGUAGES, error_text, t
 from registry.errors import ValidationError
-from registry.roster.intake.guards import Budget, Limits, scan_workbook
+from registry.roster.intake.guards import Budget, Limits
 from registry.roster.intake.reader import read_list
+from registry.roster.intake.xlsx_scan import scan_workbook
 from tests.roster_files import (
     csv_bytes,
     deep_sheet,

@@ -8,10 +8,11 @@ Refused with a ``ValidationError`` (code ``import.*``) before anything is parsed
 the size limit, an empty one, one that is not a table, an encrypted or corrupt workbook, and a
 ZIP whose members declare more uncompressed bytes than the limit (a zip bomb). What the file
 may cost beyond that (shared strings, columns, cells, rows with cells, seconds) is bounded by
-:mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed,
-and every reader's rows are counted as they are read. A file with more data rows than the row
-limit is refused as soon as the limit is passed. (An .xls is binary and not counted ahead: its
-format bounds it to 65,536 rows of 256 columns, and the size limit to what fits in its bytes.)
+:mod:`registry.roster.intake.guards`: an .xlsx's or .ods's XML is counted before it is parsed
+(:mod:`~registry.roster.intake.xlsx_scan`, :mod:`~registry.roster.intake.ods_scan`), an .xls's
+compound file and records are checked and counted the same way
+(:mod:`~registry.roster.intake.xls_scan`), and every reader's rows are counted as they are read. A file with more data rows than the row limit is refused as
+soon as the limit is passed.
 
 Workbooks are read by python-calamine (Rust, several times faster than openpyxl). An .xlsx
 goes to openpyxl's streaming reader instead when it holds formulas (calamine gives a formula's
@@ -55,9 +56,12 @@ from typing import Any
 from registry.errors import RegistryError, ValidationError
 from registry.roster.intake.checks import is_example_row
 from registry.roster.intake.closing import has_contact, is_closing
-from registry.roster.intake.guards import MB, Budget, Limits, scan_ods, scan_workbook
+from registry.roster.intake.guards import MB, Budget, Limits
 from registry.roster.intake.headers import HEADER_SEARCH_ROWS, find_header, is_numbering
+from registry.roster.intake.ods_scan import scan_ods
 from registry.roster.intake.table import Format, ListRow, ListTable
+from registry.roster.intake.xls_scan import scan_xls
+from registry.roster.intake.xlsx_scan import scan_workbook
 
 # Cells beyond this column are ignored: a stray formatted cell at column XFD would otherwise
 # make every row 16,384 cells wide.
@@ -121,6 +125,7 @@ def read_list(data: bytes, limits: Limits | None = None) -> ListTable:
             name in data for name in _OTHER_STREAMS
         ):
             raise ValidationError("import.not_a_table")  # a Word document, say
+        scan_xls(data, budget)
         return _read_calamine(data, budget, "xls")
     if data.startswith(_OTHER_MAGIC):
         raise ValidationError("import.not_a_table")
@@ -366,6 +371,10 @@ def _read_calamine(
         raise ValidationError("import.encrypted") from error
     except Exception as error:  # calamine's own errors, and anything from a broken file
         raise ValidationError("import.corrupt") from error
+    except BaseException as error:
+        if not _is_panic(error):
+            raise
+        raise ValidationError("import.corrupt") from error
     try:
         sheets = [
             (index, meta.name)
@@ -386,9 +395,20 @@ def _read_calamine(
         raise ValidationError("import.encrypted") from error
     except Exception as error:
         raise ValidationError("import.corrupt") from error
+    except BaseException as error:
+        if not _is_panic(error):
+            raise
+        raise ValidationError("import.corrupt") from error
     finally:
         workbook.close()
     raise ValidationError("import.no_header", rows=HEADER_SEARCH_ROWS)
+
+
+def _is_panic(error: BaseException) -> bool:
+    """A panic in calamine's Rust code: pyo3 raises it as ``PanicException``, which is no
+    ``Exception``; it means a file calamine could not read. Anything else that is no
+    ``Exception`` (an interrupt, a cancelled task) goes on as it is."""
+    return type(error).__name__ == "PanicException"
 
 
 def _calamine_rows(sheet: Any) -> Iterator[Sequence[Any]]:
@@ -405,11 +425,12 @@ def _calamine_rows(sheet: Any) -> Iterator[Sequence[Any]]:
 def _calamine_merges(sheet: Any) -> dict[int, list[tuple[int, int]]]:
     """Cells merged down one column, as :func:`_merged_columns` gives them."""
     starts: dict[int, list[tuple[int, int]]] = {}
+    seen: set[tuple[int, int, int]] = set()  # a list per row would make this quadratic
     for (first_row, first_col), (last_row, last_col) in sheet.merged_cell_ranges or ():
-        if first_col == last_col and last_row > first_row:
-            entry = (first_col, last_row + 1)
-            if entry not in starts.setdefault(first_row + 1, []):
-                starts[first_row + 1].append(entry)
+        key = (first_row, first_col, last_row)
+        if first_col == last_col and last_row > first_row and key not in seen:
+            seen.add(key)
+            starts.setdefault(first_row + 1, []).append((first_col, last_row + 1))
     return starts
 
 
@@ -432,6 +453,7 @@ def _merged_columns(
         return {}
     name = path.lstrip("/")
     starts: dict[int, list[tuple[int, int]]] = {}
+    seen: set[tuple[int, int, int]] = set()
     try:
         with archive.open(name) as stream:
             tail = b""
@@ -441,8 +463,9 @@ def _merged_columns(
                     first_col, first_row, last_col, last_row = found.groups()
                     if first_col == last_col and int(last_row) > int(first_row):
                         entry = (_column_number(first_col) - 1, int(last_row))
-                        if entry not in starts.setdefault(int(first_row), []):
-                            starts[int(first_row)].append(entry)
+                        if (int(first_row), *entry) not in seen:
+                            seen.add((int(first_row), *entry))
+                            starts.setdefault(int(first_row), []).append(entry)
                 # A tag cut by the chunk boundary is found whole in the next buffer.
                 tail = buffer[-300:]
     except KeyError:

@@ -8,7 +8,15 @@ the machine's load falls on all of them alike, each of these runs as a fresh pro
 
 - ``baseline``: ``python -c "import sqlalchemy, typer, rich"``, what any command needs;
 - ``spokes --help``;
-- ``spokes people find "nguyen van"`` on that database (the schema check, the query, the table).
+- ``spokes people find "nguyen van"`` on that database (the schema check, the query, the table);
+- ``floor of find``: ``python -c`` importing what ``people find`` cannot do without, beside the
+  baseline: the SQLAlchemy ORM with its asyncio session and aiosqlite, the registry's models, and
+  pydantic's ``TypeAdapter`` (Typer checks every command's parameters with it). A reference for
+  the ``people find`` row, not a goal.
+
+The processes may write Python's caches (``PYTHONDONTWRITEBYTECODE`` is dropped from their
+environment), as an installed ``spokes`` does: the warm-up run leaves the compiled modules and
+the parsed text catalog that the measured runs read, as the libraries of the baseline have theirs.
 
 For each it prints the median wall-clock time and the median CPU time of the process (user and
 system, from ``getrusage`` of the children), and the median of the per-round ratios to the
@@ -38,6 +46,12 @@ from registry.db import upgrade
 from registry.uow import Database
 
 GOAL_RATIO = 1.5
+# Not measured against the goal: what any ``people find`` imports, whatever the code around it.
+REFERENCE = "floor of find"
+FLOOR = (
+    "import sqlalchemy, typer, rich, sqlalchemy.orm, sqlalchemy.ext.asyncio, aiosqlite; "
+    "from pydantic import TypeAdapter; import registry.models"
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +99,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="spokes-bench-cli-") as folder:
         url = f"sqlite+aiosqlite:///{folder}/spokes.db"
         asyncio.run(build(url, args.people, args.seed))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SPOKES_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("SPOKES_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env |= {"SPOKES_DATABASE_URL": url}
         commands = {
             "baseline": [sys.executable, "-c", "import sqlalchemy, typer, rich"],
             "spokes --help": [spokes, "--help"],
             'spokes people find "nguyen van"': [spokes, "people", "find", "nguyen van"],
+            "floor of find": [sys.executable, "-c", FLOOR],
         }
         for argv in commands.values():  # warm the file cache and the database
             measure(argv, env)
@@ -112,10 +131,10 @@ def main() -> None:
             cpu_ratio = statistics.median(
                 r.cpu / b.cpu for r, b in zip(measured, base, strict=True)
             )
-            verdict = "ok" if max(wall_ratio, cpu_ratio) <= GOAL_RATIO else "MISSED"
-            line += (
-                f"  x{wall_ratio:.2f} wall  x{cpu_ratio:.2f} cpu  (goal <= {GOAL_RATIO}: {verdict})"
-            )
+            line += f"  x{wall_ratio:.2f} wall  x{cpu_ratio:.2f} cpu"
+            if name != REFERENCE:
+                verdict = "ok" if max(wall_ratio, cpu_ratio) <= GOAL_RATIO else "MISSED"
+                line += f"  (goal <= {GOAL_RATIO}: {verdict})"
         print(line)
 
 

@@ -16,6 +16,12 @@ from registry.uow import Database
 from registry.views import AccountView
 
 app = typer.Typer(help="Chat accounts and their roles.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="accounts")
+
+
 CLI = Actor.system("cli")
 
 

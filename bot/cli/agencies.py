@@ -13,6 +13,12 @@ from registry.actors import Actor
 from registry.uow import Database
 
 app = typer.Typer(help="Agencies: load the official lists, list, add.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="agencies")
+
+
 CLI = Actor.system("cli")
 
 

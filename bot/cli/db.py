@@ -11,6 +11,10 @@ from registry.uow import Database
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="db")
+
+
 @app.command("upgrade")
 def upgrade_command() -> None:
     """Bring the database schema to the newest revision."""

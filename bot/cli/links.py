@@ -36,6 +36,11 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="links")
+
+
 _FOR_HELP = (
     "The chat identity the link is for (channel:id, as for `spokes accounts grant`); "
     "`spokes chat --user 7` is console:7."

@@ -1,26 +1,39 @@
-"""``spokes people``: network members."""
+"""``spokes people``: network members.
+
+``find``, ``list`` and ``show`` are what a person runs most, and want an answer at once: what only
+the other commands use (the use cases that write, the data file, the chat data) is imported by
+those commands."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli import render
 from bot.cli.runtime import print_json, run, say, tell
-from bot.personal_data import DataFile, data_file
-from bot.state import chat_data
-from registry import directory, people, rights
+from registry import directory
 from registry.actors import Actor
+from registry.models import PersonField
 from registry.settings import get_settings
 from registry.uow import Database
 from registry.views import PersonResult, PersonView
+
+if TYPE_CHECKING:
+    from bot.personal_data import DataFile
+    from registry import rights
 
 app = typer.Typer(
     help="People: add, list, find, show, update, retire, history, export-data, erase.",
     no_args_is_help=True,
 )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="people")
+
+
 CLI = Actor.system("cli")
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
 
@@ -58,6 +71,8 @@ def add(
     """Register a person (verified, source cli)."""
 
     async def work(database: Database) -> PersonResult:
+        from registry import people
+
         return await people.register_person(
             database.uow(),
             CLI,
@@ -141,6 +156,8 @@ def show(person_id: int, as_json: JsonOption = False) -> None:
     """Show one person."""
 
     async def work(database: Database) -> PersonView:
+        from registry import people
+
         return await people.show_person(database.uow(), CLI, person_id)
 
     view = run(work)
@@ -153,7 +170,7 @@ def show(person_id: int, as_json: JsonOption = False) -> None:
 @app.command("update")
 def update(
     person_id: int,
-    field: Annotated[str, typer.Argument(help=", ".join(people.EDITABLE_FIELDS))],
+    field: Annotated[str, typer.Argument(help=", ".join(f.value for f in PersonField))],
     value: Annotated[str, typer.Argument(help='The new value ("" clears an optional field).')],
     version: Annotated[
         int | None, typer.Option(help="Refuse if the record changed since this version.")
@@ -163,6 +180,8 @@ def update(
     """Change one field of a person."""
 
     async def work(database: Database) -> PersonResult:
+        from registry import people
+
         return await people.update_field(
             database.uow(), CLI, person_id, field, value, expected_version=version
         )
@@ -179,6 +198,8 @@ def retire(
     """Retire a person; the record and its history are kept."""
 
     async def work(database: Database) -> PersonView:
+        from registry import people
+
         return await people.retire_person(database.uow(), CLI, person_id, expected_version=version)
 
     _print_result(PersonResult(run(work)), "cli.person_retired", as_json)
@@ -189,6 +210,8 @@ def verify(person_id: int, as_json: JsonOption = False) -> None:
     """Mark a person's record as verified."""
 
     async def work(database: Database) -> PersonView:
+        from registry import people
+
         return await people.verify_person(database.uow(), CLI, person_id)
 
     _print_result(PersonResult(run(work)), "cli.person_verified", as_json)
@@ -199,6 +222,8 @@ def history(person_id: int, as_json: JsonOption = False) -> None:
     """Every change of a person, oldest first."""
 
     async def work(database: Database) -> list:
+        from registry import people
+
         return await people.person_history(database.uow(), CLI, person_id)
 
     rows = run(work)
@@ -220,6 +245,8 @@ def export_data(
     a JSON file to give them."""
 
     async def work(database: Database) -> DataFile:
+        from bot.personal_data import data_file
+
         return await data_file(database.uow(), CLI, person_id=person_id)
 
     made = run(work)
@@ -237,6 +264,9 @@ def erase(
 ) -> None:
     """Erase a person's personal data for good (their request): the record stays as a tombstone,
     its history keeps who and when, their chats forget what the bot kept."""
+    from bot.state import chat_data
+    from registry import people, rights
+
     if not yes:
         view = run(lambda database: people.show_person(database.uow(), CLI, person_id))
         question = say(

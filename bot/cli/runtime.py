@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -34,7 +34,6 @@ from registry.db import schema_state, upgrade
 from registry.errors import NotFound
 from registry.settings import get_settings
 from registry.uow import Database
-from registry.writers import current_writers, writing
 
 T = TypeVar("T")
 
@@ -128,7 +127,12 @@ def run(
             await database.dispose()
             await _sqlite_threads_stopped()
 
-    note = writing(get_settings().database_url, writer) if writer else nullcontext()
+    if writer:
+        from registry.writers import writing
+
+        note: AbstractContextManager[object] = writing(get_settings().database_url, writer)
+    else:
+        note = nullcontext()
     with note:
         return asyncio.run(main())
 
@@ -152,6 +156,8 @@ def busy_text(error: BaseException) -> str | None:
         return say("cli.busy.postgres")
     if "database is locked" not in str(original):
         return None
+    from registry.writers import current_writers
+
     settings = get_settings()
     seconds = f"{settings.sqlite_busy_timeout_ms / 1000:g}"
     writers = [w for w in current_writers(settings.database_url) if w.pid != os.getpid()]

@@ -12,7 +12,6 @@ gives the first form when ``count`` is 1 (or -1) and the second otherwise.
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -36,6 +35,9 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
+    """The flat catalog of one language, read the first time a text of it is asked for."""
+    import tomllib
+
     text = files("bot.texts").joinpath(f"{language}.toml").read_text(encoding="utf-8")
     return _flatten(tomllib.loads(text))
 

@@ -19,8 +19,6 @@ from datetime import date
 from functools import cache
 from importlib.resources import files
 
-from rapidfuzz.distance import Levenshtein
-
 from registry.validation import fold
 
 # Words around a province's or a city's name, in Vietnamese and English, folded:
@@ -220,6 +218,10 @@ def allowed_typos(length: int) -> int:
 
 def distance(text: str, names: Names) -> int | None:
     """Letters between what was typed and the nearest of ``names`` (None: too far to offer)."""
+    # Imported here: only a name that is not found exactly needs it, and every command that
+    # reads the catalog would otherwise pay for loading it.
+    from rapidfuzz.distance import Levenshtein
+
     best: int | None = None
     for query in query_keys(text):
         if len(query) < MIN_FUZZY_LENGTH:

@@ -1055,19 +1055,48 @@ async def _insert_rows(
             for row in rows
         ]
     tail = tuple(_bound(table.c[name], value, dialect) for name, value in same.items())
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in (*names, *same))
+    if dialect.name == "postgresql":
+        # One statement over arrays, one per column: PostgreSQL runs an executemany as one
+        # statement per row, each with its own round of planning and execution.
+        marks = _placeholders(dialect.paramstyle, len(names) + len(same))
+        arrays = [
+            f"{mark}::{_array_type(table.c[name])}"
+            for mark, name in zip(marks[: len(names)], names, strict=True)
+        ]
+        shared = [
+            f"{mark}::{table.c[name].type.compile(dialect)}"
+            for mark, name in zip(marks[len(names) :], same, strict=True)
+        ]
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({columns}) "
+            f"SELECT *{''.join(', ' + value for value in shared)} FROM unnest({', '.join(arrays)})"
+        )
+        values = [[row[name] for row in rows] for name in names]
+        await connection.exec_driver_sql(statement, (*values, *tail))
+        return
     pick = itemgetter(*names)
     params = (
         [(pick(row), *tail) for row in rows]
         if len(names) == 1
         else [pick(row) + tail for row in rows]
     )
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in (*names, *same))
     statement = (
         f"INSERT INTO {quote(table.name)} ({columns}) "
         f"VALUES ({', '.join(_placeholders(dialect.paramstyle, len(names) + len(same)))})"
     )
     await connection.exec_driver_sql(statement, params)
+
+
+def _array_type(column: Any) -> str:
+    """The array type of a column's values for PostgreSQL's unnest (text for any string)."""
+    python_type = column.type.python_type
+    if python_type is int:
+        return "bigint[]"
+    if python_type is str:
+        return "text[]"
+    raise NotImplementedError(f"column {column.name}")
 
 
 def _placeholders(style: str, count: int) -> list[str]:

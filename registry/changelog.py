@@ -7,6 +7,7 @@ the same whoever made it (a chat, an import, the CLI).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -76,16 +77,41 @@ def person_created(session: AsyncSession, actor: Actor, person: Person, agency: 
 
 def creation_values(person: Any, agency_code: str) -> list[tuple[str, object]]:
     """(field, value) of the entries :func:`person_created` writes, in their order; ``person``
-    is anything with a person's attributes (a bulk import writes them itself)."""
-    values: list[tuple[str, object]] = [(PersonField.agency.value, agency_code)]
-    for field in PersonField:
-        if field is PersonField.agency:
-            continue
-        value = logged_value(person, field)
+    is anything with a person's attributes, or a mapping of their columns (a bulk import
+    writes them itself)."""
+    columns: Mapping[str, Any] = person if isinstance(person, Mapping) else _Attributes(person)
+    values: list[tuple[str, object]] = [(_AGENCY, agency_code)]
+    for name in _CREATED:
+        value = columns[name]
+        if name == _OFFICE_PHONE and value:
+            extension = columns["office_ext"]
+            value = f"{value};ext={extension}" if extension else value
         if value is not None:
-            values.append((field.value, value))
-    values.append(("status", person.status))
+            values.append((name, value))
+    values.append(("status", columns["status"]))
     return values
+
+
+# The fields a creation logs after the agency, in the fields' order (as logged_value gives them).
+_AGENCY = PersonField.agency.value
+_OFFICE_PHONE = PersonField.office_phone.value
+_CREATED = tuple(field.value for field in PersonField if field is not PersonField.agency)
+
+
+class _Attributes(Mapping[str, Any]):
+    """A record's attributes as a mapping (only looked up by name)."""
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self._record, name)
+
+    def __iter__(self) -> Iterator[str]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
 
 
 def entry(

@@ -16,10 +16,20 @@ anything else (unsafe characters, quoting, ...)            ``email.invalid``
 
 ``email.empty``, ``email.missing_at`` and ``email.several`` are decided here before the library
 is called, since a cell from a spreadsheet is often empty, a name, or two addresses.
+
+An import checks thousands of addresses of a few domains ("laocai.gov.vn"), and the library's
+check of the domain is most of what an address costs. So an address whose part before the @ is
+plain (ASCII letters and digits, single dots, dashes, underscores or pluses between them, at
+most 64 characters) and that is all ASCII and at most 254 characters long is judged by the
+library on a stand-in before the @ and the domain as written: for such an address the library
+accepts the part before the @ as it is, whatever the domain, and its verdict is the domain's.
+A domain the library accepted is remembered; anything else goes the whole way
+(tests/unit/test_validation_emails.py compares both ways on generated addresses).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from email_validator import EmailNotValidError, validate_email
@@ -59,6 +69,9 @@ def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
         raise ValidationError("email.several", count=len(candidates))
     if "@" not in value:
         raise ValidationError("email.missing_at")
+    quick = None if check_deliverability else _plain_address(value)
+    if quick is not None:
+        return quick
     try:
         # strict: also enforce the 64-character limit of the local part (RFC 5321), which
         # the library skips by default; no mail server takes a longer one.
@@ -72,6 +85,39 @@ def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
     # every server in use) treat the local part case-insensitively too, and one form per
     # person is what duplicate detection and search need, so the whole address is lowercased.
     return result.normalized.lower()
+
+
+# Plain characters of the part before the @ (a subset of RFC 5322's dot-atom text).
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9]+(?:[._+-][A-Za-z0-9]+)*")
+_LOCAL_MAX = 64  # the library's limit in strict mode (RFC 5321)
+_ADDRESS_MAX = 254
+
+
+def _plain_address(value: str) -> str | None:
+    """The normalised address for a plain one (see the module's docstring), or None."""
+    if len(value) > _ADDRESS_MAX or not value.isascii() or value.count("@") != 1:
+        return None
+    local, _, domain = value.partition("@")
+    if len(local) > _LOCAL_MAX or _PLAIN_LOCAL.fullmatch(local) is None:
+        return None
+    checked = _checked_domain(domain)
+    if checked is None:
+        return None
+    # A punycode domain is shown in Unicode, which may be longer in UTF-8 than as written.
+    normalized = f"{local}@{checked}"
+    return normalized.lower() if len(normalized.encode()) <= _ADDRESS_MAX else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_domain(domain: str) -> str | None:
+    """The domain as the library normalises it, or None when it refuses it."""
+    try:
+        result = validate_email(
+            "a@" + domain, check_deliverability=False, allow_smtputf8=True, strict=True
+        )
+    except EmailNotValidError:
+        return None
+    return result.normalized.partition("@")[2]
 
 
 def cleaned_email_text(text: str) -> str:

@@ -6,6 +6,7 @@ spokesperson, a person given the task of speaking); the press-contact officer is
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -36,6 +37,7 @@ _HEAD_WORD = "thu truong"
 _DEPUTY_MINISTER = re.compile(r"thứ\s+trưởng")
 
 
+@functools.lru_cache(maxsize=1024)  # a list writes its roles a few ways, on every row
 def parse_role(text: str) -> str:
     """Return one of :data:`ROLES` for a code or a Vietnamese/English description.
 

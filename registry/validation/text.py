@@ -3,10 +3,17 @@
 Everything is stored in NFC (what Vietnamese keyboards and most files produce) and searched
 through :func:`fold`, which removes what people leave out when they type quickly: accents,
 the stroke of ``đ`` and case.
+
+An import folds and checks every name of a list, and a list is written with a few hundred
+distinct characters: what folding or checking a character gives is worked out once per
+character and remembered (folding is character by character: case folding and compatibility
+decomposition map each character alone, and the marks that decomposition would reorder are all
+dropped; tests/unit/test_validation_text.py compares with the whole-string way).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -31,12 +38,34 @@ def fold(text: str) -> str:
     ``fold("Đặng Thị Hồng") == "dang thi hong"``; ``fold("Bộ TT&TT") == "bo tt tt"``.
     The result only contains ``[a-z0-9 ]``, so ``fold`` is idempotent.
     """
+    return _NOT_ALNUM.sub(" ", text.translate(_FOLDED)).strip()
+
+
+def _fold_whole(text: str) -> str:
+    """:func:`fold` as the whole string is folded (what the per-character table gives)."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_D_WITH_STROKE).casefold())
     # casefold() can create new composed characters and ``đ`` (e.g. from "Ð" in NFKD input),
     # hence the second translate; marks are dropped by category, not by combining class,
     # because spacing marks (Mc) have combining class 0.
     stripped = "".join(char for char in decomposed.translate(_D_WITH_STROKE) if not _is_mark(char))
     return _NOT_ALNUM.sub(" ", stripped).strip()
+
+
+class _FoldTable(dict[int, str]):
+    """Character -> its fold before the non-alphanumeric runs are made spaces, filled as
+    characters are met (at most ``_TABLE_MAX`` are kept: a hostile file could hold them all)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFKD", char.translate(_D_WITH_STROKE).casefold())
+        folded = "".join(c for c in decomposed.translate(_D_WITH_STROKE) if not _is_mark(c))
+        if len(self) < _TABLE_MAX:
+            self[code] = folded
+        return folded
+
+
+_TABLE_MAX = 20_000
+_FOLDED = _FoldTable()
 
 
 def normalize_name(text: str, *, max_length: int = 100) -> str:
@@ -52,18 +81,30 @@ def normalize_name(text: str, *, max_length: int = 100) -> str:
     name = _collapse(text)
     if not name:
         raise ValidationError("name.empty")
-    for char in name:
-        if unicodedata.category(char)[0] == "N":
-            raise ValidationError("name.digits")
-    for char in name:
-        if not _is_name_char(char):
-            raise ValidationError("name.invalid_character", char=_show_char(char))
+    if not _NAME_CHARS.issuperset(name):
+        _check_name_chars(name)
     if len(name) > max_length:
         raise ValidationError("name.too_long", max=max_length)
     # "A." or "Ư" cannot identify anyone; two letters ("Lê Y" has four) is the least we take.
     if sum(1 for char in name if char.isalpha()) < 2:
         raise ValidationError("name.too_short", min=2)
     return _usual_case(name)
+
+
+# Characters a name was found to be allowed to hold (neither a digit nor anything but a letter,
+# a mark, a space or a name's punctuation), as they are met.
+_NAME_CHARS: set[str] = set()
+
+
+def _check_name_chars(name: str) -> None:
+    for char in name:
+        if unicodedata.category(char)[0] == "N":
+            raise ValidationError("name.digits")
+    for char in name:
+        if not _is_name_char(char):
+            raise ValidationError("name.invalid_character", char=_show_char(char))
+    if len(_NAME_CHARS) < _TABLE_MAX:
+        _NAME_CHARS.update(name)
 
 
 def name_recased(text: str, name: str) -> bool:
@@ -81,6 +122,7 @@ def _usual_case(name: str) -> str:
     return unicodedata.normalize("NFC", words)
 
 
+@functools.lru_cache(maxsize=4096)  # positions and notes repeat down a list
 def normalize_text(
     text: str, *, field: str, max_length: int = 200, required: bool = True
 ) -> str | None:

@@ -10,16 +10,18 @@ back to for what memory cannot decide); turning the in-memory decisions off give
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 
 from registry.actors import Actor
-from registry.models import ChangeLog, ImportRowResult, ImportRun, NameWord, Person
+from registry.models import ChangeLog, ImportRowResult, ImportRun, NameWord, Person, utcnow
+from registry.people import register_person
 from registry.roster.intake import importer
 from registry.roster.intake.importer import Batching, ImportResult, Journaled, import_roster
-from registry.uow import Database
+from registry.uow import Database, UnitOfWork
 from tests.integration.conftest import Cast
 from tests.roster_files import fixture, messy_xlsx, province_xlsx, xlsx
 
@@ -99,9 +101,10 @@ def _row_view(result: ImportResult, ids: dict[int, int]) -> list[tuple[Any, ...]
     ]
 
 
-async def _stored(db: Database) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
+async def _stored(db: Database, since: datetime) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
     """The people as stored (ids aside: ordered by their first row), with their search words
-    and change log; and their ids -> position, to compare the rows' person ids."""
+    and change log, and whether the last list confirmed them (created or changed them); and
+    their ids -> position, to compare the rows' person ids."""
     async with db.uow().reading() as uow:
         session = uow.session
         people = (await session.scalars(select(Person).order_by(Person.id))).all()
@@ -136,6 +139,7 @@ async def _stored(db: Database) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
                 person.status,
                 person.source,
                 person.version,
+                person.confirmed_at >= since,
                 sorted(key for owner, key in words if owner == person.id),
                 [entry[1:] for entry in log if entry[0] == person.id],
             )
@@ -155,7 +159,9 @@ async def _run(
     db: Database, actor: Actor, files: Sequence[bytes], *, dry_run: bool, agency: str | None
 ) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
     results = []
+    since = utcnow()
     for data in files:
+        since = utcnow()
         result = await import_roster(
             db.uow(),
             actor,
@@ -166,7 +172,7 @@ async def _run(
             batching=Batching(rows=25),
         )
         results.append(result)
-    stored, ids = await _stored(db)
+    stored, ids = await _stored(db, since)
     return [_row_view(result, ids) for result in results], stored
 
 
@@ -221,3 +227,126 @@ async def test_a_dry_run_leaves_sqlites_write_lock_to_others(cast: Cast, db: Dat
     finally:
         other.close()
     assert len(tried) == len(result.rows) and result.count(importer.Outcome.created) > 60
+
+
+async def test_rows_of_a_batch_that_lost_a_race_point_at_the_winners_record(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer registers one of a batch's new people just before the batch writes them:
+    the batch's INSERT fails and its rows are redone. The rows that named that person again (the
+    same, and saying something else) come out as if the other writer had been first, exactly
+    as row by row, pointing at the other's record, never at the batch's own id for it."""
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Đua", "Chuyên viên", "", "0912 777 001", ""),
+            (2, "Lào Cai", "Trần Thị Khác", "Chuyên viên", "", "0912 777 002", ""),
+            (3, "Lào Cai", "Nguyễn Văn Đua", "Chuyên viên", "", "0912 777 001", ""),
+            (4, "Lào Cai", "Nguyễn Văn Đua", "Giám đốc", "", "0912 777 001", ""),
+        ]
+    )
+
+    async def other_writer(uow: UnitOfWork) -> None:
+        await register_person(
+            uow,
+            cast.staff,
+            agency="Lào Cai",
+            full_name="Nguyễn Văn Đua",
+            role="press_contact",
+            position="Chuyên viên",
+            mobile="0912777001",
+            source="import",
+        )
+
+    flush = importer._Run.flush
+    raced: list[bool] = []
+
+    async def racing_flush(self: importer._Run) -> None:
+        if self._new and not raced:  # the other writer gets there first (same transaction)
+            raced.append(True)
+            await other_writer(self.uow)
+        await flush(self)
+
+    async def scenario(race: bool) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+        if not race:
+            await other_writer(db.uow())
+        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "flush", racing_flush)
+        batched = await scenario(race=True)
+    assert raced
+    await _wipe(db)
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "_fast", lambda *args: None)
+        row_by_row = await scenario(race=False)
+    assert batched[0] == row_by_row[0]
+    # (Whether the last list confirmed them aside: the other writer wrote during it, or before.)
+    assert [p[:13] + p[14:] for p in batched[1]] == [p[:13] + p[14:] for p in row_by_row[1]]
+    outcomes = [(row[1].value, row[2], row[6]) for row in batched[0][0]]
+    assert outcomes == [
+        ("unchanged", 0, None),
+        ("created", 1, None),
+        ("unchanged", 0, 2),
+        ("error", None, None),
+    ]
+
+
+def _moves() -> bytes:
+    """Rows that move, rename and renumber people created or changed by earlier rows (in
+    earlier batches of two rows), and name them again."""
+    return xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Một", "Chuyên viên", "", "0912 888 001", ""),
+            (2, "Lào Cai", "Trần Thị Hai", "Chuyên viên", "", "0912 888 002", "hai@x.gov.vn"),
+            (3, "Lào Cai", "Nguyễn Văn Mốt", "Chuyên viên", "", "0912 888 001", ""),  # renamed
+            (4, "Hà Nội", "Trần Thị Hai", "Chuyên viên", "", "0912 888 002", ""),  # moved
+            (5, "Hà Nội", "Trần Thị Hai", "Giám đốc", "", "0912 888 003", ""),  # new mobile
+            (6, "Lào Cai", "Nguyễn Văn Mốt", "Chuyên viên", "", "0912 888 001", ""),  # again
+            (7, "Lào Cai", "Nguyễn Văn Một", "Chuyên viên", "", "0912 888 009", ""),
+            (8, "Hà Nội", "Trần Thị Hai", "Giám đốc", "", "0912 888 003", ""),  # again
+            (9, "Lào Cai", "Lê Văn Ba", "Chuyên viên", "", "0912 888 002", ""),  # freed mobile
+        ]
+    )
+
+
+@pytest.mark.parametrize("rows", [2, 25])
+@pytest.mark.parametrize("name", ["moves", "changes"])
+async def test_a_dry_run_reports_what_the_real_run_does(
+    cast: Cast, db: Database, rows: int, name: str
+) -> None:
+    """The dry run's rows are the real run's, row by row (but for the ids of people created,
+    who will not exist), whatever earlier batches of the dry run created, moved or renamed."""
+    files = [_moves] if name == "moves" else FILES[name]
+    datas = [build() for build in files]
+    before, data = datas[:-1], datas[-1]
+
+    async def run(dry_run: bool) -> list[tuple[Any, ...]]:
+        for earlier in before:
+            await import_roster(db.uow(), cast.staff, earlier)
+        async with db.uow().reading() as uow:
+            earlier_ids = list(await uow.session.scalars(select(Person.id)))
+        result = await import_roster(
+            db.uow(), cast.staff, data, dry_run=dry_run, batching=Batching(rows=rows)
+        )
+        created = {r.person_id for r in result.rows if r.outcome is importer.Outcome.created}
+        # The people of the earlier lists by their order (ids differ from one run to the other).
+        order = {person_id: index for index, person_id in enumerate(sorted(earlier_ids))}
+        return [
+            (
+                row.row.number,
+                row.outcome,
+                None if row.person_id in created else order.get(row.person_id, row.person_id),
+                row.changed,
+                row.problems,
+                row.notices,
+                row.duplicate_of,
+            )
+            for row in result.rows
+        ]
+
+    dry = await run(dry_run=True)
+    await _wipe(db)
+    real = await run(dry_run=False)
+    assert dry == real

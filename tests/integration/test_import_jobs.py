@@ -74,6 +74,7 @@ STAFF = "7"
 def long_list(rows: int) -> bytes:
     """A list of ``rows`` different people of one agency."""
     names = [f"{f} {m} {g}" for f in FAMILIES for m in MIDDLES for g in GIVENS]
+    names += [f"{f} {m} {g} {h}" for f in FAMILIES for m in MIDDLES for g in GIVENS for h in GIVENS]
     assert rows <= len(names)
     body = [
         (i + 1, "UBND tỉnh Lào Cai", names[i], "Chuyên viên", "", f"091{i:07d}", "")
@@ -150,7 +151,7 @@ async def test_other_chats_are_answered_while_a_long_import_is_written(loaded: D
     db = loaded
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the write gate and the write lock that could hold chats up are SQLite's")
-    rows = 1200  # three batches of the importer
+    rows = 8000  # sixteen batches of the importer: the other chat is answered between them
     question = await at_the_confirmation(db, long_list(rows))
     recorder = Events()
     bot = pipeline(db, recorder)

@@ -119,3 +119,45 @@ def test_a_full_stop_ending_the_address_is_dropped(text: str, email: str) -> Non
 
 def test_a_dot_inside_a_text_without_at_sign_is_kept_for_its_reason() -> None:
     assert cleaned_email_text("không có.") == "không có."
+
+
+# --- the shortcut for plain addresses agrees with the library ---------------------------------
+
+
+def _library_only(text: str) -> str:
+    from unittest import mock
+
+    from registry.validation import emails
+
+    with mock.patch.object(emails, "_plain_address", lambda value: None):
+        return normalize_email(text)
+
+
+def _outcome(text: str, parse: object) -> object:
+    try:
+        return parse(text)  # type: ignore[operator]
+    except ValidationError as error:
+        return (error.code, error.params)
+
+
+_DOMAINS = st.one_of(
+    st.from_regex(r"[A-Za-z0-9-]{0,12}(\.[A-Za-z0-9-]{0,12}){0,3}\.?", fullmatch=True),
+    st.sampled_from(
+        [
+            "gov.vn", "laocai.gov.vn", "LAOCAI.GOV.VN", "localhost", "x.local", "a.invalid",
+            "test", "x.test", "onion.onion", "a--b.vn", "ab--c.vn", "xn--b-8xm.vn", "xn--abc.vn",
+            "-a.vn", "a-.vn", "a.vn.", ".a.vn", "a..vn", "1.2", "a.b1", "bộ.vn", "[127.0.0.1]",
+            "a" * 63 + ".vn", "a" * 64 + ".vn", ".".join(["a" * 60] * 5), "xn--" + "a" * 200 + ".vn",
+        ]
+    ),
+)  # fmt: skip
+_LOCALS = st.one_of(
+    st.from_regex(r"[A-Za-z0-9._+-]{1,70}", fullmatch=True),
+    st.sampled_from(["info", "Info", "a" * 64, "a" * 65, "a.b", "a..b", ".a", "a.", 'an"b']),
+)
+
+
+@given(_LOCALS, _DOMAINS)
+def test_plain_addresses_give_what_the_library_gives(local: str, domain: str) -> None:
+    text = f"{local}@{domain}"
+    assert _outcome(text, normalize_email) == _outcome(text, _library_only)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat
 
 from registry.errors import ValidationError
 from registry.validation import (
@@ -388,3 +392,92 @@ def test_an_extension_reads_in_the_callers_word() -> None:
     assert format_phone("+842438221234", "12") == "024 3822 1234 ext. 12"
     assert format_phone("+842438221234", "12", extension_word="máy lẻ") == "024 3822 1234 máy lẻ 12"
     assert parse_phone("024 3822 1234 máy lẻ 12").display("máy lẻ") == "024 3822 1234 máy lẻ 12"
+
+
+# --- the shortcuts: they agree with phonenumbers and with the whole way ------------------------
+
+
+def _digits(count: int, seed: int) -> str:
+    return "".join(str((seed * 7 + i * 3) % 10) for i in range(count))
+
+
+def test_the_shortcut_agrees_with_phonenumbers_on_every_prefix() -> None:
+    """Every four-digit start of the numbers the shortcut may judge, with several endings: what
+    it accepts, phonenumbers takes as a valid number of that type, with the same E.164."""
+    from registry.validation import phones
+
+    kinds = {"mobile": phonenumbers.PhoneNumberType.MOBILE}
+    kinds["fixed_line"] = phonenumbers.PhoneNumberType.FIXED_LINE
+    told = {"mobile": 0, "fixed_line": 0, None: 0}
+    for first, length in [*((d, 9) for d in "35789"), ("2", 10)]:
+        for start in range(1000):
+            prefix = f"{first}{start:03d}"
+            for ending in ("0" * 9, "9" * 9, _digits(9, start)):
+                number = (prefix + ending)[:length]
+                kind = phones._known_kind(number)
+                told[kind] += 1
+                parsed = phonenumbers.parse("+84" + number)
+                if kind is None:
+                    continue
+                assert phonenumbers.is_valid_number(parsed), number
+                assert phonenumbers.number_type(parsed) == kinds[kind], number
+                e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+                assert e164 == "+84" + number
+    assert told["mobile"] > 1000 and told["fixed_line"] > 500 and told[None] > 1000
+
+
+def _whole_way(text: str) -> list[Phone]:
+    """parse_phones without its shortcuts: the cell cut, each number parsed by phonenumbers."""
+    from unittest import mock
+
+    from registry.validation import phones
+
+    with mock.patch.object(phones, "_known_kind", lambda number: None):
+        return phones._parse_phones(text)
+
+
+def _outcome(parse: Any, text: str) -> object:
+    try:
+        return parse(text)
+    except ValidationError as error:
+        return (error.code, error.params)
+
+
+_NUMBER_LIKE = st.one_of(
+    st.from_regex(r"(\+84|84|0084|0)?[0-9]{7,12}", fullmatch=True),
+    st.from_regex(r"[0-9]{2,4}([ .-][0-9]{2,4}){1,4}", fullmatch=True),
+    st.from_regex(r"'?0[1-9][0-9]{1,3}([ .-]{1,2}[0-9]{3,4}){1,3}", fullmatch=True),
+    st.lists(_PHONE_ALPHABET, max_size=20).map("".join),
+)
+
+
+@given(_NUMBER_LIKE)
+def test_the_shortcuts_give_what_the_whole_way_gives(text: str) -> None:
+    from registry.validation import phones
+
+    uncached = phones._parse_cell.__wrapped__  # type: ignore[attr-defined]
+    assert _outcome(lambda t: list(uncached(t)), text) == _outcome(_whole_way, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0912 345 678", "0912.345.678", "0912-345-678", "84912345678", "0162 345 6789",
+     "024 3822 1234", "02438221234", "0243 888 999", "1900 1234", "0672 123 456",
+     "0699 123 456", "0912 345 6789", "0412 345 678", "0012 345 678"],
+)  # fmt: skip
+def test_plain_cells_give_what_the_whole_way_gives(text: str) -> None:
+    assert _outcome(parse_phones, text) == _outcome(_whole_way, text)
+
+
+def test_a_cell_checked_again_is_the_same_and_its_errors_are_its_own() -> None:
+    assert parse_phones("(024) 3822 1234 máy lẻ 101") == parse_phones("(024) 3822 1234 máy lẻ 101")
+    first = parse_phones("0912 345 678")
+    first.append(first[0])  # a caller's list is its own
+    assert parse_phones("0912 345 678") == [first[0]]
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ValidationError) as caught:
+            parse_phones("0913.xxx.xxx")
+        caught.value.params["field"] = "mobile"
+        errors.append(caught.value)
+    assert errors[0] is not errors[1]

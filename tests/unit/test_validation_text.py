@@ -192,3 +192,32 @@ def test_normalize_text_returns_an_nfc_fixpoint_or_a_validation_error(text: str)
         if value is not None:
             assert unicodedata.is_normalized("NFC", value)
             assert normalize_text(value, field="note", max_length=10_000) == value
+
+
+# --- folding character by character is folding the whole string --------------------------------
+
+_VIETNAMESE = st.text(
+    alphabet=st.sampled_from(list("ĐđÐðẮặỄễƯưƠơ ÀàẢảÃãÁáẠạăâêôAaZz09-'’.,&/\u0300\u0301\u0303\u0309\u0323ßİıΣσςﬁ①")),
+    max_size=40,
+)  # fmt: skip
+
+
+@given(st.one_of(st.text(), _VIETNAMESE))
+def test_fold_by_character_is_the_whole_strings_fold(text: str) -> None:
+    from registry.validation.text import _fold_whole
+
+    assert fold(text) == _fold_whole(text)
+
+
+@given(st.one_of(st.text(max_size=30), _VIETNAMESE))
+def test_a_name_checked_again_gives_the_same(text: str) -> None:
+    """Characters remembered as allowed in names never change what a name gives."""
+
+    def outcome() -> object:
+        try:
+            return normalize_name(text)
+        except ValidationError as error:
+            return (error.code, error.params)
+
+    first = outcome()
+    assert outcome() == first

@@ -38,7 +38,9 @@ cases would decide it (:meth:`_Run._fast`): a new person, someone unchanged, a d
 earlier row, an update of a position, role, office phone, email or note. What memory decides is
 written at the end of the batch in a few statements: the new people in one INSERT (with their
 search words and change log entries, the same entries ``register_person`` writes), each update
-with its entries (and its version moved on once per field, as ``update_field`` does). A row
+with its entries (and its version moved on once per field, as ``update_field`` does); search
+words and entries go to the driver as they are, a timestamp shared by the batch converted once
+(see :func:`_insert_rows`). A row
 memory cannot decide safely (a mobile held by someone the importer may not see, an update that
 moves someone, renames them or changes their mobile, any of which may collide with another
 record) goes through the use cases below, on a database that has the batch's earlier rows, and
@@ -48,9 +50,9 @@ ways to the same rows and records, row by row.
 Who owns the transaction decides when it is committed:
 
 - The import owns it when the caller hands over a unit of work that is not open yet (the CLI,
-  the upload page, a chat's import job). It then works in short batches (a few hundred rows or
-  half a second), each its own transaction inside ``Batching.gate`` (the
-  process's turn to write), given back between batches: a long import never holds SQLite's
+  the upload page, a chat's import job). It then works in short batches (500 rows or a
+  second), each its own transaction inside ``Batching.gate`` (the process's turn to write),
+  given back between batches (rows checked ahead and not reached are kept for the next): a long import never holds SQLite's
   write lock for long, and the bot answers meanwhile. A real run commits each batch; a dry run
   keeps in memory what the earlier batches created or changed (under ids of its own), so that a
   later row naming the same person is still caught, and reads in a plain transaction that never
@@ -69,7 +71,8 @@ interrupted is continued: the rows it recorded are kept as they were, the others
 Races: two imports of one list at once (two processes, or PostgreSQL's parallel writers) both
 see a person missing and both register them; the second one's INSERT fails on the unique index
 (a batch's INSERT of new people is in a savepoint: on that failure each of its people goes
-through the use cases one by one).
+through the use cases one by one, and so does each later row of the batch that named one of
+them again, after it, so that it points at the record the other import wrote).
 That row's savepoint is rolled back, the row is matched again (now it finds the person the other
 import wrote) and applied again: it comes out ``unchanged`` or ``updated``, as it would have
 without the race, never as a duplicate error. A lost update race (the person's version moved) is
@@ -100,9 +103,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import insert, select, text, tuple_, union_all, update
+from sqlalchemy import Table, insert, select, text, tuple_, union_all, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,8 +155,8 @@ from registry.views import Notice
 
 # A real run that owns its transaction commits after this many rows or this many seconds,
 # whichever comes first.
-COMMIT_ROWS = 100
-COMMIT_SECONDS = 0.5
+COMMIT_ROWS = 500
+COMMIT_SECONDS = 1.0
 # Tries of a row that lost a race to another writer (it wrote the same person first).
 RACE_TRIES = 3
 
@@ -443,6 +448,9 @@ class _Run:
         self.ids: dict[int, int] = {}
         # Rows decided in memory and then redone by the use cases (a race lost at the write).
         self.redone: dict[int, RowResult] = {}
+        # Rows that named again someone the batch is to create (by their own id), to be redone
+        # with them if their INSERT loses a race.
+        self._named_again: dict[int, list[tuple[ListRow, AgencyRef, Fields]]] = {}
 
     @property
     def session(self) -> AsyncSession:
@@ -456,7 +464,7 @@ class _Run:
         self._alias.clear()
         self.ids.clear()
         self.redone.clear()
-        self._checked.clear()
+        # Rows checked ahead and not reached (a batch cut short by time) stay checked.
         self._fresh = False
 
     def with_id(self, result: RowResult) -> RowResult:
@@ -473,7 +481,9 @@ class _Run:
 
     async def prepare(self, rows: Sequence[ListRow], columns: dict[str, int]) -> None:
         """Check the batch's rows and fetch in one query the people they could name."""
-        self._checked = {row.number: await self._check(row, columns) for row in rows}
+        for row in rows:
+            if row.number not in self._checked:
+                self._checked[row.number] = await self._check(row, columns)
         if self.session.bind.dialect.name == "postgresql":
             # The batch's statements are prepared once and run hundreds of times while the
             # table grows from nothing: a generic plan made on the empty table would scan the
@@ -521,8 +531,13 @@ class _Run:
             self._by_key.pop((item.target.id, item.columns["name_key"]), None)
             if item.columns["mobile"]:
                 self._holders.pop(item.columns["mobile"], None)
+        # The rows that named one of them again (an earlier row's duplicate) were decided on
+        # the person the batch was to create: they are redone too, each after its first row.
+        again = [(item.row, item.target, item.fields) for item in new]
         for item in new:
-            self.redone[item.row.number] = await self._slow(item.row, item.target, item.fields)
+            again += self._named_again.pop(item.own, [])
+        for row, target, fields in sorted(again, key=lambda redo: redo[0].number):
+            self.redone[row.number] = await self._slow(row, target, fields)
         self._fresh = False
 
     def _know(self, person: Current) -> None:
@@ -560,16 +575,21 @@ class _Run:
             try:
                 # In a savepoint: another writer may have written one of them meanwhile.
                 async with self.uow:
+                    # Each new person's id is told by their agency and folded name (unique
+                    # among people not retired): RETURNING in the rows' order would make
+                    # SQLite's driver insert them one statement each.
                     table = Person.__table__
                     inserted = await self.session.execute(
-                        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                        insert(table).returning(table.c.id, table.c.agency_id, table.c.name_key),
                         [item.columns for item in new],
                     )
-                    person_ids = list(inserted.scalars())
+                    got = {(agency_id, key): person_id for person_id, agency_id, key in inserted}
+                    person_ids = [got[(item.target.id, item.columns["name_key"])] for item in new]
                     await self.uow.commit()
             except (IntegrityError, Duplicate, Conflict):
                 await self._redo(new)
                 person_ids = []
+            self._named_again.clear()
             words: list[dict[str, object]] = []
             entries: list[dict[str, object]] = []
             for item, person_id in zip(new if person_ids else [], person_ids, strict=True):
@@ -578,10 +598,9 @@ class _Run:
                 words += [
                     {"key": key, "person_id": person_id} for key in name_words(columns["name_key"])
                 ]
-                stored = _Stored(columns)
                 entries += [
                     changelog.entry(self.actor, person_id, "create", name, None, value)
-                    for name, value in changelog.creation_values(stored, code)
+                    for name, value in changelog.creation_values(columns, code)
                 ]
                 if own in self._seen:
                     self._seen[person_id] = self._seen.pop(own)
@@ -592,10 +611,10 @@ class _Run:
                 if person.id in self.ids:
                     self._know(person._replace(id=self.ids[person.id]))
             if words:
-                await self.session.execute(insert(NameWord.__table__), words)
+                await _insert_rows(self.session, NameWord.__table__, words)
             if entries:
                 # The updates' entries follow: each person's entries stay in their order.
-                await self.session.execute(insert(ChangeLog.__table__), entries)
+                await _insert_rows(self.session, ChangeLog.__table__, entries, at=utcnow())
         if self._updates:
             updates, self._updates = self._updates, []
             now = utcnow()
@@ -604,11 +623,16 @@ class _Run:
                 await self.session.execute(
                     update(table)
                     .where(table.c.id == person_id)
-                    .values(**columns, version=table.c.version + versions, updated_at=now)
+                    .values(
+                        **columns,
+                        version=table.c.version + versions,
+                        updated_at=now,
+                        confirmed_at=now,  # as update_field: the importer had the record
+                    )
                 )
         if self._entries:
             entries, self._entries = self._entries, []
-            await self.session.execute(insert(ChangeLog.__table__), entries)
+            await _insert_rows(self.session, ChangeLog.__table__, entries, at=utcnow())
 
     async def resume(self, run_id: int, rows: Sequence[ListRow]) -> dict[int, RowResult]:
         """The rows an earlier attempt of the run wrote, as it recorded them; what they created
@@ -740,6 +764,8 @@ class _Run:
             return self._fast_create(row, target, fields, notices)
         changes = differences(person, target.id, target.code, fields)
         earlier = self._seen.get(person.id)
+        if earlier is not None and person.id < 0 and not self.virtual:
+            self._named_again.setdefault(person.id, []).append((row, target, fields))
         if earlier is not None:
             if changes:
                 error = ValidationError("import.duplicate_row", row=earlier)
@@ -1006,6 +1032,88 @@ _MATCHED = {Outcome.created.value, Outcome.updated.value, Outcome.unchanged.valu
 # Changes that may collide with another record (the unique indexes): left to the use cases.
 _MOVES = frozenset({"agency", "full_name", "mobile"})
 _CONTACT_COLUMNS = tuple(f.value for f in PersonField.contacts())
+
+
+async def _insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], **same: Any
+) -> None:
+    """INSERT ``rows`` (dicts of the same columns) and the values ``same`` for all of them, in
+    one statement the driver runs for every row.
+
+    A batch writes thousands of search words and change log entries: SQLAlchemy's own
+    executemany converts each value of each row in Python (a timestamp formatted for SQLite
+    for every entry), most of what writing them cost. Here a value shared by every row is
+    converted once, and a column whose type converts nothing is passed as it is.
+    """
+    connection = await session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    convert = {name: table.c[name].type.bind_processor(dialect) for name in names}
+    if any(convert.values()):  # a type that converts: each of its values through it
+        rows = [
+            {name: (fn(value) if (fn := convert[name]) else value) for name, value in row.items()}
+            for row in rows
+        ]
+    tail = tuple(_bound(table.c[name], value, dialect) for name, value in same.items())
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in (*names, *same))
+    if dialect.name == "postgresql":
+        # One statement over arrays, one per column: PostgreSQL runs an executemany as one
+        # statement per row, each with its own round of planning and execution.
+        marks = _placeholders(dialect.paramstyle, len(names) + len(same))
+        arrays = [
+            f"{mark}::{_array_type(table.c[name])}"
+            for mark, name in zip(marks[: len(names)], names, strict=True)
+        ]
+        shared = [
+            f"{mark}::{table.c[name].type.compile(dialect)}"
+            for mark, name in zip(marks[len(names) :], same, strict=True)
+        ]
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({columns}) "
+            f"SELECT *{''.join(', ' + value for value in shared)} FROM unnest({', '.join(arrays)})"
+        )
+        values = [[row[name] for row in rows] for name in names]
+        await connection.exec_driver_sql(statement, (*values, *tail))
+        return
+    pick = itemgetter(*names)
+    params = (
+        [(pick(row), *tail) for row in rows]
+        if len(names) == 1
+        else [pick(row) + tail for row in rows]
+    )
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({columns}) "
+        f"VALUES ({', '.join(_placeholders(dialect.paramstyle, len(names) + len(same)))})"
+    )
+    await connection.exec_driver_sql(statement, params)
+
+
+def _array_type(column: Any) -> str:
+    """The array type of a column's values for PostgreSQL's unnest (text for any string)."""
+    python_type = column.type.python_type
+    if python_type is int:
+        return "bigint[]"
+    if python_type is str:
+        return "text[]"
+    raise NotImplementedError(f"column {column.name}")
+
+
+def _placeholders(style: str, count: int) -> list[str]:
+    if style == "qmark":
+        return ["?"] * count
+    if style == "numeric_dollar":
+        return [f"${index}" for index in range(1, count + 1)]
+    if style in ("format", "pyformat"):
+        return ["%s"] * count
+    if style == "numeric":
+        return [f":{index}" for index in range(1, count + 1)]
+    raise NotImplementedError(f"parameter style {style}")
+
+
+def _bound(column: Any, value: Any, dialect: Dialect) -> Any:
+    processor = column.type.bind_processor(dialect)
+    return processor(value) if processor is not None else value
 
 
 def _new_columns(fields: Fields, role: Role) -> dict[str, Any]:

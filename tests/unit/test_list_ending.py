@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from registry.roster.intake.checks import is_example_row
 from registry.roster.intake.closing import has_contact, is_closing
 from registry.roster.intake.letterhead import candidates
 from registry.roster.intake.reader import read_list
@@ -67,3 +68,26 @@ def test_a_list_without_a_closing_block_reads_to_its_last_row() -> None:
 def test_a_two_line_letterhead_is_read_as_one_name() -> None:
     table = read_list(province_xlsx(("ỦY BAN NHÂN DÂN", "TỈNH LÀO CAI")))
     assert "ỦY BAN NHÂN DÂN TỈNH LÀO CAI" in list(candidates(table.letterhead))
+
+
+def test_a_long_cell_is_judged_by_its_beginning() -> None:
+    # A letter pasted into one cell: what decides is how it starts, not what its page holds.
+    recipients = "Nơi nhận: " + "- Sở Văn hóa, Thể thao và Du lịch; " * 400
+    assert is_closing([recipients], {})
+    letter = "Kính gửi Cục Báo chí. " * 400 + "Lào Cai, ngày 05 tháng 8 năm 2025"
+    assert not is_closing([letter], {})
+
+
+def test_an_example_row_with_a_long_note_is_still_the_example() -> None:
+    table = read_list(
+        csv_bytes(
+            [
+                ("STT", "Họ và tên", "Điện thoại"),
+                ("Ví dụ: " + "ghi rõ họ tên, chức vụ " * 500, "Nguyễn Văn Mẫu", "0912 345 678"),
+                ("1", "Nguyễn Văn An", "0912 345 679"),
+            ]
+        )
+    )
+    example, person = table.rows
+    assert is_example_row(example, table.columns)
+    assert not is_example_row(person, table.columns)

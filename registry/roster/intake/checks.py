@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from registry.errors import RegistryError, ValidationError
 from registry.models import PersonField, Role
 from registry.people import parse_field
+from registry.roster.intake.closing import LOOKED_AT
 from registry.roster.intake.table import ListRow
 from registry.validation import Phone, fold, parse_phones, parse_role
 from registry.views import Notice
@@ -127,7 +128,7 @@ def is_example_row(row: ListRow, columns: dict[str, int]) -> bool:
 
 
 def _is_example(text: str) -> bool:
-    key = fold(text)
+    key = fold(text.strip()[:LOOKED_AT])
     return any(key == marker or key.startswith(marker + " ") for marker in _EXAMPLE_MARKERS)
 
 

@@ -39,6 +39,9 @@ _TITLES = frozenset(
 _DATE_LINE = re.compile(r"(?:^|\s)ngay(?:\s\d{1,2})?\sthang(?:\s\d{1,2})?\snam\b")
 _CONTACTS = ("mobile", "office_phone", "email")
 _MAX_CELLS = 3
+# Characters of a cell looked at: the closing's titles, openings and date lines are short, and
+# folding a long text (a letter pasted into one cell) on every row would cost seconds.
+LOOKED_AT = 200
 
 
 # A phone number as written ("0912 345 678", "(024) 3825.2931"), or an email address. The
@@ -60,7 +63,7 @@ def is_closing(cells: Sequence[str], values: Mapping[str, str]) -> bool:
         return False
     if values.get("stt", "").strip().rstrip(".").isdigit():
         return False
-    keys = [key for key in (fold(cell) for cell in cells) if key]
+    keys = [key for key in (fold(cell.strip()[:LOOKED_AT]) for cell in cells) if key]
     if len(keys) > _MAX_CELLS:
         return False
     for key in keys:

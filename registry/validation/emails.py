@@ -32,8 +32,6 @@ from __future__ import annotations
 import functools
 import re
 
-from email_validator import EmailNotValidError, validate_email
-
 from registry.errors import ValidationError
 
 # Far beyond the 254 characters an address may have; keeps the library off megabyte input.
@@ -72,6 +70,8 @@ def normalize_email(text: str, *, check_deliverability: bool = False) -> str:
     quick = None if check_deliverability else _plain_address(value)
     if quick is not None:
         return quick
+    from email_validator import EmailNotValidError, validate_email  # see _checked_domain
+
     try:
         # strict: also enforce the 64-character limit of the local part (RFC 5321), which
         # the library skips by default; no mail server takes a longer one.
@@ -111,6 +111,10 @@ def _plain_address(value: str) -> str | None:
 @functools.lru_cache(maxsize=1024)
 def _checked_domain(domain: str) -> str | None:
     """The domain as the library normalises it, or None when it refuses it."""
+    # Imported when an address is first checked: loading the library costs a command that
+    # checks none (a search, a listing) about a twentieth of its start.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(
             "a@" + domain, check_deliverability=False, allow_smtputf8=True, strict=True

@@ -25,7 +25,7 @@ from tests.e2e.cli_runner import SCRIPT, Spokes, needs_script
 from tests.faults.lists import list_csv, people
 
 pytestmark = needs_script
-ROWS = 300  # the import commits every half second: it is killed after its first commit
+ROWS = 1500  # batches of 500 rows or a second: it is killed after its first commit
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:

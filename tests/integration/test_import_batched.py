@@ -476,3 +476,87 @@ async def test_a_dry_run_reports_what_the_real_run_does(
     await _wipe(db)
     real = await run(dry_run=False)
     assert dry == real
+
+
+async def test_moves_are_decided_in_memory(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of moves, renames and new mobiles goes through the use cases only for the rows
+    the batch cannot tell: someone new taking a name a move left (two rows), a move into an
+    agency where someone the batch has not written yet holds the name, a move and a rename at
+    once (the name between the two was not fetched)."""
+    await import_roster(db.uow(), cast.staff, _movers_first())
+    slow = importer._Run._slow
+    through: list[int] = []
+
+    async def counted(self: importer._Run, row: Any, *args: Any) -> Any:
+        through.append(row.number)
+        return await slow(self, row, *args)
+
+    monkeypatch.setattr(importer._Run, "_slow", counted)
+    result = await import_roster(db.uow(), cast.staff, _movers_second(), batching=Batching(rows=25))
+    assert result.count(importer.Outcome.updated) > 40
+    assert len(through) == 4, through
+
+
+async def test_updates_of_a_batch_that_lost_a_race_are_redone_row_by_row(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer takes a mobile a batch gives someone, just before the batch writes its
+    updates: the UPDATE fails on the unique index, and each of the batch's updates (and each
+    row decided on them) goes through the use cases, as if the other writer had been first."""
+    first = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Một", "Chuyên viên", "", "0912 666 001", ""),
+            (2, "Lào Cai", "Trần Thị Hai", "Chuyên viên", "", "0912 666 002", ""),
+        ]
+    )
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Một", "Giám đốc", "", "0912 666 101", ""),  # new mobile
+            (2, "Hà Nội", "Trần Thị Hai", "Chuyên viên", "", "0912 666 002", ""),  # moved
+            (3, "Lào Cai", "Nguyễn Văn Một", "Giám đốc", "", "0912 666 101", ""),  # again
+            (4, "Lào Cai", "Lê Văn Ba", "Chuyên viên", "", "0912 666 001", ""),  # freed mobile
+        ]
+    )
+
+    async def other_writer(uow: UnitOfWork) -> None:
+        await register_person(
+            uow,
+            cast.staff,
+            agency="Bộ Tài chính",
+            full_name="Phạm Văn Khác",
+            role="press_contact",
+            mobile="0912666101",
+            source="import",
+        )
+
+    flush = importer._Run.flush
+    raced: list[bool] = []
+
+    async def racing_flush(self: importer._Run) -> None:
+        if self._updates and not raced:
+            raced.append(True)
+            await other_writer(self.uow)
+        await flush(self)
+
+    async def scenario(race: bool) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+        await import_roster(db.uow(), cast.staff, first)
+        if not race:
+            await other_writer(db.uow())
+        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "flush", racing_flush)
+        batched = await scenario(race=True)
+    assert raced
+    await _wipe(db)
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "_fast", lambda *args: None)
+        row_by_row = await scenario(race=False)
+    assert batched[0] == row_by_row[0]
+    assert [p[:13] + p[14:] for p in batched[1]] == [p[:13] + p[14:] for p in row_by_row[1]]
+    outcomes = [(row[1].value, row[3]) for row in batched[0][0]]
+    assert outcomes[0][0] == "error" and outcomes[1] == ("updated", ("agency",))

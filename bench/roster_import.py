@@ -2,7 +2,7 @@
 
     python bench/roster_import.py [--rows 10000,50000] [--backends sqlite,postgres]
                                   [--postgres-url URL] [--format xlsx|csv] [--no-reimport]
-                                  [--seed 2025]
+                                  [--changes 0.2] [--seed 2025]
 
 The script builds one file the way agencies send them (title rows, the header on row 7,
 agencies written loosely: "UBND tỉnh Lào Cai", "TP. Hồ Chí Minh", "Bộ Tài chính"; Vietnamese
@@ -19,7 +19,11 @@ backend (SQLite in a temporary file; PostgreSQL in a scratch database created on
 - ``dry run``: the import's dry run on a fresh database holding the 2025 catalog;
 - ``import``: :func:`registry.roster.intake.importer.import_roster` into it, every row created
   with its ChangeLog;
-- ``reimport``: the same file again: every row matched and found unchanged, nothing written.
+- ``reimport``: the same file again: every row matched and found unchanged, nothing written;
+- ``changes``: the list again with a share of its rows (``--changes``, 20% by default; 0 to
+  skip) changing what is stored in the ways that move a record: a new mobile, a corrected name
+  (the person is found by their mobile), a move to another agency of the file (found by their
+  mobile too), in equal parts; the other rows unchanged.
 
 It prints wall-clock and CPU times, rows per second, the ratios to the openpyxl baseline (the
 import, the re-import and the dry run; the baseline is measured before and after the imports,
@@ -111,6 +115,8 @@ class Figures:
     peak_mb: float  # of the process, after the import
     reimported: dict[Outcome, int] | None
     reimport_cost: Cost | None
+    changed: dict[Outcome, int] | None = None
+    changes_cost: Cost | None = None
 
 
 def loose_names(agencies: Sequence[tuple[str, str, str | None]]) -> list[str]:
@@ -161,6 +167,33 @@ def person_rows(count: int, agencies: Sequence[str], rng: random.Random) -> list
             )
         )
     return rows
+
+
+def changed_rows(
+    rows: Sequence[tuple[str, ...]], agencies: Sequence[str], share: float, rng: random.Random
+) -> list[tuple[str, ...]]:
+    """The list with ``share`` of its rows changed, a third each: a new mobile (one nobody
+    holds), a corrected name (another given name: the person is found by their mobile), a move
+    to another agency of the file (found by their mobile too)."""
+    picked = rng.sample(range(len(rows)), round(len(rows) * share))
+    # Mobiles of the list are in 0..9,999,999 under their prefix: new ones from another prefix.
+    fresh = rng.sample(range(10_000_000), len(picked))
+    changed = list(rows)
+    for turn, (index, mobile) in enumerate(zip(picked, fresh, strict=True)):
+        number, agency, name, position, role, mobile_text, office, email = rows[index]
+        kind = turn % 3
+        if kind == 0:
+            digits = f"{mobile:07d}"
+            mobile_text = f"088.{digits[:3]}.{digits[3:]}"
+        elif kind == 1:
+            words = name.split()
+            words[-1] = GIVEN[(GIVEN.index(words[-1]) + 1) % len(GIVEN)]
+            name = " ".join(words)
+        else:
+            agency = agencies[(agencies.index(agency) + 1 + rng.randrange(len(agencies) - 1))
+                              % len(agencies)]  # fmt: skip
+        changed[index] = (number, agency, name, position, role, mobile_text, office, email)
+    return changed
 
 
 def build_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
@@ -268,17 +301,23 @@ async def current_agencies(url: str) -> list[tuple[str, str, str | None]]:
 
 
 async def run_backend(
-    backend: str, url: str, data: bytes, rows: int, limits: Limits, reimport: bool
+    backend: str,
+    url: str,
+    data: bytes,
+    rows: int,
+    limits: Limits,
+    reimport: bool,
+    changed: bytes | None = None,
 ) -> Figures:
     database = await prepared(url)
     actor = Actor.system("bench")
     try:
 
-        def run(label: str, *, dry_run: bool = False) -> Callable[[], Any]:
+        def run(label: str, *, dry_run: bool = False, file: bytes = data) -> Callable[[], Any]:
             return lambda: import_roster(
                 database.uow(),
                 actor,
-                data,
+                file,
                 dry_run=dry_run,
                 limits=limits,
                 progress=progress_printer(f"{backend} {label}"),
@@ -298,7 +337,17 @@ async def run_backend(
         if reimport:
             again_cost, result = await atimed(run("reimport"))
             again = result.counts
-        return Figures(backend, rows, dry_cost, counts, import_cost, peak, again, again_cost)
+            del result
+        # After the re-import, which must find the list as the import left it.
+        changes, changes_cost = None, None
+        if changed is not None:
+            changes_cost, result = await atimed(run("changes", file=changed))
+            changes = result.counts
+            del result
+        return Figures(
+            backend, rows, dry_cost, counts, import_cost, peak, again, again_cost,
+            changes, changes_cost,
+        )  # fmt: skip
     finally:
         await database.dispose()
 
@@ -344,7 +393,9 @@ async def one_size(args: argparse.Namespace, count: int) -> None:
     with tempfile.TemporaryDirectory(prefix="spokes-bench-import-") as directory:
         agencies = loose_names(await current_agencies(f"sqlite+aiosqlite:///{directory}/a.db"))
         rows = person_rows(count, agencies, rng)
-        data = build_xlsx(rows) if args.format == "xlsx" else build_csv(rows)
+        build = build_xlsx if args.format == "xlsx" else build_csv
+        data = build(rows)
+        changed = build(changed_rows(rows, agencies, args.changes, rng)) if args.changes else None
         del rows
         print(f"\nfile: {args.format}, {count:,} rows, {len(data) / 1024 / 1024:.1f} MB")
         # The default limits (a 50,000-row list passes them), but the size for larger files.
@@ -362,12 +413,16 @@ async def one_size(args: argparse.Namespace, count: int) -> None:
         results: list[Figures] = []
         if "sqlite" in args.backends:
             url = f"sqlite+aiosqlite:///{directory}/bench.db"
-            results.append(await run_backend("sqlite", url, data, count, limits, args.reimport))
+            results.append(
+                await run_backend("sqlite", url, data, count, limits, args.reimport, changed)
+            )
             baselines.append(timed(lambda: baseline_read(data, args.format))[0])
         if "postgres" in args.backends:
 
             async def on_postgres(url: str) -> Figures:
-                return await run_backend("postgres", url, data, count, limits, args.reimport)
+                return await run_backend(
+                    "postgres", url, data, count, limits, args.reimport, changed
+                )
 
             figures = await with_postgres(args.postgres_url, on_postgres)
             if isinstance(figures, Figures):
@@ -401,6 +456,9 @@ def report(
             unchanged = figures.reimported[Outcome.unchanged]
             extra = f"  (unchanged {unchanged:,})"
             print(_line(f"{name} reimport", rows, figures.reimport_cost, baseline, extra))
+        if figures.changed is not None and figures.changes_cost is not None:
+            counts = ", ".join(f"{o.value} {n:,}" for o, n in figures.changed.items() if n)
+            print(_line(f"{name} changes", rows, figures.changes_cost, baseline, f"  ({counts})"))
         print(f"{name} peak memory after the import: {figures.peak_mb:.0f} MB (goal < 300 MB)")
     print(f"peak memory of the process: {peak_mb():.0f} MB")
 
@@ -412,6 +470,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     parser.add_argument("--no-reimport", dest="reimport", action="store_false")
+    parser.add_argument(
+        "--changes",
+        type=float,
+        default=0.2,
+        help="share of rows the changes run changes (0: no run)",
+    )
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args(argv)
     args.backends = {name.strip() for name in args.backends.split(",") if name.strip()}

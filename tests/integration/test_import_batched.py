@@ -9,6 +9,7 @@ back to for what memory cannot decide); turning the in-memory decisions off give
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from registry.actors import Actor
 from registry.models import ChangeLog, ImportRowResult, ImportRun, NameWord, Person, utcnow
 from registry.people import register_person
 from registry.roster.intake import importer
+from registry.roster.intake.checks import Problem
 from registry.roster.intake.importer import Batching, ImportResult, Journaled, import_roster
 from registry.uow import Database, UnitOfWork
 from tests.integration.conftest import Cast
@@ -78,11 +80,104 @@ def _word(index: int) -> str:
     return (letters[index // len(letters)] + letters[index % len(letters)]).capitalize()
 
 
+AGENCIES = ("Lào Cai", "Hà Nội", "Bộ Tài chính")
+
+
+def _listed(index: int) -> tuple[str, str, str]:
+    """Person ``index`` of the lists below: agency, name (without accents, to be corrected),
+    mobile."""
+    return AGENCIES[index % 3], f"Tran Van {_word(index)}", f"0915 {index:06d}"
+
+
+def _movers_first() -> bytes:
+    """Eighty people, their names typed without accents."""
+    rows: list[tuple[object, ...]] = [HEADER]
+    for index in range(80):
+        agency, name, mobile = _listed(index)
+        rows.append((index + 1, agency, name, "Chuyên viên", "", mobile, ""))
+    return xlsx(rows)
+
+
+def _movers_second() -> bytes:
+    """The list after a reorganisation: nearly every row moves someone, renames them or gives
+    them a new mobile, and rows collide with each other, within a batch of 25 and across."""
+    rows: list[tuple[object, ...]] = [HEADER]
+
+    def add(agency: str, name: str, mobile: str, position: str = "Chuyên viên") -> None:
+        rows.append((len(rows), agency, name, position, "", mobile, ""))
+
+    person = _listed
+    for index in range(0, 12):  # moved (found by mobile) or given a new mobile
+        agency, name, mobile = person(index)
+        if index % 3 == 1:
+            agency = AGENCIES[(index + 1) % 3]
+        else:
+            mobile = f"0916 {index:06d}"
+        if index % 4 == 2:
+            name = f"Trần Văn {_word(index)}"  # the accents corrected (same folded name)
+        add(agency, name, mobile)
+    agency, name, _ = person(12)
+    add(agency, name, "0916 000000")  # the mobile row 1 just took: a duplicate
+    agency, name, mobile = person(13)
+    add(agency, "Lê Thị Mới", mobile)  # renamed (found by mobile)
+    add(agency, name, "0917 000013")  # the name it left: someone new
+    add(agency, "Lê Thị Mới", mobile)  # the renamed person again: unchanged, a duplicate
+    agency, name, mobile = person(16)
+    add(agency, "Lê Thị Khác", mobile)  # renamed
+    add(agency, name, mobile)  # the old name and the same mobile: says something else
+    agency, _, mobile = person(17)
+    add(agency, person(20)[1], mobile)  # renamed to the name of someone of the agency
+    _, _, mobile = person(18)  # (Lào Cai)
+    add("Hà Nội", "Phạm Văn Chuyển", mobile)  # moved, renamed: its name is new in Hà Nội
+    _, name, mobile = person(21)  # (Lào Cai)
+    add("Hà Nội", name, mobile)  # moved, the same name
+    # Moved into an agency where the name exists: the row names Hà Nội's 25 with Lào Cai's
+    # 24's mobile (a duplicate mobile); someone new takes 24's name in Hà Nội, and then 24 is
+    # moved there under another name (its stored name is taken there: a duplicate name).
+    _, name24, mobile24 = person(24)
+    add("Hà Nội", person(25)[1], mobile24)
+    add("Hà Nội", name24, "0917 000024")
+    add("Hà Nội", "Phạm Văn Khác", mobile24)
+    agency, name, _ = person(26)
+    add(agency, name, person(27)[2])  # takes a mobile another holds: a duplicate
+    agency, name, _ = person(27)
+    add(agency, name, "0917 000027")  # frees it
+    agency, name, _ = person(28)
+    add(agency, name, person(27)[2])  # and takes it: in the same batch
+    agency, name, _ = person(29)
+    add(agency, name, "0917 000029")  # frees a mobile (in the second batch)
+    add(AGENCIES[0], "Võ Thị Mới", "0918 000030")  # someone new
+    agency, name, mobile = person(31)
+    add(agency, "Đỗ Văn Đổi", mobile)  # renamed: frees the name
+    add(agency, name, "0917 000031")  # someone new takes the name
+    agency, name, _ = person(32)
+    add(agency, name, "0917 000032")  # a new mobile...
+    add(agency, name, "0917 000033")  # ... and another one for the same person: a duplicate
+    agency, name, mobile = person(34)
+    add(agency, name, person(35)[2])  # swap: takes 35's mobile (a duplicate)
+    agency, name, _ = person(35)
+    add(agency, name, mobile)  # and 35 takes 34's (a duplicate too)
+    agency, name, mobile = person(36)
+    add(AGENCIES[(36 + 1) % 3], name, mobile, "Giám đốc")  # moved, a new position
+    add(AGENCIES[(36 + 2) % 3], name, mobile)  # moved again: says something else
+    for index in range(37, 60):  # new mobiles, nearly a batch of them
+        agency, name, _ = person(index)
+        add(agency, name, f"0916 {index:06d}")
+    for index in range(60, 66):  # later batches take mobiles freed by earlier ones
+        agency, name, _ = person(index)
+        add(agency, name, person(index - 23)[2])
+    agency, name, _ = person(66)
+    add(agency, name.replace("Tran", "Trần"), person(29)[2])  # freed two batches back
+    add(AGENCIES[1], "Hồ Văn Mới", person(32)[2])  # freed by a new mobile: someone new
+    return xlsx(rows)
+
+
 FILES = {
     "messy": [messy_xlsx],
     "province": [lambda: province_xlsx()],
     "province.xls": [lambda: fixture("province.xls")],
     "changes": [_first, _second],
+    "movers": [_movers_first, _movers_second],
 }
 
 
@@ -93,12 +188,21 @@ def _row_view(result: ImportResult, ids: dict[int, int]) -> list[tuple[Any, ...]
             row.outcome,
             ids.get(row.person_id, row.person_id) if row.person_id is not None else None,
             row.changed,
-            row.problems,
+            tuple(_problem_view(problem, ids) for problem in row.problems),
             row.notices,
             row.duplicate_of,
         )
         for row in result.rows
     ]
+
+
+def _problem_view(problem: Problem, ids: dict[int, int]) -> Problem:
+    """A problem naming a person (a duplicate's holder) names them by their position, as rows
+    do: PostgreSQL does not give ids again after the people are deleted."""
+    held = problem.params.get("person_id")
+    if not isinstance(held, int) or held not in ids:
+        return problem
+    return dataclasses.replace(problem, params={**problem.params, "person_id": ("#", ids[held])})
 
 
 async def _stored(db: Database, since: datetime) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
@@ -176,12 +280,32 @@ async def _run(
     return [_row_view(result, ids) for result in results], stored
 
 
+# A dry run that owns its transactions keeps what its earlier batches changed in memory, and
+# does not yet see there everything the real run sees: a mobile an earlier batch gave someone
+# (a later row may take it: the real run refuses it), a name or a mobile an earlier batch
+# freed (still held in the database it reads: the real run gives it), someone an earlier batch
+# created (the use cases' duplicate checks do not see them). Lists made of such changes
+# ("movers") show it, a dry run against the real run and the batched dry run against the
+# row-by-row one; the other lists agree.
+_DRY_RUN_GAP = pytest.mark.xfail(
+    strict=True, reason="a dry run's later batches do not see every change of earlier ones"
+)
+
+
 @pytest.mark.parametrize("name", sorted(FILES))
 @pytest.mark.parametrize("who", ["staff", "focal"])
 @pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry"])
 async def test_batched_and_row_by_row_imports_give_the_same_rows_and_records(
-    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch, name: str, who: str, dry_run: bool
+    cast: Cast,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    name: str,
+    who: str,
+    dry_run: bool,
 ) -> None:
+    if name == "movers" and dry_run and who == "staff":
+        request.applymarker(_DRY_RUN_GAP)
     actor = cast.staff if who == "staff" else cast.focal
     agency = "Lào Cai" if who == "focal" else None
     files = [build() for build in FILES[name]]
@@ -312,12 +436,14 @@ def _moves() -> bytes:
 
 
 @pytest.mark.parametrize("rows", [2, 25])
-@pytest.mark.parametrize("name", ["moves", "changes"])
+@pytest.mark.parametrize("name", ["moves", "changes", "movers"])
 async def test_a_dry_run_reports_what_the_real_run_does(
-    cast: Cast, db: Database, rows: int, name: str
+    cast: Cast, db: Database, request: pytest.FixtureRequest, rows: int, name: str
 ) -> None:
     """The dry run's rows are the real run's, row by row (but for the ids of people created,
     who will not exist), whatever earlier batches of the dry run created, moved or renamed."""
+    if name == "movers":
+        request.applymarker(_DRY_RUN_GAP)
     files = [_moves] if name == "moves" else FILES[name]
     datas = [build() for build in files]
     before, data = datas[:-1], datas[-1]
@@ -350,3 +476,87 @@ async def test_a_dry_run_reports_what_the_real_run_does(
     await _wipe(db)
     real = await run(dry_run=False)
     assert dry == real
+
+
+async def test_moves_are_decided_in_memory(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of moves, renames and new mobiles goes through the use cases only for the rows
+    the batch cannot tell: someone new taking a name a move left (two rows), a move into an
+    agency where someone the batch has not written yet holds the name, a move and a rename at
+    once (the name between the two was not fetched)."""
+    await import_roster(db.uow(), cast.staff, _movers_first())
+    slow = importer._Run._slow
+    through: list[int] = []
+
+    async def counted(self: importer._Run, row: Any, *args: Any) -> Any:
+        through.append(row.number)
+        return await slow(self, row, *args)
+
+    monkeypatch.setattr(importer._Run, "_slow", counted)
+    result = await import_roster(db.uow(), cast.staff, _movers_second(), batching=Batching(rows=25))
+    assert result.count(importer.Outcome.updated) > 40
+    assert len(through) == 4, through
+
+
+async def test_updates_of_a_batch_that_lost_a_race_are_redone_row_by_row(
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer takes a mobile a batch gives someone, just before the batch writes its
+    updates: the UPDATE fails on the unique index, and each of the batch's updates (and each
+    row decided on them) goes through the use cases, as if the other writer had been first."""
+    first = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Một", "Chuyên viên", "", "0912 666 001", ""),
+            (2, "Lào Cai", "Trần Thị Hai", "Chuyên viên", "", "0912 666 002", ""),
+        ]
+    )
+    data = xlsx(
+        [
+            HEADER,
+            (1, "Lào Cai", "Nguyễn Văn Một", "Giám đốc", "", "0912 666 101", ""),  # new mobile
+            (2, "Hà Nội", "Trần Thị Hai", "Chuyên viên", "", "0912 666 002", ""),  # moved
+            (3, "Lào Cai", "Nguyễn Văn Một", "Giám đốc", "", "0912 666 101", ""),  # again
+            (4, "Lào Cai", "Lê Văn Ba", "Chuyên viên", "", "0912 666 001", ""),  # freed mobile
+        ]
+    )
+
+    async def other_writer(uow: UnitOfWork) -> None:
+        await register_person(
+            uow,
+            cast.staff,
+            agency="Bộ Tài chính",
+            full_name="Phạm Văn Khác",
+            role="press_contact",
+            mobile="0912666101",
+            source="import",
+        )
+
+    flush = importer._Run.flush
+    raced: list[bool] = []
+
+    async def racing_flush(self: importer._Run) -> None:
+        if self._updates and not raced:
+            raced.append(True)
+            await other_writer(self.uow)
+        await flush(self)
+
+    async def scenario(race: bool) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+        await import_roster(db.uow(), cast.staff, first)
+        if not race:
+            await other_writer(db.uow())
+        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "flush", racing_flush)
+        batched = await scenario(race=True)
+    assert raced
+    await _wipe(db)
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "_fast", lambda *args: None)
+        row_by_row = await scenario(race=False)
+    assert batched[0] == row_by_row[0]
+    assert [p[:13] + p[14:] for p in batched[1]] == [p[:13] + p[14:] for p in row_by_row[1]]
+    outcomes = [(row[1].value, row[3]) for row in batched[0][0]]
+    assert outcomes[0][0] == "error" and outcomes[1] == ("updated", ("agency",))

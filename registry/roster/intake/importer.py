@@ -40,11 +40,18 @@ written at the end of the batch in a few statements: the new people in one INSER
 search words and change log entries, the same entries ``register_person`` writes), each update
 with its entries (and its version moved on once per field, as ``update_field`` does); search
 words and entries go to the driver as they are, a timestamp shared by the batch converted once
-(see :func:`_insert_rows`). A row
-memory cannot decide safely (a mobile held by someone the importer may not see, an update that
-moves someone, renames them or changes their mobile, any of which may collide with another
-record) goes through the use cases below, on a database that has the batch's earlier rows, and
-the people are fetched again after it. tests/integration/test_import_batched.py holds the two
+(see :func:`_insert_rows`). An update that
+moves someone, renames them or changes their mobile is decided in memory too, field by field as
+``update_field`` takes it, the batch's people (and the names and mobiles it asked for and found
+free) telling whether it collides (:mod:`registry.roster.intake.changes`); it is written with the
+other updates, in the rows' order (a mobile one row frees, a later row may take), renamed
+people's search words written anew. A row memory cannot decide safely goes through the use
+cases below, on a database that has the batch's earlier rows, and the people are fetched again
+after it: a mobile held by someone the importer may not see, a new person taking a name or a
+mobile a move of the batch left (the INSERT would come before the move), a change colliding
+with someone the batch has not written yet, a name or mobile the batch did not ask for (a move
+and a rename at once), a move out of an agency the importer does not manage, and any move of a
+dry run's batches that keeps its earlier batches in memory. tests/integration/test_import_batched.py holds the two
 ways to the same rows and records, row by row.
 
 Who owns the transaction decides when it is committed:
@@ -76,7 +83,10 @@ them again, after it, so that it points at the record the other import wrote).
 That row's savepoint is rolled back, the row is matched again (now it finds the person the other
 import wrote) and applied again: it comes out ``unchanged`` or ``updated``, as it would have
 without the race, never as a duplicate error. A lost update race (the person's version moved) is
-handled the same way.
+handled the same way. The batch's updates are written in a savepoint too: if one collides with
+another writer's record (a mobile or a name it takes), none is written, and each row that
+updated someone, with each row decided on what they changed, goes through the use cases in its
+place, in order.
 
 No side channel for a focal point. A focal point may import its own agency's people only, and
 must learn nothing about other agencies' records. It used to: a row whose mobile belonged to a
@@ -106,7 +116,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text, tuple_, union_all, update
+from sqlalchemy import Table, delete, insert, select, text, tuple_, union_all, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,6 +138,7 @@ from registry.models import (
     utcnow,
 )
 from registry.people import name_words, parse_field, person_columns, register_person, update_field
+from registry.roster.intake.changes import UNKNOWN, decide
 from registry.roster.intake.checks import (
     Current,
     Fields,
@@ -439,12 +450,23 @@ class _Run:
         self._by_key: dict[tuple[int, str], Current] = {}
         self._holders: dict[str, Current] = {}
         self._fresh = False
+        # What the fetch asked for (a name or mobile asked and not found is free), and what
+        # the batch's moves left free (taken again only by a row that writes after them).
+        self._asked_keys: set[tuple[int, str]] = set()
+        self._asked_mobiles: set[str] = set()
+        self._freed_keys: set[tuple[int, str]] = set()
+        self._freed_mobiles: set[str] = set()
+        self._codes: dict[int, str] | None = None  # agency id -> code, for moves' entries
         # Writes decided in memory, made in bulk at the end of the batch (``flush``): new people
         # under ids of their own (negative: their row's) until they are written, and then
         # ``ids`` maps those to the ids they got.
         self._new: list[_New] = []
         self._updates: list[tuple[int, dict[str, Any], int]] = []  # (id, columns, versions)
         self._entries: list[dict[str, object]] = []  # change log entries of the updates
+        self._renamed: list[tuple[int, str]] = []  # (id, folded name): search words to rewrite
+        # The rows of the updates, and the rows decided on what they changed, to be redone by
+        # the use cases if the updates lose a race at the write (person id -> rows).
+        self._updated: dict[int, list[tuple[ListRow, AgencyRef, Fields]]] = {}
         self.ids: dict[int, int] = {}
         # Rows decided in memory and then redone by the use cases (a race lost at the write).
         self.redone: dict[int, RowResult] = {}
@@ -489,6 +511,8 @@ class _Run:
             # table grows from nothing: a generic plan made on the empty table would scan the
             # whole table for every batch. Each execution gets its own plan instead.
             await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        if self._codes is None and not self.virtual:
+            self._codes = dict((await self.session.execute(select(Agency.id, Agency.code))).all())
         await self._fetch()
 
     async def _fetch(self) -> None:
@@ -504,6 +528,8 @@ class _Run:
                 if fields.mobile is not None:
                     mobiles.add(fields.mobile.e164)
         self._by_key, self._holders = {}, {}
+        self._asked_keys, self._asked_mobiles = keys, mobiles
+        self._freed_keys, self._freed_mobiles = set(), set()
         columns = [getattr(Person, name) for name in Current._fields]
         active = Person.status != Status.retired
         lookups = []
@@ -539,6 +565,38 @@ class _Run:
         for row, target, fields in sorted(again, key=lambda redo: redo[0].number):
             self.redone[row.number] = await self._slow(row, target, fields)
         self._fresh = False
+
+    async def _redo_updates(
+        self, updated: dict[int, list[tuple[ListRow, AgencyRef, Fields]]]
+    ) -> None:
+        """A race lost at the write of the batch's updates (another writer took a mobile or a
+        name one of them takes): none of them was written; each row that updated someone, and
+        each row decided on what they changed, goes through the use cases again, in order."""
+        for person_id in updated:
+            self._seen.pop(person_id, None)
+        again = sorted(
+            {
+                row.number: (row, target, fields)
+                for rows in updated.values()
+                for row, target, fields in rows
+            }.values(),
+            key=lambda redo: redo[0].number,
+        )
+        for row, target, fields in again:
+            self.redone[row.number] = await self._slow(row, target, fields)
+        self._fresh = False
+
+    def _key_holder(self, key: tuple[int, str]) -> Any:
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
+        return None if key in self._asked_keys or key in self._freed_keys else UNKNOWN
+
+    def _mobile_holder(self, mobile: str) -> Any:
+        found = self._holders.get(mobile)
+        if found is not None:
+            return found
+        return None if mobile in self._asked_mobiles or mobile in self._freed_mobiles else UNKNOWN
 
     def _know(self, person: Current) -> None:
         self._by_key[(person.agency_id, person.name_key)] = person
@@ -617,19 +675,40 @@ class _Run:
                 await _insert_rows(self.session, ChangeLog.__table__, entries, at=utcnow())
         if self._updates:
             updates, self._updates = self._updates, []
+            renamed, self._renamed = self._renamed, []
+            updated, self._updated = self._updated, {}
             now = utcnow()
-            for person_id, columns, versions in updates:
-                table = Person.__table__
+            table = Person.__table__
+            try:
+                # In a savepoint: a move or a new mobile may collide with another writer's.
+                async with self.uow:
+                    for person_id, columns, versions in updates:
+                        await self.session.execute(
+                            update(table)
+                            .where(table.c.id == person_id)
+                            .values(
+                                **columns,
+                                version=table.c.version + versions,
+                                updated_at=now,
+                                confirmed_at=now,  # as update_field: the importer had the record
+                            )
+                        )
+                    await self.uow.commit()
+            except IntegrityError:
+                self._entries = []
+                await self._redo_updates(updated)
+                renamed = []
+            if renamed:
+                # As update_field's _index_name: the renamed people's search words anew.
                 await self.session.execute(
-                    update(table)
-                    .where(table.c.id == person_id)
-                    .values(
-                        **columns,
-                        version=table.c.version + versions,
-                        updated_at=now,
-                        confirmed_at=now,  # as update_field: the importer had the record
-                    )
+                    delete(NameWord).where(NameWord.person_id.in_([pid for pid, _ in renamed]))
                 )
+                words = [
+                    {"key": key, "person_id": person_id}
+                    for person_id, name_key in renamed
+                    for key in name_words(name_key)
+                ]
+                await _insert_rows(self.session, NameWord.__table__, words)
         if self._entries:
             entries, self._entries = self._entries, []
             await _insert_rows(self.session, ChangeLog.__table__, entries, at=utcnow())
@@ -753,19 +832,25 @@ class _Run:
 
     def _fast(self, row: ListRow, target: AgencyRef, fields: Fields) -> RowResult | None:
         """The row decided in memory, with the same result the use cases would give, or None
-        when it needs them: a mobile held by someone the importer may not see, an update that
-        moves someone, renames them or changes their mobile (each may collide with another
-        record), a batch of a dry run that borrows its caller's transaction."""
+        when it needs them: a mobile held by someone the importer may not see, a move, a
+        rename or a new mobile the batch cannot tell (see :meth:`_fast_move`), a name or mobile
+        a move of the batch left, taken by someone new."""
         notices = tuple(fields.notices)
         person = self._cached_match(target, fields)
         if person is None:
-            if fields.mobile is not None and fields.mobile.e164 in self._holders:
+            if fields.mobile is not None and (
+                fields.mobile.e164 in self._holders or fields.mobile.e164 in self._freed_mobiles
+            ):
                 return None
+            if (target.id, fields.name_key) in self._freed_keys:
+                return None  # a name a move left: written after the move, by the use cases
             return self._fast_create(row, target, fields, notices)
         changes = differences(person, target.id, target.code, fields)
         earlier = self._seen.get(person.id)
         if earlier is not None and person.id < 0 and not self.virtual:
             self._named_again.setdefault(person.id, []).append((row, target, fields))
+        if earlier is not None and person.id in self._updated:
+            self._updated[person.id].append((row, target, fields))
         if earlier is not None:
             if changes:
                 error = ValidationError("import.duplicate_row", row=earlier)
@@ -775,9 +860,69 @@ class _Run:
         if not changes:
             self._seen[person.id] = row.number
             return RowResult(row, Outcome.unchanged, person.id, notices=notices)
-        if any(name in _MOVES for name, _ in changes) or person.id < 0:
+        if person.id < 0:
             return None
-        return self._fast_update(row, person, changes, notices)
+        if any(name in _MOVES for name, _ in changes):
+            # A dry run's memory across batches (``virtual``) does not follow moves: use cases.
+            if self.virtual or self._codes is None:
+                return None
+            return self._fast_move(row, target, fields, person, changes, notices)
+        result = self._fast_update(row, person, changes, notices)
+        if result.outcome is Outcome.updated:
+            self._updated.setdefault(person.id, []).append((row, target, fields))
+        return result
+
+    def _fast_move(
+        self,
+        row: ListRow,
+        target: AgencyRef,
+        fields: Fields,
+        person: Current,
+        changes: list[tuple[str, str]],
+        notices: tuple[Notice, ...],
+    ) -> RowResult | None:
+        """A row that moves, renames or renumbers someone, as update_field would do it (see
+        :mod:`registry.roster.intake.changes`), or None when the batch cannot tell."""
+        assert self._codes is not None
+        decided = decide(
+            self.actor,
+            person,
+            changes,
+            target.id,
+            self._codes,
+            self._key_holder,
+            self._mobile_holder,
+        )
+        if decided is None:
+            return None
+        if isinstance(decided, RegistryError):
+            held = decided.params.get("person_id")
+            if held in self._updated:  # decided on what an update of the batch changed
+                self._updated[held].append((row, target, fields))
+            if self.scope is not None and decided.code == "person.duplicate_mobile":
+                return self._hidden(row, fields, person)
+            return RowResult(row, Outcome.error, problems=(Problem.of(decided),), notices=notices)
+        values = decided.values
+        moved = Current(**values)
+        old_key = (person.agency_id, person.name_key)
+        if (moved.agency_id, moved.name_key) != old_key:
+            if _same(self._by_key.get(old_key), person):
+                del self._by_key[old_key]
+            self._freed_keys.add(old_key)
+        if person.mobile and person.mobile != moved.mobile:
+            if _same(self._holders.get(person.mobile), person):
+                del self._holders[person.mobile]
+            self._freed_mobiles.add(person.mobile)
+        self._know(moved)
+        if moved.name_key != person.name_key:
+            self._renamed.append((person.id, moved.name_key))
+        stored = {key: values[key] for key in Current._fields[1:]}
+        self._updates.append((person.id, stored, decided.versions))
+        self._entries += decided.entries
+        self._updated.setdefault(person.id, []).append((row, target, fields))
+        self._seen[person.id] = row.number
+        changed = tuple(name for name, _ in changes)
+        return RowResult(row, Outcome.updated, person.id, changed, notices=notices)
 
     def _cached_match(self, target: AgencyRef, fields: Fields) -> Current | None:
         """:meth:`_match` on the batch's people."""
@@ -880,12 +1025,20 @@ class _Run:
                 # Another writer got there first (or the row collides with someone): its
                 # savepoint is rolled back; match again and apply again.
                 lost = error
+                self._forget()
             except RegistryError as error:
+                self._forget()
                 return RowResult(row, Outcome.error, problems=(Problem.of(error),), notices=notices)
         assert lost is not None
         if self.scope is not None and lost.code == "person.duplicate_mobile":
             return self._hidden(row, fields, matched)
         return RowResult(row, Outcome.error, problems=(Problem.of(lost),), notices=notices)
+
+    def _forget(self) -> None:
+        """After a row's savepoint is rolled back: the session's copy of a person may still say
+        what the row wrote in it (a field written before the one that failed, its version
+        moved on), and a later row updating them would be refused as stale. Read them again."""
+        self.session.expire_all()
 
     def _hidden(self, row: ListRow, fields: Fields, person: Current | None) -> RowResult:
         """The row's mobile belongs to someone the importer may not see (another agency's).
@@ -1029,7 +1182,7 @@ class _Run:
 
 
 _MATCHED = {Outcome.created.value, Outcome.updated.value, Outcome.unchanged.value}
-# Changes that may collide with another record (the unique indexes): left to the use cases.
+# Changes that may collide with another record (the unique indexes): see _Run._fast_move.
 _MOVES = frozenset({"agency", "full_name", "mobile"})
 _CONTACT_COLUMNS = tuple(f.value for f in PersonField.contacts())
 

@@ -42,7 +42,9 @@ class Moved:
     versions: int  # fields written (each moves the version on)
 
 
-class _Values:
+class Stored:
+    """A person's columns as attributes (what the change log's values are read from)."""
+
     def __init__(self, values: dict[str, Any]) -> None:
         self._values = values
 
@@ -112,8 +114,8 @@ def decide(
             if old is None or new is None:
                 return None
         else:
-            old = changelog.logged_value(_Values(values), PersonField(name))  # type: ignore[arg-type]
-            new = changelog.logged_value(_Values(after), PersonField(name))  # type: ignore[arg-type]
+            old = changelog.logged_value(Stored(values), PersonField(name))  # type: ignore[arg-type]
+            new = changelog.logged_value(Stored(after), PersonField(name))  # type: ignore[arg-type]
         values = after
         entries.append(changelog.entry(actor, person.id, "update", name, old, new))
         versions += 1

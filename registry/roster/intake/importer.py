@@ -138,7 +138,7 @@ from registry.models import (
     utcnow,
 )
 from registry.people import name_words, parse_field, person_columns, register_person, update_field
-from registry.roster.intake.changes import UNKNOWN, decide
+from registry.roster.intake.changes import UNKNOWN, Stored, decide
 from registry.roster.intake.checks import (
     Current,
     Fields,
@@ -987,9 +987,9 @@ class _Run:
                 columns = parse_field(name, value).columns
                 if all(values[key] == new for key, new in columns.items()):
                     continue
-                old = changelog.logged_value(_Stored(values), PersonField(name))
+                old = changelog.logged_value(Stored(values), PersonField(name))
                 values.update(columns)
-                new = changelog.logged_value(_Stored(values), PersonField(name))
+                new = changelog.logged_value(Stored(values), PersonField(name))
                 entries.append(changelog.entry(self.actor, person.id, "update", name, old, new))
                 versions += 1
         except RegistryError as error:
@@ -1314,19 +1314,6 @@ class _New:
     target: AgencyRef
     row: ListRow
     fields: Fields
-
-
-class _Stored:
-    """A person's columns as attributes (for the change log's values)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def _same(one: Current | None, other: Current | None) -> bool:

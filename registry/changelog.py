@@ -7,7 +7,8 @@ the same whoever made it (a chat, an import, the CLI).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -52,12 +53,25 @@ def record(
     )
 
 
-def logged_value(person: Person, field: PersonField) -> object:
+def logged_value(person: Person | Mapping[str, Any], field: PersonField) -> object:
     """A person's field as the change log keeps it: an office phone with its extension
-    (``+842438221234;ext=101``); the agency is logged by its code, which the caller knows."""
-    if field is PersonField.office_phone and person.office_phone and person.office_ext:
-        return f"{person.office_phone};ext={person.office_ext}"
-    return getattr(person, field.value)
+    (``+842438221234;ext=101``); the agency is logged by its code, which the caller knows.
+    ``person`` may also be a mapping of their columns (a bulk import works on those)."""
+    return _logged(_reader(person), field.value)
+
+
+def _reader(person: Any) -> Callable[[str], Any]:
+    return person.__getitem__ if isinstance(person, Mapping) else functools.partial(getattr, person)
+
+
+def _logged(column: Callable[[str], Any], name: str) -> object:
+    """:func:`logged_value` of the column ``name``, read with ``column``."""
+    value = column(name)
+    if name == _OFFICE_PHONE and value:
+        extension = column("office_ext")
+        if extension:
+            return f"{value};ext={extension}"
+    return value
 
 
 def person_created(session: AsyncSession, actor: Actor, person: Person, agency: Agency) -> None:
@@ -79,39 +93,22 @@ def creation_values(person: Any, agency_code: str) -> list[tuple[str, object]]:
     """(field, value) of the entries :func:`person_created` writes, in their order; ``person``
     is anything with a person's attributes, or a mapping of their columns (a bulk import
     writes them itself)."""
-    columns: Mapping[str, Any] = person if isinstance(person, Mapping) else _Attributes(person)
+    column = (
+        person.__getitem__ if isinstance(person, Mapping) else functools.partial(getattr, person)
+    )
     values: list[tuple[str, object]] = [(_AGENCY, agency_code)]
     for name in _CREATED:
-        value = columns[name]
-        if name == _OFFICE_PHONE and value:
-            extension = columns["office_ext"]
-            value = f"{value};ext={extension}" if extension else value
+        value = _logged(column, name)
         if value is not None:
             values.append((name, value))
-    values.append(("status", columns["status"]))
+    values.append(("status", column("status")))
     return values
 
 
-# The fields a creation logs after the agency, in the fields' order (as logged_value gives them).
+# The fields a creation logs after the agency, in the fields' order.
 _AGENCY = PersonField.agency.value
 _OFFICE_PHONE = PersonField.office_phone.value
 _CREATED = tuple(field.value for field in PersonField if field is not PersonField.agency)
-
-
-class _Attributes(Mapping[str, Any]):
-    """A record's attributes as a mapping (only looked up by name)."""
-
-    def __init__(self, record: Any) -> None:
-        self._record = record
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self._record, name)
-
-    def __iter__(self) -> Iterator[str]:
-        raise NotImplementedError
-
-    def __len__(self) -> int:
-        raise NotImplementedError
 
 
 def entry(

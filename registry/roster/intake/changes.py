@@ -42,19 +42,6 @@ class Moved:
     versions: int  # fields written (each moves the version on)
 
 
-class Stored:
-    """A person's columns as attributes (what the change log's values are read from)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def decide(
     actor: Actor,
     person: Current,
@@ -114,8 +101,8 @@ def decide(
             if old is None or new is None:
                 return None
         else:
-            old = changelog.logged_value(Stored(values), PersonField(name))  # type: ignore[arg-type]
-            new = changelog.logged_value(Stored(after), PersonField(name))  # type: ignore[arg-type]
+            old = changelog.logged_value(values, PersonField(name))
+            new = changelog.logged_value(after, PersonField(name))
         values = after
         entries.append(changelog.entry(actor, person.id, "update", name, old, new))
         versions += 1

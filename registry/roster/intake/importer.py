@@ -138,7 +138,7 @@ from registry.models import (
     utcnow,
 )
 from registry.people import name_words, parse_field, person_columns, register_person, update_field
-from registry.roster.intake.changes import UNKNOWN, Stored, decide
+from registry.roster.intake.changes import UNKNOWN, decide
 from registry.roster.intake.checks import (
     Current,
     Fields,
@@ -987,9 +987,9 @@ class _Run:
                 columns = parse_field(name, value).columns
                 if all(values[key] == new for key, new in columns.items()):
                     continue
-                old = changelog.logged_value(Stored(values), PersonField(name))
+                old = changelog.logged_value(values, PersonField(name))
                 values.update(columns)
-                new = changelog.logged_value(Stored(values), PersonField(name))
+                new = changelog.logged_value(values, PersonField(name))
                 entries.append(changelog.entry(self.actor, person.id, "update", name, old, new))
                 versions += 1
         except RegistryError as error:

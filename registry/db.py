@@ -40,6 +40,10 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_ms, echo)
+    # The models' PostgreSQL-only options are named here, where that dialect is loaded anyway.
+    from registry.models import name_postgresql_predicates
+
+    name_postgresql_predicates()
     return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 

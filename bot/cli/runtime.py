@@ -37,10 +37,12 @@ from registry.uow import Database
 
 T = TypeVar("T")
 
-# Piped into a file or another program, a table must not be cut at 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 240)
+# Piped into a file or another program, a table must not be cut at 80 columns. What is printed
+# is what people wrote: "[kiêm nhiệm]" or ":smile:" in a position are text, not Rich's styles
+# or emoji codes (a stray "[/b]" would even stop the listing).
+out = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
 # Messages are one logical line each: never hard-wrapped at the terminal width.
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 @dataclass

@@ -409,6 +409,27 @@ def test_find_prints_a_titled_table(ready: Spokes) -> None:
     assert "Đặng" in found.stdout
 
 
+@pytest.mark.parametrize(
+    "position",
+    ["Phó Chánh Văn phòng [kiêm nhiệm] :smile:", "Chuyên viên [/b] phòng [Báo chí]"],
+    ids=["brackets-and-colons", "closing-tag"],
+)
+def test_tables_print_what_people_wrote_brackets_and_all(ready: Spokes, position: str) -> None:
+    # Brackets and colon words are text a person wrote, never styles or emoji codes for the
+    # terminal: they are printed as they are, and a "[/b]" does not stop the listing.
+    added = ok(
+        ready(
+            "people", "add", "--agency", "Lào Cai", "--name", "Lý Thị Hoa", "--role",
+            "press_contact", "--position", position, "--mobile", "0987 654 321",
+        )
+    )  # fmt: skip
+    for args in (("people", "find", "ly thi hoa"), ("people", "list", "--agency", "Lào Cai")):
+        shown = ok(ready(*args))
+        assert position in shown.stdout, shown.stdout
+    card = ok(ready("people", "show", str(person_id(added.stdout))))
+    assert position in card.stdout, card.stdout
+
+
 # --- people: changing -----------------------------------------------------------------------
 
 

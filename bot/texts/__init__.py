@@ -11,9 +11,15 @@ gives the first form when ``count`` is 1 (or -1) and the second otherwise.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import sys
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from registry.errors import RegistryError
@@ -33,13 +39,55 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+# Where the parsed catalogs are kept, as Python keeps compiled modules (see ``catalog``).
+KEPT = Path(__file__).with_name("__pycache__")
+
+
 @cache
 def catalog(language: str) -> dict[str, str]:
     """The flat catalog of one language, read the first time a text of it is asked for."""
+    data = files("bot.texts").joinpath(f"{language}.toml").read_bytes()
+    return flat_catalog(language, data, KEPT)
+
+
+def flat_catalog(language: str, data: bytes, kept: Path) -> dict[str, str]:
+    """The TOML ``data`` of a catalog, flattened; kept as JSON in ``kept``.
+
+    Parsing the TOML costs a short command more than its own work. The flat catalog is kept
+    beside, named by a digest of the TOML's bytes: a changed catalog is parsed again, and a
+    kept file that cannot be read or written (a read-only install, ``PYTHONDONTWRITEBYTECODE``)
+    only means parsing each time, as with Python's own caches."""
+    digest = hashlib.blake2b(data, digest_size=10).hexdigest()
+    path = kept / f"{language}.{digest}.json"
+    try:
+        flat = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        flat = None
+    if isinstance(flat, dict) and all(isinstance(value, str) for value in flat.values()):
+        return flat
     import tomllib
 
-    text = files("bot.texts").joinpath(f"{language}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    flat = _flatten(tomllib.loads(data.decode("utf-8")))
+    if not sys.dont_write_bytecode:
+        _keep(path, flat)
+    return flat
+
+
+def _keep(path: Path, flat: dict[str, str]) -> None:
+    """Write ``flat`` to ``path`` whole or not at all (another process may be reading it), and
+    drop the files of the catalog's earlier versions."""
+    written = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        written.write_text(json.dumps(flat, ensure_ascii=False), encoding="utf-8")
+        os.replace(written, path)
+        language = path.name.split(".")[0]
+        for old in path.parent.glob(f"{language}.*.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            written.unlink()
 
 
 def language_of(language: str | None) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import string
 import sys
 from functools import cache
 from importlib.resources import files
@@ -117,19 +118,44 @@ def plural_forms(template: str, params: dict[str, Any]) -> str:
     return _PLURAL.sub(form, template) if "|" in template else template
 
 
+# How each language groups the digits of a large number: "50.000 dòng", "50,000 rows".
+_GROUPING = {"vi": ".", "en": ","}
+
+
+class _Grouped(string.Formatter):
+    """Fills a template where ``{max:,}`` asks for a number's digits grouped in thousands, as
+    the language writes them; a value that is no number is written as it is."""
+
+    def __init__(self, language: str) -> None:
+        self.separator = _GROUPING.get(language, ",")
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec != ",":
+            return super().format_field(value, format_spec)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}".replace(",", self.separator)
+        return str(value)
+
+
 def t(language: str | None, key: str, **params: Any) -> str:
     """The text ``key`` in ``language`` with its placeholders filled in."""
-    template = catalog(language_of(language)).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+    lang = language_of(language)
+    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
     if template is None:
         raise KeyError(f"no text for {key!r}")
-    return plural_forms(template, params).format_map(_Params(params))
+    filled = plural_forms(template, params)
+    if ":,}" in filled:
+        return _Grouped(lang).vformat(filled, (), _Params(params))
+    return filled.format_map(_Params(params))
 
 
 def has(key: str) -> bool:
     return key in catalog(DEFAULT_LANGUAGE)
 
 
-def _param_text(language: str, name: str, value: Any) -> str:
+def _param_text(language: str, name: str, value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a count or a limit: the template may group its digits
     if isinstance(value, list | tuple):
         return "; ".join(str(item) for item in value)
     # Field, role and kind names are shown in the person's language.

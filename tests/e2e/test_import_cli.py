@@ -174,9 +174,9 @@ def test_refusals_in_english(spokes: Spokes) -> None:
     ("build", "message"),
     [
         (lambda: many_shared_strings(3_000_000), "chuỗi văn bản dùng chung"),
-        (lambda: wide_sheet(16_384, 200), "hơn 1000 ô có dữ liệu"),
-        (lambda: many_cells(110_000, 20), "Tệp chứa hơn 2000000 ô"),
-        (lambda: deep_sheet(300_000), "hơn 200000 dòng"),
+        (lambda: wide_sheet(16_384, 200), "hơn 1.000 ô có dữ liệu"),
+        (lambda: many_cells(110_000, 20), "Tệp chứa hơn 2.000.000 ô"),
+        (lambda: deep_sheet(300_000), "hơn 200.000 dòng"),
     ],
     ids=["shared-strings", "columns", "cells", "deep"],
 )
@@ -192,7 +192,7 @@ def test_a_hostile_workbook_is_one_line_and_exit_one(
 def test_a_hostile_workbook_refused_in_english(spokes: Spokes) -> None:
     (spokes.directory / "doc.xlsx").write_bytes(wide_sheet(16_384, 200))
     line = refused(spokes("--lang", "en", "import", "doc.xlsx"))
-    assert line.startswith("A row of the file has more than 1000 filled cells")
+    assert line.startswith("A row of the file has more than 1,000 filled cells")
 
 
 def test_a_name_that_is_a_formula_is_reported_not_run(spokes: Spokes) -> None:

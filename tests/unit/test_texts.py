@@ -137,3 +137,30 @@ def test_plural_forms_leave_vietnamese_and_unknown_counts_alone() -> None:
     assert t("en", "import.summary.problem", count=1, reason="x", rows="row 9") == (
         "• x — 1 row with this error: row 9"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("vi", "50.000"), ("en", "50,000")], ids=["vi", "en"]
+)
+def test_large_counts_and_limits_are_grouped_as_the_language_writes_them(
+    language: str, shown: str
+) -> None:
+    refusal = error_text(language, ValidationError("import.too_many_rows", max=50_000))
+    assert shown in refusal
+    counts = t(language, "import.summary.counts", created=12_345, updated=0, unchanged=7,
+               error=1_000_000, skipped=999)  # fmt: skip
+    assert shown.replace("50", "12").replace("000", "345") in counts
+    assert ("1.000.000" if language == "vi" else "1,000,000") in counts
+    assert " 999" in counts and " 0," in counts
+
+
+def test_a_grouped_placeholder_given_a_text_writes_the_text() -> None:
+    assert "nhiều" in t("vi", "error.import.too_many_rows", max="nhiều")
+    assert "{max}" in t("vi", "error.import.too_many_rows")
+
+
+def test_identifiers_are_never_grouped() -> None:
+    shown = t("vi", "cli.imports.detail", run=12345, file="ds.xlsx", size=1_234_567,
+              sha="ab", actor="cli", status="done", done=10_000, total=10_000)  # fmt: skip
+    assert "số 12345" in shown
+    assert "1.234.567 byte" in shown and "10.000/10.000" in shown

@@ -19,7 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot.cli.runtime import err, out, print_json, run, say, state, tell
+from bot.cli.runtime import count, err, out, print_json, run, say, state, tell
 from bot.import_report import (
     context_lines,
     outcome_label,
@@ -173,8 +173,8 @@ def _print(result: ImportResult, file_name: str) -> None:
     table = Table()
     table.add_column(say("cli.import.column_outcome"))
     table.add_column(say("cli.import.column_count"), justify="right")
-    for outcome, count in result.counts.items():
-        table.add_row(outcome_label(language, outcome), str(count))
+    for outcome, rows in result.counts.items():
+        table.add_row(outcome_label(language, outcome), count(rows))
     out.print(table)
     errors = [row for row in result.rows if row.outcome is Outcome.error]
     if errors:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from bot.cli.import_ import _check_writable, _write, print_result
 from bot.cli.import_ import as_json as result_json
-from bot.cli.runtime import out, print_json, run, say, state, tell
+from bot.cli.runtime import count, out, print_json, run, say, state, tell
 from bot.clock import shown
 from bot.import_report import report_xlsx
 from bot.texts import error_text, t
@@ -66,7 +66,8 @@ def list_command(
             info.file_name,
             info.actor,
             shown(info.started_at or info.created_at, "%d/%m/%Y %H:%M"),
-            f"{info.rows_done}/{info.rows_total if info.rows_total is not None else '-'}",
+            f"{count(info.rows_done)}/"
+            + (count(info.rows_total) if info.rows_total is not None else "-"),
         )
     out.print(table)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from bot.cli.runtime import out, say, state, tell
+from bot.cli.runtime import count, out, say, state, tell
 from bot.clock import shown
 from registry.agency_names import english_name, known
 from registry.directory import Statistics
@@ -142,23 +142,24 @@ def accounts(rows: list[AccountView]) -> None:
 
 def statistics(stats: Statistics) -> None:
     agencies_table = Table(title=say("cli.stats_agencies"))
-    for header in ("kind", "answered", "total"):
-        agencies_table.add_column(say(f"column.{header}"))
-    for count in stats.agencies:
-        agencies_table.add_row(_text("kind", count.kind), str(count.answered), str(count.total))
+    agencies_table.add_column(say("column.kind"))
+    for header in ("answered", "total"):
+        agencies_table.add_column(say(f"column.{header}"), justify="right")
+    for kind in stats.agencies:
+        agencies_table.add_row(_text("kind", kind.kind), count(kind.answered), count(kind.total))
     agencies_table.add_row(
         say("column.all"),
-        str(sum(c.answered for c in stats.agencies)),
-        str(sum(c.total for c in stats.agencies)),
+        count(sum(c.answered for c in stats.agencies)),
+        count(sum(c.total for c in stats.agencies)),
     )
     out.print(agencies_table)
     people_table = Table(title=say("cli.stats_people", count=stats.people))
     people_table.add_column("")
-    people_table.add_column(say("column.count"))
+    people_table.add_column(say("column.count"), justify="right")
     for role, n in stats.by_role.items():
-        people_table.add_row(_text("role", role), str(n))
+        people_table.add_row(_text("role", role), count(n))
     for status, n in stats.by_status.items():
-        people_table.add_row(_text("status", status), str(n))
+        people_table.add_row(_text("status", status), count(n))
     out.print(people_table)
 
 

@@ -27,7 +27,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import clock
-from bot.texts import language_of, t
+from bot.texts import language_of, number, t
 from registry import catalog
 from registry.actors import Actor
 from registry.db import schema_state, upgrade
@@ -59,6 +59,11 @@ def set_language(language: str | None) -> None:
 
 def say(key: str, **params: Any) -> str:
     return t(state.language, key, **params)
+
+
+def count(value: int) -> str:
+    """A count for a table cell, digits grouped as the chosen language writes them."""
+    return number(state.language, value)
 
 
 def tell(text: str, *, error: bool = False) -> None:

@@ -122,18 +122,23 @@ def plural_forms(template: str, params: dict[str, Any]) -> str:
 _GROUPING = {"vi": ".", "en": ","}
 
 
+def number(language: str | None, value: int) -> str:
+    """A count as the language writes it, digits grouped in thousands: "12.345", "12,345"."""
+    return f"{value:,}".replace(",", _GROUPING.get(language_of(language), ","))
+
+
 class _Grouped(string.Formatter):
     """Fills a template where ``{max:,}`` asks for a number's digits grouped in thousands, as
     the language writes them; a value that is no number is written as it is."""
 
     def __init__(self, language: str) -> None:
-        self.separator = _GROUPING.get(language, ",")
+        self.language = language
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec != ",":
             return super().format_field(value, format_spec)
         if isinstance(value, int) and not isinstance(value, bool):
-            return f"{value:,}".replace(",", self.separator)
+            return number(self.language, value)
         return str(value)
 
 
@@ -173,7 +178,11 @@ def error_text(language: str | None, error: RegistryError) -> str:
     if not has(key):
         return t(lang, "error.unknown", code=error.code)
     message = t(lang, key, **params)
-    # An error about one field names it, so a person filling in a form knows where to look.
-    if "field" in error.params and "{field}" not in catalog(lang).get(key, ""):
-        message = t(lang, "error.in_field", field=params["field"], message=message)
+    # An error about one field names it, so a person filling in a form knows where to look
+    # (once: "Họ và tên không được có chữ số" names it already).
+    named = "{field}" in catalog(lang).get(key, "")
+    if "field" in error.params and not named:
+        field = str(params["field"])
+        if not message.casefold().startswith(field.casefold()):
+            message = t(lang, "error.in_field", field=field, message=message)
     return message

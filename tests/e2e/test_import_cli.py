@@ -292,3 +292,33 @@ def test_the_journal_refuses_an_unknown_run_in_one_line(spokes: Spokes) -> None:
     assert "Lần nhập số 1." in result.stdout
     listed = ok(spokes("imports", "list")).stdout
     assert "danh-sach.xlsx" in listed and "đã xong" in listed
+
+
+def _names(count: int) -> list[str]:
+    """``count`` different full names without digits (a name with digits is refused)."""
+    family = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
+    middle = ["Văn", "Thị", "Minh", "Quốc", "Thu", "Đức"]
+    given = ["An", "Bình", "Cường", "Dung", "Giang", "Hà", "Khánh", "Lan", "Mai", "Nam",
+             "Oanh", "Phúc", "Quang", "Sơn", "Tâm", "Uyên", "Vinh", "Xuân", "Yến", "Hải"]  # fmt: skip
+    names = [f"{f} {m} {g}" for f in family for m in middle for g in given]
+    assert len(names) >= count
+    return names[:count]
+
+
+def test_large_counts_are_written_with_grouped_digits(spokes: Spokes) -> None:
+    header = ("Họ và tên", "Cơ quan, đơn vị", "Vai trò", "Điện thoại di động")
+    rows = [
+        (name, "UBND tỉnh Lào Cai", "Cán bộ đầu mối", f"0912{number:06d}")
+        for number, name in enumerate(_names(1_200))
+    ]
+    (spokes.directory / "lon.xlsx").write_bytes(xlsx([header, *rows]))
+    vi = ok(spokes("import", "lon.xlsx"))
+    assert "Nhập lon.xlsx: 1.200 dòng" in vi.stdout
+    assert "Đã ghi: thêm 1.200, cập nhật 0 người." in vi.stdout
+    (created,) = [line for line in vi.stdout.splitlines() if "Thêm mới" in line]
+    assert created.split("│")[2].strip() == "1.200"  # the count in its table cell
+    assert "1.200/1.200" in ok(spokes("imports", "list")).stdout
+    assert "Người trong mạng lưới (1.200)" in ok(spokes("stats")).stdout
+    en = ok(spokes("--lang", "en", "import", "lon.xlsx", "--dry-run"))
+    assert "Import of lon.xlsx: 1,200 rows" in en.stdout
+    assert "1,200" in ok(spokes("--lang", "en", "stats")).stdout

@@ -164,3 +164,12 @@ def test_identifiers_are_never_grouped() -> None:
               sha="ab", actor="cli", status="done", done=10_000, total=10_000)  # fmt: skip
     assert "số 12345" in shown
     assert "1.234.567 byte" in shown and "10.000/10.000" in shown
+
+
+def test_an_error_names_its_field_once() -> None:
+    digits = ValidationError("name.digits", field="full_name")
+    assert error_text("vi", digits) == "Họ và tên không được có chữ số."
+    assert error_text("en", digits) == "Full name: A full name cannot contain digits."
+    # A message that does not name the field gets it in front.
+    short = ValidationError("phone.too_short", field="mobile")
+    assert error_text("vi", short).startswith("Điện thoại di động: Số điện thoại quá ngắn")

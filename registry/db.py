@@ -36,19 +36,24 @@ if TYPE_CHECKING:
 READ_ONLY = "spokes_read_only"
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, **pool: Any
+) -> AsyncEngine:
+    """The engine of ``url``; ``pool`` options (``poolclass=StaticPool`` for a SQLite database
+    in memory, which lives as long as its one connection) go to SQLAlchemy as they are."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout_ms, echo)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        return _sqlite_engine(url, busy_timeout_ms, echo, pool)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, pool: dict[str, Any]) -> AsyncEngine:
     engine = create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,
         connect_args={"timeout": busy_timeout_ms / 1000},
+        **pool,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -1203,9 +1203,8 @@ class _Run:
         if not lookups:
             return None
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        found = [self._as_now(Current(*row)) for row in await self.session.execute(statement)]
-        if self.virtual:
-            found += self._virtual_match(target, fields)
+        # (Never a dry run's read-only batches: memory decides their rows, or the sandbox does.)
+        found = [Current(*row) for row in await self.session.execute(statement)]
         for person in found:
             if person.agency_id == target.id and person.name_key == fields.name_key:
                 return person

@@ -21,6 +21,12 @@ the list as a real run does, batch after batch, inside a sandbox:
   as it does for real.
 
 In both, the sandbox's work is rolled back as a whole at the end, even when the import fails.
+
+Costs: the SQLite copy takes memory the size of the database while the dry run lasts (about
+90 MB for 50,000 people with their search words and change log) and a fraction of a second to
+make; only lists that memory cannot decide pay it. A problem naming someone the dry run would
+create (a duplicate's holder) names them by the sandbox's id, which PostgreSQL's sequences will
+not give again: the rows' own ids of people created are hidden as before, those are not.
 """
 
 from __future__ import annotations

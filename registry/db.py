@@ -36,24 +36,23 @@ if TYPE_CHECKING:
 READ_ONLY = "spokes_read_only"
 
 
-def create_engine(
-    url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, **pool: Any
-) -> AsyncEngine:
-    """The engine of ``url``; ``pool`` options (``poolclass=StaticPool`` for a SQLite database
-    in memory, which lives as long as its one connection) go to SQLAlchemy as they are."""
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout_ms, echo, pool)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
+        return _sqlite_engine(url, busy_timeout_ms, echo)
+    # The models' PostgreSQL-only options are named here, where that dialect is loaded anyway.
+    from registry.models import name_postgresql_predicates
+
+    name_postgresql_predicates()
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, pool: dict[str, Any]) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
     engine = create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,
         connect_args={"timeout": busy_timeout_ms / 1000},
-        **pool,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -8,11 +8,12 @@ unique indexes, on a database that holds what the rows before it wrote. Keeping 
 memory would be a second registry to keep in step with the first. Instead the dry run imports
 the list as a real run does, batch after batch, inside a sandbox:
 
-- SQLite: a private copy of the database in memory, made with SQLite's online backup API
-  (the real file is only read, for the time of the copy, as any reader does under WAL). The
-  import then writes to the copy, takes its write lock (no one else's) and never waits for the
-  real database's writers nor holds them up. The copy is dropped at the end, with its one
-  connection.
+- SQLite: a private copy of the database in a temporary folder (``TMPDIR``), made with
+  SQLite's online backup API (the real file is only read, for the time of the copy, as any
+  reader does under WAL). The import then writes to the copy, takes its write lock (no one
+  else's) and never waits for the real database's writers nor holds them up. The copy is a
+  file, not memory, so that a large registry does not make a dry run's process as large; it is
+  deleted at the end.
 - PostgreSQL: one connection and one transaction of the real database, rolled back at the end.
   PostgreSQL has no database-wide write lock: readers and other writers go on (a writer of the
   very same record or unique name or mobile waits for the dry run's end, as it would for a real
@@ -22,20 +23,22 @@ the list as a real run does, batch after batch, inside a sandbox:
 
 In both, the sandbox's work is rolled back as a whole at the end, even when the import fails.
 
-Costs: the SQLite copy takes memory the size of the database while the dry run lasts (about
-90 MB for 50,000 people with their search words and change log) and a fraction of a second to
-make; only lists that memory cannot decide pay it. A problem naming someone the dry run would
+Costs: the SQLite copy takes disk space the size of the database while the dry run lasts
+(about 90 MB for 50,000 people with their search words and change log) and a fraction of a
+second to make; only lists that memory cannot decide pay it. A problem naming someone the dry run would
 create (a duplicate's holder) names them by the sandbox's id, which PostgreSQL's sequences will
 not give again: the rows' own ids of people created are hidden as before, those are not.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.pool import StaticPool
 
 from registry.db import create_engine
 from registry.uow import UnitOfWork
@@ -45,9 +48,12 @@ from registry.uow import UnitOfWork
 async def sandbox(engine: AsyncEngine) -> AsyncIterator[UnitOfWork]:
     """``async with sandbox(uow.engine) as box:``: a unit of work (not open) whose commits are
     all thrown away when the block ends."""
-    copy = await _memory_copy(engine) if engine.dialect.name == "sqlite" else None
-    try:
-        async with (copy or engine).connect() as connection:
+    async with contextlib.AsyncExitStack() as stack:
+        if engine.dialect.name == "sqlite":
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="spokes-dry-run-"))
+            engine = await _copy(engine, Path(folder) / "copy.db")
+            stack.push_async_callback(engine.dispose)
+        async with engine.connect() as connection:
             outer = await connection.begin()
             try:
                 sessions = async_sessionmaker(
@@ -58,15 +64,11 @@ async def sandbox(engine: AsyncEngine) -> AsyncIterator[UnitOfWork]:
                 yield UnitOfWork(sessions)
             finally:
                 await outer.rollback()
-    finally:
-        if copy is not None:
-            await copy.dispose()
 
 
-async def _memory_copy(engine: AsyncEngine) -> AsyncEngine:
-    """A copy in memory of a SQLite database, on an engine of one connection (the copy lives
-    as long as it does)."""
-    copy = create_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+async def _copy(engine: AsyncEngine, path: Path) -> AsyncEngine:
+    """A copy of a SQLite database at ``path``, and an engine on it."""
+    copy = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         async with engine.connect() as source, copy.connect() as target:
             reader = (await source.get_raw_connection()).driver_connection

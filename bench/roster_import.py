@@ -23,7 +23,9 @@ backend (SQLite in a temporary file; PostgreSQL in a scratch database created on
 - ``changes``: the list again with a share of its rows (``--changes``, 20% by default; 0 to
   skip) changing what is stored in the ways that move a record: a new mobile, a corrected name
   (the person is found by their mobile), a move to another agency of the file (found by their
-  mobile too), in equal parts; the other rows unchanged.
+  mobile too), in equal parts; the other rows unchanged. Its dry run first (``changes dry
+  run``): memory cannot decide such rows, and the dry run imports the list in a sandbox (on
+  SQLite, a copy of the database in memory).
 
 It prints wall-clock and CPU times, rows per second, the ratios to the openpyxl baseline (the
 import, the re-import and the dry run; the baseline is measured before and after the imports,
@@ -117,6 +119,7 @@ class Figures:
     reimport_cost: Cost | None
     changed: dict[Outcome, int] | None = None
     changes_cost: Cost | None = None
+    changes_dry_cost: Cost | None = None  # the changes' dry run (memory cannot decide moves)
 
 
 def loose_names(agencies: Sequence[tuple[str, str, str | None]]) -> list[str]:
@@ -339,14 +342,18 @@ async def run_backend(
             again = result.counts
             del result
         # After the re-import, which must find the list as the import left it.
-        changes, changes_cost = None, None
+        changes, changes_cost, changes_dry_cost = None, None, None
         if changed is not None:
+            changes_dry_cost, result = await atimed(
+                run("changes dry run", dry_run=True, file=changed)
+            )
+            del result
             changes_cost, result = await atimed(run("changes", file=changed))
             changes = result.counts
             del result
         return Figures(
             backend, rows, dry_cost, counts, import_cost, peak, again, again_cost,
-            changes, changes_cost,
+            changes, changes_cost, changes_dry_cost,
         )  # fmt: skip
     finally:
         await database.dispose()
@@ -459,6 +466,8 @@ def report(
         if figures.changed is not None and figures.changes_cost is not None:
             counts = ", ".join(f"{o.value} {n:,}" for o, n in figures.changed.items() if n)
             print(_line(f"{name} changes", rows, figures.changes_cost, baseline, f"  ({counts})"))
+        if figures.changes_dry_cost is not None:
+            print(_line(f"{name} changes dry run", rows, figures.changes_dry_cost, baseline))
         print(f"{name} peak memory after the import: {figures.peak_mb:.0f} MB (goal < 300 MB)")
     print(f"peak memory of the process: {peak_mb():.0f} MB")
 

@@ -69,6 +69,12 @@ class UnitOfWork:
         self._levels: list[AsyncSessionTransaction | None] = []
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The engine the sessions come from (through one connection of it, for a sandbox)."""
+        bind = self._sessions.kw["bind"]
+        return bind if isinstance(bind, AsyncEngine) else bind.engine
+
+    @property
     def is_open(self) -> bool:
         """Whether an ``async with`` of this unit of work is under way (its caller owns it)."""
         return bool(self._levels)

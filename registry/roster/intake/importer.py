@@ -50,9 +50,9 @@ cases below, on a database that has the batch's earlier rows, and the people are
 after it: a mobile held by someone the importer may not see, a new person taking a name or a
 mobile a move of the batch left (the INSERT would come before the move), a change colliding
 with someone the batch has not written yet, a name or mobile the batch did not ask for (a move
-and a rename at once), a move out of an agency the importer does not manage, and any move of a
-dry run's batches that keeps its earlier batches in memory. tests/integration/test_import_batched.py holds the two
-ways to the same rows and records, row by row.
+and a rename at once), a move out of an agency the importer does not manage.
+tests/integration/test_import_batched.py holds the two ways to the same rows and records, row
+by row.
 
 Who owns the transaction decides when it is committed:
 
@@ -60,11 +60,24 @@ Who owns the transaction decides when it is committed:
   the upload page, a chat's import job). It then works in short batches (500 rows or a
   second), each its own transaction inside ``Batching.gate`` (the process's turn to write),
   given back between batches (rows checked ahead and not reached are kept for the next): a long import never holds SQLite's
-  write lock for long, and the bot answers meanwhile. A real run commits each batch; a dry run
-  keeps in memory what the earlier batches created or changed (under ids of its own), so that a
-  later row naming the same person is still caught, and reads in a plain transaction that never
-  takes the write lock: only a batch starting with a row memory cannot decide writes (and is
-  rolled back).
+  write lock for long, and the bot answers meanwhile. A real run commits each batch.
+
+  A dry run that owns its transaction first reads, batch after batch, each in a plain
+  transaction that never takes the write lock (nor the process's turn to write): it keeps in
+  memory what the earlier batches created or updated (the people it creates under ids of their
+  own), so that a later row naming the same person is still caught. That is exact as long as
+  memory decides every row: new people, unchanged ones, duplicates, updates of positions,
+  roles, office phones, emails and notes, the common lists. At the first row memory cannot
+  decide (a move, a rename, a new mobile, an update of someone the run created, a mobile held
+  out of the importer's sight), memory would have to follow what the use cases and unique
+  indexes decide across batches: a mobile an earlier batch gave or freed, a name an earlier
+  batch left, someone an earlier batch created. It does not try: the list is imported again,
+  from its first row, as a real run does, batch after batch, in a sandbox whose writes are all
+  thrown away (:mod:`registry.roster.intake.sandbox`: a private copy in memory on SQLite, so the
+  real database is never locked for writing; one transaction rolled back on PostgreSQL). From
+  its first row rather than from where memory stopped: the sandbox then holds exactly what the
+  real run's earlier batches will have written, with nothing carried over from memory. Its
+  progress says nothing until it goes past the row the reading had shown.
 - The import borrows it when the caller has it open already (a chat update's dry run, whose
   dialog state commits with it). Everything then happens inside the caller's transaction, in one
   batch, and the caller commits; a dry run is rolled back to its savepoint. (On SQLite such a
@@ -160,6 +173,7 @@ from registry.roster.intake.journal import (
 )
 from registry.roster.intake.letterhead import letterhead_agency
 from registry.roster.intake.reader import Limits, read_list
+from registry.roster.intake.sandbox import sandbox
 from registry.roster.intake.table import ListRow, ListTable
 from registry.uow import UnitOfWork
 from registry.views import Notice
@@ -319,76 +333,127 @@ async def _import(
     # Parsing is CPU work of up to seconds: off the event loop, so a bot keeps answering.
     table = await asyncio.to_thread(read_list, data, limits or Limits())
     owned = not uow.is_open
-    run = _Run(uow, actor, dry_run, batched=owned)
-    rows = [row for row in table.rows if not is_blank(row, table.columns)]
-    total = len(rows)
-    results: list[RowResult] = []
-    done: dict[int, RowResult] = {}
-    position = 0
-    first = True
-    # A dry run that owns its transactions reads: it takes SQLite's write lock (and the
-    # process's turn to write) only for a batch that starts with a row memory cannot decide.
-    writes = False
-    while first or position < total:
-        reading = owned and dry_run and not writes
-        gate = _turn(batching) if owned and not reading else contextlib.nullcontext()
-        async with gate, uow.reading() if reading else uow:
-            if first:
-                run.default = await run.file_agency(agency, table)
-                if "agency" not in table.columns and run.default is None:
-                    raise ValidationError("import.agency_needed")
+    shown = _Shown(progress) if progress is not None else None
+    batches = _Batches(actor, table, dry_run, agency, shown, run_id, batching)
+    if not (owned and dry_run):
+        return await batches.run(uow, owned=owned)
+    try:
+        return await batches.run(uow, owned=True, reading=True)
+    except _Undecided:
+        pass
+    # A row memory cannot decide: the list again from its first row, as a real run, in a
+    # sandbox whose writes are all thrown away (see :mod:`registry.roster.intake.sandbox`).
+    async with sandbox(uow.engine) as box:
+        return await batches.run(box, owned=True)
+
+
+class _Undecided(Exception):
+    """A read-only dry run met a row that memory cannot decide."""
+
+
+class _Shown:
+    """Progress as shown: never back. The sandbox's run from the first row again says nothing
+    until it goes past the row the read-only run had reached."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if done > self._done:
+            self._done = done
+            self._progress(done, total)
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """One way through the list's rows, batch after batch, in a unit of work: the owner's
+    (committed by the batch for a real run), the caller's (borrowed), a dry run's read-only
+    batches, or a dry run's sandbox (committed there, and thrown away with it)."""
+
+    actor: Actor
+    table: ListTable
+    dry_run: bool
+    agency: str | None
+    progress: Progress | None
+    run_id: int | None
+    batching: Batching
+
+    async def run(self, uow: UnitOfWork, *, owned: bool, reading: bool = False) -> ImportResult:
+        """The rows imported; ``reading``: a dry run that never writes (each batch read-only,
+        kept in memory across batches), which raises ``_Undecided`` at a row memory cannot
+        decide. A dry run that owns ``uow`` and does not read is a sandbox's: its batches
+        commit like a real run's."""
+        table, batching, run_id, progress = self.table, self.batching, self.run_id, self.progress
+        dry_run = self.dry_run
+        run = _Run(uow, self.actor, dry_run, virtual=reading)
+        rows = [row for row in table.rows if not is_blank(row, table.columns)]
+        total = len(rows)
+        results: list[RowResult] = []
+        done: dict[int, RowResult] = {}
+        position = 0
+        first = True
+        sandboxed = owned and dry_run and not reading
+        while first or position < total:
+            # A real run's batch takes the process's turn to write (and SQLite's write lock);
+            # a dry run's reads, or writes in a sandbox of its own.
+            gate = _turn(batching) if owned and not dry_run else contextlib.nullcontext()
+            async with gate, uow.reading() if reading else uow:
+                if first:
+                    run.default = await run.file_agency(self.agency, table)
+                    if "agency" not in table.columns and run.default is None:
+                        raise ValidationError("import.agency_needed")
+                    if run_id is not None:
+                        done = await run.resume(run_id, rows)
+                        named = (run.default.code, run.default.name) if run.default else None
+                        await started(uow.session, run_id, table, total, named)
+                    first = False
+                batch: list[RowResult] = []
+                began = time.monotonic()
+                first_result = len(results)
+                ahead = rows[position : position + batching.rows] if owned else rows[position:]
+                await run.prepare([row for row in ahead if row.number not in done], table.columns)
+                while position < total:
+                    row = rows[position]
+                    position += 1
+                    earlier = done.get(row.number)
+                    if earlier is not None:
+                        result: RowResult | None = earlier
+                    else:
+                        result = await run.row(row, table.columns, write=not reading)
+                    if result is None:  # it takes writing to decide it
+                        raise _Undecided
+                    results.append(result)
+                    if earlier is None:
+                        batch.append(result)
+                    if progress is not None:
+                        progress(position, total)
+                    due = len(batch) >= batching.rows or time.monotonic() - began > batching.seconds
+                    if owned and due:
+                        break
+                await run.flush()
+                if run.ids or run.redone:
+                    results[first_result:] = [
+                        run.with_id(result) for result in results[first_result:]
+                    ]
+                    batch = [run.with_id(result) for result in batch]
                 if run_id is not None:
-                    done = await run.resume(run_id, rows)
-                    shown = (run.default.code, run.default.name) if run.default else None
-                    await started(uow.session, run_id, table, total, shown)
-                first = False
-            batch: list[RowResult] = []
-            began = time.monotonic()
-            first_result = len(results)
-            ahead = rows[position : position + batching.rows] if owned else rows[position:]
-            await run.prepare([row for row in ahead if row.number not in done], table.columns)
-            while position < total:
-                row = rows[position]
-                position += 1
-                earlier = done.get(row.number)
-                if earlier is not None:
-                    result: RowResult | None = earlier
-                else:
-                    result = await run.row(row, table.columns, write=not reading)
-                if result is None:  # to be written to be decided: by the next batch
-                    position -= 1
-                    writes = True
-                    break
-                writes = False
-                results.append(result)
-                if earlier is None:
-                    batch.append(result)
-                if progress is not None:
-                    progress(position, total)
-                due = len(batch) >= batching.rows or time.monotonic() - began > batching.seconds
-                if owned and due:
-                    break
-            await run.flush()
-            if run.ids or run.redone:
-                results[first_result:] = [run.with_id(result) for result in results[first_result:]]
-                batch = [run.with_id(result) for result in batch]
-            if run_id is not None:
-                await record(
-                    uow.session,
-                    run_id,
-                    [_recorded(result) for result in batch],
-                    finished=position >= total,
-                )
-            if not dry_run:
-                await uow.commit()
-            # A dry run leaves without committing: its work is rolled back, all of it (owned)
-            # or to the savepoint it started from (borrowed).
-        run.batch_over()
-        if owned and position < total:
-            await asyncio.sleep(0)  # the others' turn to write
-    return ImportResult(
-        table, tuple(results), dry_run, actor.label, run.default, run_id, run.agency_from
-    )
+                    await record(
+                        uow.session,
+                        run_id,
+                        [_recorded(result) for result in batch],
+                        finished=position >= total,
+                    )
+                if not dry_run or sandboxed:
+                    await uow.commit()
+                # Otherwise a dry run leaves without committing: its work is rolled back, all
+                # of it (read-only) or to the savepoint it started from (borrowed).
+            run.batch_over()
+            if owned and position < total:
+                await asyncio.sleep(0)  # the others' turn to write
+        return ImportResult(
+            table, tuple(results), dry_run, self.actor.label, run.default, run_id, run.agency_from
+        )
 
 
 def _recorded(result: RowResult) -> Recorded:
@@ -422,7 +487,7 @@ def from_journal(row: ListRow, recorded: Recorded) -> RowResult:
 class _Run:
     """The caches and bookkeeping of one import, across the batches of its unit of work."""
 
-    def __init__(self, uow: UnitOfWork, actor: Actor, dry_run: bool, *, batched: bool) -> None:
+    def __init__(self, uow: UnitOfWork, actor: Actor, dry_run: bool, *, virtual: bool) -> None:
         self.uow = uow
         self.actor = actor
         self.dry_run = dry_run
@@ -436,13 +501,14 @@ class _Run:
         self._agencies: dict[str, AgencyRef | tuple[type[RegistryError], str, dict[str, Any]]] = {}
         self._seen: dict[int, int] = {}  # person id -> the row that created or matched them
         self._created: set[int] = set()
-        # A dry run in batches: each batch is rolled back, so what earlier batches created or
-        # changed is kept here (as it would stand), under ids of its own (negative: a row's).
-        self.virtual = dry_run and batched
+        # A dry run's read-only batches: each is rolled back, so what earlier batches created
+        # or changed is kept here (as it would stand), the people created under ids of their
+        # own (negative: a row's). Only rows memory decides are kept: a row it cannot decide
+        # ends the read-only run (the sandbox takes the list over).
+        self.virtual = virtual
         self._by_name: dict[tuple[int, str], Current] = {}
         self._by_mobile: dict[str, Current] = {}
         self._now: dict[int, Current] = {}
-        self._alias: dict[int, int] = {}  # id in this batch -> its virtual id
         # The batch's rows as checked ahead, and the people they could name, fetched in one
         # query and kept as the batch changes them (``fresh`` while they say what the database
         # would): rows are then matched and decided in memory (see ``_fast``).
@@ -483,7 +549,6 @@ class _Run:
         return None if self.dry_run and person_id in self._created else person_id
 
     def batch_over(self) -> None:
-        self._alias.clear()
         self.ids.clear()
         self.redone.clear()
         # Rows checked ahead and not reached (a batch cut short by time) stay checked.
@@ -863,7 +928,7 @@ class _Run:
         if person.id < 0:
             return None
         if any(name in _MOVES for name, _ in changes):
-            # A dry run's memory across batches (``virtual``) does not follow moves: use cases.
+            # A dry run's memory across batches (``virtual``) does not follow moves: the sandbox.
             if self.virtual or self._codes is None:
                 return None
             return self._fast_move(row, target, fields, person, changes, notices)
@@ -1082,8 +1147,6 @@ class _Run:
                 source=Source.import_.value,
             )
             person_id = created.person.id
-            if self.virtual:
-                person_id = await self._remember(created.person.id, -row.number)
             self._seen[person_id] = row.number
             self._created.add(person_id)
             if assumed:
@@ -1110,25 +1173,9 @@ class _Run:
             for field_name, value in changes:
                 await update_field(self.uow, self.actor, person_id, field_name, value)
             await self.uow.commit()
-        if self.virtual:
-            await self._remember(person_id, person_id)
         self._seen[person_id] = row.number
         changed = tuple(name for name, _ in changes)
         return RowResult(row, Outcome.updated, person_id, changed, notices=notices)
-
-    async def _remember(self, stored_id: int, shown_id: int) -> int:
-        """Keep a person as a dry-run batch left them, for the batches after it."""
-        columns = [getattr(Person, name) for name in Current._fields]
-        values = (await self.session.execute(select(*columns).where(Person.id == stored_id))).one()
-        current = Current(*values)._replace(id=shown_id)
-        if shown_id != stored_id:
-            self._alias[stored_id] = shown_id
-            self._by_name[(current.agency_id, current.name_key)] = current
-            if current.mobile:
-                self._by_mobile[current.mobile] = current
-        else:
-            self._now[shown_id] = current
-        return shown_id
 
     async def _match(self, target: AgencyRef, fields: Fields) -> Current | None:
         """The person a row names: same agency and folded name, else same mobile (among the
@@ -1156,17 +1203,16 @@ class _Run:
         if not lookups:
             return None
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        found = [self._as_now(Current(*row)) for row in await self.session.execute(statement)]
-        if self.virtual:
-            found += self._virtual_match(target, fields)
+        # (Never a dry run's read-only batches: memory decides their rows, or the sandbox does.)
+        found = [Current(*row) for row in await self.session.execute(statement)]
         for person in found:
             if person.agency_id == target.id and person.name_key == fields.name_key:
                 return person
         return found[0] if found else None
 
     def _as_now(self, person: Current) -> Current:
-        shown = self._alias.get(person.id, person.id)
-        return self._now.get(shown) or (person if shown == person.id else person._replace(id=shown))
+        """A person as the dry run's earlier batches left them (see ``virtual``)."""
+        return self._now.get(person.id, person)
 
     def _virtual_match(self, target: AgencyRef, fields: Fields) -> list[Current]:
         found: list[Current] = []

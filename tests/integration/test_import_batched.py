@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -342,14 +343,19 @@ async def test_a_dry_run_leaves_sqlites_write_lock_to_others(cast: Cast, db: Dat
 
 
 async def test_a_dry_run_of_moves_leaves_sqlites_write_lock_to_others(
-    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+    cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A list of moves, renames and new mobiles, which memory cannot decide, is run in a
     sandbox: meanwhile another process writes to the database at once, every time the dry run
-    shows its progress, and the progress never goes back."""
+    shows its progress, and the progress never goes back. The sandbox's copy is deleted."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the write lock of one file is SQLite's")
     import sqlite3
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
 
     await import_roster(db.uow(), cast.staff, _movers_first())
     entered: list[bool] = []
@@ -364,12 +370,14 @@ async def test_a_dry_run_of_moves_leaves_sqlites_write_lock_to_others(
     assert path is not None
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     shown: list[int] = []
+    copies: set[str] = set()
 
     def write_meanwhile(done: int, total: int) -> None:
         other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the import held it
         other.execute("UPDATE agency SET name = name WHERE id = (SELECT min(id) FROM agency)")
         other.execute("COMMIT")
         shown.append(done)
+        copies.update(path.name for path in scratch.iterdir())
 
     try:
         result = await import_roster(
@@ -383,6 +391,8 @@ async def test_a_dry_run_of_moves_leaves_sqlites_write_lock_to_others(
     finally:
         other.close()
     assert entered == [True]
+    assert [name for name in copies if name.startswith("spokes-dry-run-")]
+    assert list(scratch.iterdir()) == []
     assert shown == list(range(1, len(result.rows) + 1))
     assert result.dry_run and result.count(importer.Outcome.updated) > 40
 

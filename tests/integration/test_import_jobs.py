@@ -22,7 +22,7 @@ from bot.dialogs.io import Incoming, Reply
 from bot.pipeline import Inbound, Received, serving
 from bot.pipeline.jobs import run_pending
 from bot.settings import BotSettings
-from bot.texts import t
+from bot.texts import number, t
 from registry import accounts
 from registry.models import ImportRun, Person, RunStatus
 from registry.roster.intake import journal
@@ -161,15 +161,15 @@ async def test_other_chats_are_answered_while_a_long_import_is_written(loaded: D
         assert started == t("vi", "bot.import_job.queued", file="danh-sach.csv", run=1)
         under_way = await written_some(db)
         assert 0 < under_way.rows_done < rows
-        for number in range(5):
-            await bot.handle(message("8", f"/start {number}"))
+        for sent in range(5):
+            await bot.handle(message("8", f"/start {sent}"))
         report = await recorder.wait_for_report(STAFF)
     # Every message of the other chat was answered, and all before the import's report.
     answered = [index for index, (chat, _) in enumerate(recorder.events) if chat == "8"]
     assert len(recorder.chats["8"]) >= 5 and answered
     assert max(answered) < report
     summary = recorder.replies[STAFF][-2].text
-    assert f"Thêm mới {rows}" in summary and "Lần nhập số 1." in summary
+    assert f"Thêm mới {number('vi', rows)}" in summary and "Lần nhập số 1." in summary
     assert await people(db) == rows
     run = await the_run(db)
     assert run.status is RunStatus.finished and run.counts == {"created": rows}
@@ -198,7 +198,7 @@ async def test_a_stopped_import_is_resumed_at_the_next_start_and_reports_every_r
     async with serving(restarted, timedelta(days=7)):
         await again.wait_for_report(STAFF)
     summary, report = again.replies[STAFF]
-    assert f"Thêm mới {rows}" in summary.text and "Lần nhập số 1." in summary.text
+    assert f"Thêm mới {number('vi', rows)}" in summary.text and "Lần nhập số 1." in summary.text
     assert report.document is not None and report.document.content[:2] == b"PK"
     run = await the_run(db)
     assert run.status is RunStatus.finished and run.counts == {"created": rows}

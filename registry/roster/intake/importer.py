@@ -129,7 +129,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, text, tuple_, union_all, update
+from sqlalchemy import Table, delete, insert, select, text, union_all, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,6 +175,7 @@ from registry.roster.intake.letterhead import letterhead_agency
 from registry.roster.intake.reader import Limits, read_list
 from registry.roster.intake.sandbox import sandbox
 from registry.roster.intake.table import ListRow, ListTable
+from registry.roster.intake.wanted import wanted_people
 from registry.uow import UnitOfWork
 from registry.views import Notice
 
@@ -596,18 +597,8 @@ class _Run:
         self._asked_keys, self._asked_mobiles = keys, mobiles
         self._freed_keys, self._freed_mobiles = set(), set()
         columns = [getattr(Person, name) for name in Current._fields]
-        active = Person.status != Status.retired
-        lookups = []
-        if keys:
-            lookups.append(
-                select(*columns).where(
-                    active, tuple_(Person.agency_id, Person.name_key).in_(sorted(keys))
-                )
-            )
-        if mobiles:
-            lookups.append(select(*columns).where(active, Person.mobile.in_(sorted(mobiles))))
-        if lookups:
-            statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
+        statement = wanted_people(self.session.bind.dialect.name, columns, keys, mobiles)
+        if statement is not None:
             for values in await self.session.execute(statement):
                 self._know(Current(*values))
         self._fresh = True

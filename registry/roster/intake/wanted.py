@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     Text,
@@ -38,7 +39,7 @@ def wanted_people(
     columns: Sequence[ColumnElement[Any]],
     keys: Collection[tuple[int, str]],
     mobiles: Collection[str],
-) -> Select[Any] | None:
+) -> Select[Any] | CompoundSelect | None:
     """The active people named by ``keys`` (agency id, folded name) or holding ``mobiles``
     (E.164), as ``columns`` of ``Person``; None when nothing is asked."""
     active = Person.status != Status.retired
@@ -53,7 +54,7 @@ def wanted_people(
             lookups.append(select(*columns).where(active, Person.mobile.in_(sorted(mobiles))))
     if not lookups:
         return None
-    return union_all(*lookups) if len(lookups) > 1 else lookups[0]  # type: ignore[return-value]
+    return union_all(*lookups) if len(lookups) > 1 else lookups[0]
 
 
 def _by_arrays(

@@ -73,7 +73,7 @@ Who owns the transaction decides when it is committed:
   indexes decide across batches: a mobile an earlier batch gave or freed, a name an earlier
   batch left, someone an earlier batch created. It does not try: the list is imported again,
   from its first row, as a real run does, batch after batch, in a sandbox whose writes are all
-  thrown away (:mod:`registry.roster.intake.sandbox`: a private copy in memory on SQLite, so the
+  thrown away (:mod:`registry.roster.intake.sandbox`: a private copy in a temporary file on SQLite, so the
   real database is never locked for writing; one transaction rolled back on PostgreSQL). From
   its first row rather than from where memory stopped: the sandbox then holds exactly what the
   real run's earlier batches will have written, with nothing carried over from memory. Its

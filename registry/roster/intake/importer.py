@@ -59,8 +59,9 @@ Who owns the transaction decides when it is committed:
 - The import owns it when the caller hands over a unit of work that is not open yet (the CLI,
   the upload page, a chat's import job). It then works in short batches (500 rows or a
   second), each its own transaction inside ``Batching.gate`` (the process's turn to write),
-  given back between batches (rows checked ahead and not reached are kept for the next): a long import never holds SQLite's
-  write lock for long, and the bot answers meanwhile. A real run commits each batch.
+  given back between batches (rows checked ahead and not reached are kept for the next): a
+  long import never holds SQLite's write lock for long, and the bot answers meanwhile. A real
+  run commits each batch.
 
   A dry run that owns its transaction first reads, batch after batch, each in a plain
   transaction that never takes the write lock (nor the process's turn to write): it keeps in
@@ -73,11 +74,12 @@ Who owns the transaction decides when it is committed:
   indexes decide across batches: a mobile an earlier batch gave or freed, a name an earlier
   batch left, someone an earlier batch created. It does not try: the list is imported again,
   from its first row, as a real run does, batch after batch, in a sandbox whose writes are all
-  thrown away (:mod:`registry.roster.intake.sandbox`: a private copy in a temporary file on SQLite, so the
-  real database is never locked for writing; one transaction rolled back on PostgreSQL). From
-  its first row rather than from where memory stopped: the sandbox then holds exactly what the
-  real run's earlier batches will have written, with nothing carried over from memory. Its
-  progress says nothing until it goes past the row the reading had shown.
+  thrown away (:mod:`registry.roster.intake.sandbox`: a private copy in a temporary file on
+  SQLite, so the real database is never locked for writing; one transaction rolled back on
+  PostgreSQL). From its first row rather than from where memory stopped: the sandbox then
+  holds exactly what the real run's earlier batches will have written, with nothing carried
+  over from memory. Its progress says nothing until it goes past the row the reading had
+  shown.
 - The import borrows it when the caller has it open already (a chat update's dry run, whose
   dialog state commits with it). Everything then happens inside the caller's transaction, in one
   batch, and the caller commits; a dry run is rolled back to its savepoint. (On SQLite such a
@@ -279,8 +281,8 @@ async def import_roster(
     batching: Batching | None = None,
     on_run: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import an .xlsx, .xls, .ods or .csv file given as bytes, in ``uow`` (see the module's docstring for
-    who commits).
+    """Import an .xlsx, .xls, .ods or .csv file given as bytes, in ``uow`` (see the module's
+    docstring for who commits).
 
     ``agency`` is the agency of rows without an agency cell (a focal point's own by default).
     ``limits`` bound what the file may weigh (the caller's settings; the defaults otherwise).

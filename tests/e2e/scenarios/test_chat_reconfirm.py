@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot import clock
@@ -23,6 +24,14 @@ NOON = datetime.now(UTC).replace(hour=5, minute=0)  # 12:00 in Vietnam: not in t
 OPTIONS = ["Vẫn đúng", "Cập nhật thông tin", "Tôi không còn đảm nhiệm vai trò này"]
 
 
+@pytest.fixture(autouse=True)
+async def quiet(stage: Stage) -> None:
+    """The scenarios run the scheduled job themselves. A running server also runs it on its
+    own, every 10 s: in the middle of a scenario it would queue the prompt first. Here it looks
+    once an hour."""
+    await stage.restart(outbox_check_seconds=3600)
+
+
 async def _age(stage: Stage, person_id: int) -> None:
     async with stage.db.uow() as uow:
         await uow.session.execute(
@@ -32,14 +41,26 @@ async def _age(stage: Stage, person_id: int) -> None:
 
 
 async def _prompts(stage: Stage, chat_id: str) -> list[str]:
-    """The prompts waiting in the outbox for ``chat_id``, as the person will read them."""
-    async with stage.db.uow().reading() as uow:
-        rows = await uow.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.text_key == "reconfirm.prompt")
-            .order_by(OutboxMessage.id)
+    """The prompts for ``chat_id`` the job left in the outbox, as the person reads them; they
+    are then marked sent. The scenario plays the sender: a running server's own sender, woken
+    by a later message, would otherwise deliver a prompt into the person's next answer."""
+    async with stage.db.uow() as uow:
+        rows = list(
+            await uow.session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.text_key == "reconfirm.prompt",
+                    OutboxMessage.status == "pending",
+                )
+                .order_by(OutboxMessage.id)
+            )
         )
-        return [t(r.language, r.text_key or "", **r.params) for r in rows]
+        texts = [t(r.language, r.text_key or "", **r.params) for r in rows]
+        for row in rows:
+            row.status, row.sent_at = "sent", datetime.now(UTC)
+        await uow.commit()
+        return texts
 
 
 async def _asked(stage: Stage, chat_id: str) -> str:

@@ -10,7 +10,7 @@ back to for what memory cannot decide); turning the in-memory decisions off give
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -420,6 +420,50 @@ async def test_a_dry_run_of_moves_leaves_nothing_written(
     assert result.count(importer.Outcome.updated) > 10
 
 
+Imported = tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
+
+
+async def _with_and_without_a_race(
+    db: Database,
+    cast: Cast,
+    monkeypatch: pytest.MonkeyPatch,
+    data: bytes,
+    other_writer: Callable[[UnitOfWork], Awaitable[None]],
+    *,
+    when: Callable[[importer._Run], bool],
+    first: bytes | None = None,
+) -> tuple[Imported, Imported]:
+    """``data`` imported (after ``first``, if given) twice on the same directory: in batches,
+    ``other_writer`` writing in the batch's own transaction just before the first write of a
+    batch ``when`` says (a race the batch loses); then, on a wiped directory, row by row with
+    the other writer first. The rows and records of each."""
+    flush = importer._Run.flush
+    raced: list[bool] = []
+
+    async def racing_flush(self: importer._Run) -> None:
+        if when(self) and not raced:
+            raced.append(True)
+            await other_writer(self.uow)
+        await flush(self)
+
+    async def scenario(race: bool) -> Imported:
+        if first is not None:
+            await import_roster(db.uow(), cast.staff, first)
+        if not race:
+            await other_writer(db.uow())
+        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "flush", racing_flush)
+        batched = await scenario(race=True)
+    assert raced
+    await _wipe(db)
+    with monkeypatch.context() as patched:
+        patched.setattr(importer._Run, "_fast", lambda *args: None)
+        row_by_row = await scenario(race=False)
+    return batched, row_by_row
+
+
 async def test_rows_of_a_batch_that_lost_a_race_point_at_the_winners_record(
     cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -449,28 +493,9 @@ async def test_rows_of_a_batch_that_lost_a_race_point_at_the_winners_record(
             source="import",
         )
 
-    flush = importer._Run.flush
-    raced: list[bool] = []
-
-    async def racing_flush(self: importer._Run) -> None:
-        if self._new and not raced:  # the other writer gets there first (same transaction)
-            raced.append(True)
-            await other_writer(self.uow)
-        await flush(self)
-
-    async def scenario(race: bool) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
-        if not race:
-            await other_writer(db.uow())
-        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(importer._Run, "flush", racing_flush)
-        batched = await scenario(race=True)
-    assert raced
-    await _wipe(db)
-    with monkeypatch.context() as patched:
-        patched.setattr(importer._Run, "_fast", lambda *args: None)
-        row_by_row = await scenario(race=False)
+    batched, row_by_row = await _with_and_without_a_race(
+        db, cast, monkeypatch, data, other_writer, when=lambda run: bool(run._new)
+    )
     assert batched[0] == row_by_row[0]
     # (Whether the last list confirmed them aside: the other writer wrote during it, or before.)
     assert [p[:13] + p[14:] for p in batched[1]] == [p[:13] + p[14:] for p in row_by_row[1]]
@@ -598,29 +623,9 @@ async def test_updates_of_a_batch_that_lost_a_race_are_redone_row_by_row(
             source="import",
         )
 
-    flush = importer._Run.flush
-    raced: list[bool] = []
-
-    async def racing_flush(self: importer._Run) -> None:
-        if self._updates and not raced:
-            raced.append(True)
-            await other_writer(self.uow)
-        await flush(self)
-
-    async def scenario(race: bool) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
-        await import_roster(db.uow(), cast.staff, first)
-        if not race:
-            await other_writer(db.uow())
-        return await _run(db, cast.staff, [data], dry_run=False, agency=None)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(importer._Run, "flush", racing_flush)
-        batched = await scenario(race=True)
-    assert raced
-    await _wipe(db)
-    with monkeypatch.context() as patched:
-        patched.setattr(importer._Run, "_fast", lambda *args: None)
-        row_by_row = await scenario(race=False)
+    batched, row_by_row = await _with_and_without_a_race(
+        db, cast, monkeypatch, data, other_writer, when=lambda run: bool(run._updates), first=first
+    )
     assert batched[0] == row_by_row[0]
     assert [p[:13] + p[14:] for p in batched[1]] == [p[:13] + p[14:] for p in row_by_row[1]]
     outcomes = [(row[1].value, row[3]) for row in batched[0][0]]
